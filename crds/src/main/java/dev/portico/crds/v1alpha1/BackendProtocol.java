@@ -1,0 +1,6 @@
+package dev.portico.crds.v1alpha1;
+
+public enum BackendProtocol {
+    HTTP,
+    HTTPS
+}
