@@ -1,0 +1,179 @@
+package dev.portico.crds.validation;
+
+import static dev.portico.crds.validation.ValueChecks.REQUIRED;
+
+import dev.portico.crds.v1alpha1.AccessControl;
+import dev.portico.crds.v1alpha1.Compression;
+import dev.portico.crds.v1alpha1.Limits;
+import dev.portico.crds.v1alpha1.ProxySite;
+import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import dev.portico.crds.v1alpha1.RateLimit;
+import dev.portico.crds.v1alpha1.SiteHeaders;
+import dev.portico.crds.v1alpha1.Tls;
+import dev.portico.crds.v1alpha1.TrustedProxies;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Everything a ProxySite must satisfy beyond its shape, checked the same way by the
+ * operator (before it rolls anything out) and by the runtime (before it swaps configs).
+ */
+public final class ProxySiteValidator {
+
+    private static final int MAX_HOSTS = 64;
+
+    private ProxySiteValidator() {}
+
+    /** All violations of {@code site}, in document order; empty when the site is valid. */
+    public static List<Violation> validate(ProxySite site) {
+        Violations violations = new Violations();
+        if (!ProxySite.API_VERSION.equals(site.apiVersion())) {
+            violations.add("apiVersion", mustBe(ProxySite.API_VERSION, site.apiVersion()));
+        }
+        if (!ProxySite.KIND.equals(site.kind())) {
+            violations.add("kind", mustBe(ProxySite.KIND, site.kind()));
+        }
+        ProxySiteSpec spec = site.spec();
+        if (spec == null) {
+            violations.add("spec", REQUIRED);
+            return violations.toList();
+        }
+        Set<String> siteHosts = hosts(violations, spec.hosts());
+        if (spec.replicas() != null && spec.replicas() < 0) {
+            violations.add("spec.replicas", "must be 0 or more");
+        }
+        tls(violations, spec.tls(), siteHosts);
+        trustedProxies(violations, spec.trustedProxies());
+        limits(violations, spec.limits());
+        headers(violations, spec.headers());
+        compression(violations, spec.compression());
+        accessControl(violations, spec.accessControl());
+        rateLimit(violations, spec.rateLimit());
+        new RouteValidator(violations, siteHosts).routes(spec.routes());
+        return violations.toList();
+    }
+
+    /** Checks {@code spec.hosts} and returns them lower-cased, for the checks that refer to them. */
+    private static Set<String> hosts(Violations violations, List<String> hosts) {
+        if (hosts == null || hosts.isEmpty()) {
+            violations.add("spec.hosts", "at least one host is required");
+            return Set.of();
+        }
+        if (hosts.size() > MAX_HOSTS) {
+            violations.add("spec.hosts", "at most " + MAX_HOSTS + " hosts are allowed, got " + hosts.size());
+        }
+        Map<String, Integer> firstIndex = new HashMap<>();
+        for (int i = 0; i < hosts.size(); i++) {
+            String path = "spec.hosts[" + i + "]";
+            String host = hosts.get(i);
+            if (host == null) {
+                violations.add(path, REQUIRED);
+                continue;
+            }
+            HostNames.siteHostProblem(host).ifPresent(problem -> violations.add(path, problem));
+            Integer earlier = firstIndex.putIfAbsent(host.toLowerCase(Locale.ROOT), i);
+            if (earlier != null) {
+                violations.add(path, "duplicates spec.hosts[" + earlier + "] (hosts are case-insensitive)");
+            }
+        }
+        return firstIndex.keySet();
+    }
+
+    private static void tls(Violations violations, Tls tls, Set<String> siteHosts) {
+        if (tls == null) {
+            return;
+        }
+        List<Tls.Certificate> certificates = tls.certificates();
+        if (certificates == null || certificates.isEmpty()) {
+            violations.add("spec.tls.certificates", "at least one certificate is required");
+        } else {
+            for (int i = 0; i < certificates.size(); i++) {
+                certificate(violations, "spec.tls.certificates[" + i + "]", certificates.get(i), siteHosts);
+            }
+        }
+        if (tls.hsts() != null && tls.hsts().maxAge() != null && tls.hsts().maxAge() < 0) {
+            violations.add("spec.tls.hsts.maxAge", "must be 0 or more (seconds)");
+        }
+    }
+
+    private static void certificate(Violations violations, String path, Tls.Certificate certificate, Set<String> siteHosts) {
+        if (certificate == null) {
+            violations.add(path, REQUIRED);
+            return;
+        }
+        String secretName = certificate.secretName();
+        if (secretName == null) {
+            violations.add(path + ".secretName", REQUIRED);
+        } else if (!HostNames.isDns1123Subdomain(secretName)) {
+            violations.add(path + ".secretName",
+                    "must be a Secret name: lowercase letters, digits, '-' and '.', e.g. vera-tls");
+        }
+        ValueChecks.hostsWithin(violations, path + ".hosts", certificate.hosts(), siteHosts);
+    }
+
+    private static void trustedProxies(Violations violations, TrustedProxies trusted) {
+        if (trusted == null) {
+            return;
+        }
+        ValueChecks.cidrs(violations, "spec.trustedProxies.cidrs", trusted.cidrs());
+        if (trusted.hops() != null && trusted.hops() < 0) {
+            violations.add("spec.trustedProxies.hops", "must be 0 or more");
+        }
+        boolean hasCidrs = trusted.cidrs() != null && !trusted.cidrs().isEmpty();
+        boolean hasHops = trusted.hops() != null && trusted.hops() > 0;
+        if (hasCidrs && hasHops) {
+            violations.add("spec.trustedProxies", "set cidrs or hops, not both");
+        }
+    }
+
+    private static void limits(Violations violations, Limits limits) {
+        if (limits == null) {
+            return;
+        }
+        ValueChecks.size(violations, "spec.limits.maxRequestBodySize", limits.maxRequestBodySize(), true);
+        ValueChecks.size(violations, "spec.limits.maxRequestHeadersSize", limits.maxRequestHeadersSize(), true);
+        ValueChecks.duration(violations, "spec.limits.requestHeaderTimeout", limits.requestHeaderTimeout());
+    }
+
+    private static void headers(Violations violations, SiteHeaders headers) {
+        if (headers == null) {
+            return;
+        }
+        ValueChecks.headerModifier(violations, "spec.headers.request", headers.request());
+        ValueChecks.headerModifier(violations, "spec.headers.response", headers.response());
+    }
+
+    private static void compression(Violations violations, Compression compression) {
+        if (compression != null) {
+            ValueChecks.size(violations, "spec.compression.minSize", compression.minSize(), false);
+        }
+    }
+
+    private static void accessControl(Violations violations, AccessControl accessControl) {
+        if (accessControl != null) {
+            ValueChecks.cidrs(violations, "spec.accessControl.allow", accessControl.allow());
+            ValueChecks.cidrs(violations, "spec.accessControl.deny", accessControl.deny());
+        }
+    }
+
+    private static void rateLimit(Violations violations, RateLimit rateLimit) {
+        if (rateLimit == null) {
+            return;
+        }
+        if (rateLimit.requestsPerSecond() == null) {
+            violations.add("spec.rateLimit.requestsPerSecond", REQUIRED);
+        } else if (rateLimit.requestsPerSecond() < 1) {
+            violations.add("spec.rateLimit.requestsPerSecond", "must be 1 or more");
+        }
+        if (rateLimit.burst() != null && rateLimit.burst() < 1) {
+            violations.add("spec.rateLimit.burst", "must be 1 or more");
+        }
+    }
+
+    private static String mustBe(String expected, String actual) {
+        return actual == null ? "must be " + expected : "must be " + expected + ", not \"" + actual + "\"";
+    }
+}
