@@ -1,0 +1,279 @@
+package dev.portico.crds;
+
+import dev.portico.crds.v1alpha1.AccessControl;
+import dev.portico.crds.v1alpha1.Backend;
+import dev.portico.crds.v1alpha1.BackendProtocol;
+import dev.portico.crds.v1alpha1.Compression;
+import dev.portico.crds.v1alpha1.HeaderModifier;
+import dev.portico.crds.v1alpha1.Limits;
+import dev.portico.crds.v1alpha1.PathMatchType;
+import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import dev.portico.crds.v1alpha1.RateLimit;
+import dev.portico.crds.v1alpha1.Redirect;
+import dev.portico.crds.v1alpha1.Respond;
+import dev.portico.crds.v1alpha1.Route;
+import dev.portico.crds.v1alpha1.RouteHeaders;
+import dev.portico.crds.v1alpha1.RouteMatch;
+import dev.portico.crds.v1alpha1.SecurityPreset;
+import dev.portico.crds.v1alpha1.SiteHeaders;
+import dev.portico.crds.v1alpha1.Timeouts;
+import dev.portico.crds.v1alpha1.Tls;
+import dev.portico.crds.v1alpha1.TlsVersion;
+import dev.portico.crds.v1alpha1.TrustedProxies;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The defaults of the ProxySite API in one place, and {@link #normalise} that writes them
+ * out, so that the runtime and the operator never re-derive a default on their own.
+ */
+public final class ProxySiteDefaults {
+
+    public static final int REPLICAS = 2;
+    public static final TlsVersion TLS_MIN_VERSION = TlsVersion.TLS_1_2;
+    public static final boolean TLS_HTTP_REDIRECT = true;
+    /** For an {@code hsts} block without maxAge: two years, the value HSTS preload lists ask for. */
+    public static final long HSTS_MAX_AGE = 63_072_000L;
+    /** Off unless asked for: it reaches sub-domains the site may not own. */
+    public static final boolean HSTS_INCLUDE_SUBDOMAINS = false;
+    public static final boolean HSTS_PRELOAD = false;
+    public static final boolean HTTP2 = true;
+    /** Absent trustedProxies: trust nobody, the client is the TCP peer. */
+    public static final int TRUSTED_PROXY_HOPS = 0;
+    public static final String MAX_REQUEST_BODY_SIZE = "10Mi";
+    public static final String MAX_REQUEST_HEADERS_SIZE = "32Ki";
+    public static final String REQUEST_HEADER_TIMEOUT = "10s";
+    public static final SecurityPreset SECURITY_PRESET = SecurityPreset.NONE;
+    public static final boolean COMPRESSION_ENABLED = false;
+    public static final String COMPRESSION_MIN_SIZE = "1Ki";
+    public static final PathMatchType PATH_MATCH_TYPE = PathMatchType.PathPrefix;
+    /** As in Gateway API: a route without a path matches everything. */
+    public static final String PATH_MATCH_VALUE = "/";
+    public static final BackendProtocol BACKEND_PROTOCOL = BackendProtocol.HTTP;
+    public static final boolean BACKEND_INSECURE_SKIP_VERIFY = false;
+    public static final String CONNECT_TIMEOUT = "5s";
+    public static final String RESPONSE_TIMEOUT = "60s";
+    public static final String IDLE_TIMEOUT = "300s";
+    public static final boolean WEBSOCKET = true;
+    public static final int RESPOND_STATUS = 200;
+    public static final String RESPOND_BODY = "";
+    public static final int REDIRECT_STATUS_CODE = 302;
+
+    private ProxySiteDefaults() {}
+
+    /**
+     * A copy of {@code spec} with every default written out, hosts lower-cased and absent
+     * lists and header edits made empty. Blocks whose absence means something stay absent:
+     * {@code tls} (plain HTTP only), {@code accessControl} and {@code rateLimit} (off),
+     * {@code hsts} (no header), {@code rewrite} and the parts of a {@code redirect} (kept
+     * from the request). Other defaults that depend on the spec:
+     * <ul>
+     *   <li>a certificate without hosts serves all {@code spec.hosts};
+     *   <li>{@code rateLimit.burst} is {@code requestsPerSecond};
+     *   <li>a route's {@code maxRequestBodySize} is the site's;
+     *   <li>an HTTPS backend's {@code tls.serverName} is its service name (unless an IP).
+     * </ul>
+     * Meant for a valid spec; idempotent.
+     */
+    public static ProxySiteSpec normalise(ProxySiteSpec spec) {
+        List<String> hosts = lowerCase(spec.hosts());
+        Limits limits = limits(spec.limits());
+        return new ProxySiteSpec(
+                hosts,
+                orDefault(spec.replicas(), REPLICAS),
+                tls(spec.tls(), hosts),
+                orDefault(spec.http2(), HTTP2),
+                trustedProxies(spec.trustedProxies()),
+                limits,
+                siteHeaders(spec.headers()),
+                compression(spec.compression()),
+                accessControl(spec.accessControl()),
+                rateLimit(spec.rateLimit()),
+                map(spec.routes(), route -> route(route, limits.maxRequestBodySize())));
+    }
+
+    private static Tls tls(Tls tls, List<String> siteHosts) {
+        if (tls == null) {
+            return null;
+        }
+        List<Tls.Certificate> certificates = map(tls.certificates(), certificate -> new Tls.Certificate(
+                certificate.secretName(),
+                certificate.hosts() == null || certificate.hosts().isEmpty()
+                        ? siteHosts
+                        : lowerCase(certificate.hosts())));
+        Tls.Hsts hsts = tls.hsts() == null ? null : new Tls.Hsts(
+                orDefault(tls.hsts().maxAge(), HSTS_MAX_AGE),
+                orDefault(tls.hsts().includeSubDomains(), HSTS_INCLUDE_SUBDOMAINS),
+                orDefault(tls.hsts().preload(), HSTS_PRELOAD));
+        return new Tls(
+                certificates,
+                orDefault(tls.minVersion(), TLS_MIN_VERSION),
+                orDefault(tls.httpRedirect(), TLS_HTTP_REDIRECT),
+                hsts);
+    }
+
+    private static TrustedProxies trustedProxies(TrustedProxies trusted) {
+        if (trusted == null) {
+            return new TrustedProxies(List.of(), TRUSTED_PROXY_HOPS);
+        }
+        return new TrustedProxies(copy(trusted.cidrs()), orDefault(trusted.hops(), TRUSTED_PROXY_HOPS));
+    }
+
+    private static Limits limits(Limits limits) {
+        if (limits == null) {
+            return new Limits(MAX_REQUEST_BODY_SIZE, MAX_REQUEST_HEADERS_SIZE, REQUEST_HEADER_TIMEOUT);
+        }
+        return new Limits(
+                orDefault(limits.maxRequestBodySize(), MAX_REQUEST_BODY_SIZE),
+                orDefault(limits.maxRequestHeadersSize(), MAX_REQUEST_HEADERS_SIZE),
+                orDefault(limits.requestHeaderTimeout(), REQUEST_HEADER_TIMEOUT));
+    }
+
+    private static SiteHeaders siteHeaders(SiteHeaders headers) {
+        if (headers == null) {
+            return new SiteHeaders(SECURITY_PRESET, headerModifier(null), headerModifier(null));
+        }
+        return new SiteHeaders(
+                orDefault(headers.securityPreset(), SECURITY_PRESET),
+                headerModifier(headers.request()),
+                headerModifier(headers.response()));
+    }
+
+    private static RouteHeaders routeHeaders(RouteHeaders headers) {
+        if (headers == null) {
+            return new RouteHeaders(headerModifier(null), headerModifier(null));
+        }
+        return new RouteHeaders(headerModifier(headers.request()), headerModifier(headers.response()));
+    }
+
+    private static HeaderModifier headerModifier(HeaderModifier modifier) {
+        if (modifier == null) {
+            return new HeaderModifier(Map.of(), Map.of(), List.of());
+        }
+        return new HeaderModifier(copy(modifier.set()), copy(modifier.add()), copy(modifier.remove()));
+    }
+
+    private static Compression compression(Compression compression) {
+        if (compression == null) {
+            return new Compression(COMPRESSION_ENABLED, COMPRESSION_MIN_SIZE);
+        }
+        return new Compression(
+                orDefault(compression.enabled(), COMPRESSION_ENABLED),
+                orDefault(compression.minSize(), COMPRESSION_MIN_SIZE));
+    }
+
+    private static AccessControl accessControl(AccessControl accessControl) {
+        if (accessControl == null) {
+            return null;
+        }
+        return new AccessControl(copy(accessControl.allow()), copy(accessControl.deny()));
+    }
+
+    private static RateLimit rateLimit(RateLimit rateLimit) {
+        if (rateLimit == null) {
+            return null;
+        }
+        return new RateLimit(rateLimit.requestsPerSecond(), orDefault(rateLimit.burst(), rateLimit.requestsPerSecond()));
+    }
+
+    private static Route route(Route route, String siteMaxRequestBodySize) {
+        return new Route(
+                match(route.match()),
+                backend(route.backend()),
+                respond(route.respond()),
+                redirect(route.redirect()),
+                route.rewrite(),
+                timeouts(route.timeouts()),
+                orDefault(route.maxRequestBodySize(), siteMaxRequestBodySize),
+                routeHeaders(route.headers()),
+                orDefault(route.websocket(), WEBSOCKET));
+    }
+
+    private static RouteMatch match(RouteMatch match) {
+        RouteMatch.PathMatch path = match == null ? null : match.path();
+        RouteMatch.PathMatch normalisedPath = path == null
+                ? new RouteMatch.PathMatch(PATH_MATCH_TYPE, PATH_MATCH_VALUE)
+                : new RouteMatch.PathMatch(
+                        orDefault(path.type(), PATH_MATCH_TYPE), orDefault(path.value(), PATH_MATCH_VALUE));
+        if (match == null) {
+            return new RouteMatch(normalisedPath, List.of(), List.of());
+        }
+        return new RouteMatch(normalisedPath, lowerCase(match.hosts()), copy(match.headers()));
+    }
+
+    private static Backend backend(Backend backend) {
+        if (backend == null) {
+            return null;
+        }
+        BackendProtocol protocol = orDefault(backend.protocol(), BACKEND_PROTOCOL);
+        Backend.BackendTls tls = backend.tls();
+        if (protocol == BackendProtocol.HTTPS) {
+            tls = new Backend.BackendTls(
+                    tls == null || tls.insecureSkipVerify() == null ? BACKEND_INSECURE_SKIP_VERIFY : tls.insecureSkipVerify(),
+                    tls == null || tls.serverName() == null ? serverNameFor(backend.service()) : tls.serverName());
+        }
+        return new Backend(backend.service(), backend.port(), protocol, tls);
+    }
+
+    /** SNI cannot carry an IP address, so an IP backend gets no server name. */
+    private static String serverNameFor(String service) {
+        return service.contains(":") || service.chars().allMatch(c -> c == '.' || Character.isDigit(c))
+                ? null
+                : service;
+    }
+
+    private static Respond respond(Respond respond) {
+        if (respond == null) {
+            return null;
+        }
+        return new Respond(orDefault(respond.status(), RESPOND_STATUS), orDefault(respond.body(), RESPOND_BODY));
+    }
+
+    private static Redirect redirect(Redirect redirect) {
+        if (redirect == null) {
+            return null;
+        }
+        String hostname = redirect.hostname() == null ? null : redirect.hostname().toLowerCase(Locale.ROOT);
+        return new Redirect(
+                redirect.scheme(),
+                hostname,
+                redirect.port(),
+                redirect.path(),
+                orDefault(redirect.statusCode(), REDIRECT_STATUS_CODE));
+    }
+
+    private static Timeouts timeouts(Timeouts timeouts) {
+        if (timeouts == null) {
+            return new Timeouts(CONNECT_TIMEOUT, RESPONSE_TIMEOUT, IDLE_TIMEOUT);
+        }
+        return new Timeouts(
+                orDefault(timeouts.connect(), CONNECT_TIMEOUT),
+                orDefault(timeouts.response(), RESPONSE_TIMEOUT),
+                orDefault(timeouts.idle(), IDLE_TIMEOUT));
+    }
+
+    private static <T> T orDefault(T value, T fallback) {
+        return value == null ? fallback : value;
+    }
+
+    private static List<String> lowerCase(List<String> hosts) {
+        return map(hosts, host -> host == null ? null : host.toLowerCase(Locale.ROOT));
+    }
+
+    private static <T, R> List<R> map(List<T> list, Function<T, R> function) {
+        return list == null ? List.of() : list.stream().map(function).toList();
+    }
+
+    private static <T> List<T> copy(List<T> list) {
+        return map(list, Function.identity());
+    }
+
+    // Not Map.copyOf: that would lose the order in which the user wrote the headers.
+    private static Map<String, String> copy(Map<String, String> map) {
+        return map == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(map));
+    }
+}
