@@ -1,0 +1,101 @@
+package dev.portico.runtime;
+
+import dev.portico.crds.units.Durations;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The command line of API.md: {@code --site FILE [options]} to run, or
+ * {@code validate FILE}. Hand-written because it is eight flags and the error messages
+ * matter more than the parsing.
+ */
+record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
+
+    enum Command { RUN, VALIDATE, HELP }
+
+    static final String USAGE = """
+            usage: proxy-runtime --site FILE [options]
+                   proxy-runtime validate FILE
+
+              --site FILE           the ProxySite to serve (reloaded when it changes)
+              --secrets-dir DIR     TLS secrets, one folder per secret with tls.crt and tls.key
+                                    (default: secrets/ beside the site file)
+              --http-port N         plain HTTP listener (default 8080)
+              --https-port N        TLS listener (default 8443)
+              --admin-port N        /healthz /readyz /metrics /config (default 9901)
+              --bind ADDR           address of the proxy listeners (default 0.0.0.0)
+              --admin-bind ADDR     address of the admin listener (default 127.0.0.1)
+              --workers N           event loop threads (default: one per CPU)
+              --drain-timeout DUR   how long SIGTERM waits for in-flight requests (default 25s)
+            """;
+
+    static CommandLine parse(List<String> args) {
+        if (args.isEmpty() || args.contains("--help") || args.contains("-h")) {
+            return new CommandLine(Command.HELP, null, null);
+        }
+        if (args.get(0).equals("validate")) {
+            if (args.size() != 2) {
+                throw new IllegalArgumentException("validate takes exactly one file");
+            }
+            return new CommandLine(Command.VALIDATE, null, Path.of(args.get(1)));
+        }
+        Path site = null;
+        Path secrets = null;
+        String bind = "0.0.0.0";
+        String adminBind = "127.0.0.1";
+        int http = RuntimeOptions.DEFAULT_HTTP_PORT;
+        int https = RuntimeOptions.DEFAULT_HTTPS_PORT;
+        int admin = RuntimeOptions.DEFAULT_ADMIN_PORT;
+        int workers = Runtime.getRuntime().availableProcessors();
+        var drain = RuntimeOptions.DEFAULT_DRAIN;
+        for (int i = 0; i < args.size(); i++) {
+            String flag = args.get(i);
+            if (i + 1 >= args.size()) {
+                throw new IllegalArgumentException(flag.startsWith("--") ? flag + " needs a value" : "unknown argument " + flag);
+            }
+            String value = args.get(++i);
+            switch (flag) {
+                case "--site" -> site = Path.of(value);
+                case "--secrets-dir" -> secrets = Path.of(value);
+                case "--http-port" -> http = port(flag, value);
+                case "--https-port" -> https = port(flag, value);
+                case "--admin-port" -> admin = port(flag, value);
+                case "--bind" -> bind = value;
+                case "--admin-bind" -> adminBind = value;
+                case "--workers" -> workers = positive(flag, value);
+                case "--drain-timeout" -> drain = Durations.parse(value);
+                default -> throw new IllegalArgumentException("unknown option " + flag);
+            }
+        }
+        if (site == null) {
+            throw new IllegalArgumentException("--site is required");
+        }
+        RuntimeOptions defaults = RuntimeOptions.forSite(site);
+        return new CommandLine(Command.RUN, new RuntimeOptions(site, secrets != null ? secrets : defaults.secretsDir(),
+                bind, http, https, adminBind, admin, workers, drain, RuntimeOptions.DEFAULT_RELOAD_INTERVAL), null);
+    }
+
+    private static int port(String flag, String value) {
+        int port = integer(flag, value);
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(flag + ": must be 0..65535, got " + value);
+        }
+        return port;
+    }
+
+    private static int positive(String flag, String value) {
+        int n = integer(flag, value);
+        if (n < 1) {
+            throw new IllegalArgumentException(flag + ": must be at least 1, got " + value);
+        }
+        return n;
+    }
+
+    private static int integer(String flag, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + ": not a number: " + value);
+        }
+    }
+}

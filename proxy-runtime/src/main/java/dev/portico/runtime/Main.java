@@ -1,0 +1,96 @@
+package dev.portico.runtime;
+
+import dev.portico.crds.InvalidProxySiteException;
+import dev.portico.crds.ProxySiteLoader;
+import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+/** {@code java -jar proxy-runtime.jar}: run a site, or validate one. */
+public final class Main {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        CommandLine command;
+        try {
+            command = CommandLine.parse(Arrays.asList(args));
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.print(CommandLine.USAGE);
+            return 2;
+        }
+        return switch (command.command()) {
+            case HELP -> {
+                System.out.print(CommandLine.USAGE);
+                yield 0;
+            }
+            case VALIDATE -> validate(command);
+            case RUN -> serve(command.options());
+        };
+    }
+
+    private static int validate(CommandLine command) {
+        try {
+            ProxySiteLoader.load(command.validateFile());
+            System.out.println(command.validateFile() + ": valid");
+            return 0;
+        } catch (InvalidProxySiteException e) {
+            System.out.println(command.validateFile() + ": invalid");
+            e.violations().forEach(v -> System.out.println("  " + v));
+            return 1;
+        } catch (RuntimeException e) {
+            System.out.println(command.validateFile() + ": " + describe(e));
+            return 1;
+        }
+    }
+
+    private static int serve(RuntimeOptions options) {
+        ProxyRuntime runtime;
+        try {
+            runtime = ProxyRuntime.start(options);
+        } catch (InvalidProxySiteException e) {
+            LOG.error("{} is invalid:\n{}", options.siteFile(), e.getMessage());
+            return 1;
+        } catch (NoSuchFileException e) {
+            LOG.error("no such file: {}", e.getFile());
+            return 1;
+        } catch (Exception e) {
+            LOG.error("cannot start: {}", describe(e));
+            return 1;
+        }
+        // SIGTERM (Kubernetes) and SIGINT (a terminal) both drain, then exit 0: a stop we
+        // were asked for is not a failure.
+        CountDownLatch stopped = new CountDownLatch(1);
+        SignalHandler drain = signal -> {
+            LOG.info("SIG{} received: draining for at most {}", signal.getName(), options.drainTimeout());
+            Thread drainer = new Thread(() -> {
+                runtime.shutdown(options.drainTimeout());
+                stopped.countDown();
+            }, "portico-shutdown");
+            drainer.start();
+        };
+        Signal.handle(new Signal("TERM"), drain);
+        Signal.handle(new Signal("INT"), drain);
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private static String describe(Exception e) {
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+}

@@ -1,0 +1,153 @@
+package dev.portico.runtime;
+
+import dev.portico.runtime.admin.AdminServer;
+import dev.portico.runtime.config.ConfigHolder;
+import dev.portico.runtime.config.ConfigReloader;
+import dev.portico.runtime.config.SiteConfig;
+import dev.portico.runtime.config.SiteSource;
+import dev.portico.runtime.log.AccessLog;
+import dev.portico.runtime.metrics.ProxyMetrics;
+import dev.portico.runtime.proxy.ProxyServices;
+import dev.portico.runtime.server.ProxyServer;
+import dev.portico.runtime.server.Transports;
+import dev.portico.runtime.upstream.UpstreamPool;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data plane as one object: loads the site, binds the listeners, reloads on change,
+ * and drains on shutdown. {@code Main} runs it from the command line; tests run it
+ * in-process on free ports.
+ */
+public final class ProxyRuntime implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyRuntime.class);
+
+    private final RuntimeOptions options;
+    private final ConfigHolder config;
+    private final ProxyMetrics metrics;
+    private final ProxyServices services;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final ProxyServer server;
+    private final ConfigReloader reloader;
+    private AdminServer admin;
+    private InetSocketAddress httpAddress;
+    private volatile boolean ready;
+    private boolean stopped;
+
+    private ProxyRuntime(RuntimeOptions options, SiteSource source, SiteConfig initial) {
+        this.options = options;
+        this.config = new ConfigHolder(initial);
+        this.metrics = new ProxyMetrics();
+        Transports transports = Transports.best();
+        this.boss = transports.newGroup(1);
+        this.workers = transports.newGroup(options.workers());
+        Map<EventExecutor, UpstreamPool> pools = new HashMap<>();
+        for (EventExecutor loop : workers) {
+            pools.put(loop, new UpstreamPool((EventLoop) loop, transports.clientChannel(), metrics.upstreamStats()));
+        }
+        metrics.idleUpstreamConnections(() -> pools.values().stream().mapToInt(UpstreamPool::idleConnections).sum());
+        this.services = new ProxyServices(config, pools, metrics, new AccessLog());
+        this.server = new ProxyServer(transports, boss, workers);
+        this.reloader = new ConfigReloader(source, config, metrics);
+        LOG.info("transport {}, {} worker event loops", transports.name(), options.workers());
+    }
+
+    /**
+     * Loads and validates the site, then binds everything.
+     *
+     * @throws dev.portico.crds.InvalidProxySiteException when the site file is invalid
+     */
+    public static ProxyRuntime start(RuntimeOptions options) throws IOException, InterruptedException {
+        SiteSource source = new SiteSource(options.siteFile(), options.secretsDir());
+        SiteConfig initial = source.compile(source.snapshot());
+        ProxyRuntime runtime = new ProxyRuntime(options, source, initial);
+        try {
+            runtime.bind();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            runtime.close();
+            throw e;
+        }
+        return runtime;
+    }
+
+    private void bind() throws InterruptedException, IOException {
+        httpAddress = server.bindHttp(options.bind(), options.httpPort(), services);
+        admin = AdminServer.bind(Transports.best(), boss, options.adminBind(), options.adminPort(), config, metrics,
+                () -> ready);
+        reloader.start(options.reloadInterval());
+        ready = true;
+        SiteConfig current = config.current();
+        LOG.info("serving site '{}' generation {} {} on http {} (admin {})", current.name(), current.generation(),
+                current.hash(), httpAddress, admin.address());
+    }
+
+    public int httpPort() {
+        return httpAddress.getPort();
+    }
+
+    public int adminPort() {
+        return admin.address().getPort();
+    }
+
+    public boolean ready() {
+        return ready;
+    }
+
+    public SiteConfig currentConfig() {
+        return config.current();
+    }
+
+    /** Forces a look at the site files now instead of at the next poll. */
+    public void checkForChanges() {
+        reloader.check();
+    }
+
+    /**
+     * Graceful stop: report not-ready, stop accepting, let in-flight exchanges finish for
+     * at most {@code drain}, then close everything.
+     */
+    public synchronized void shutdown(Duration drain) {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        ready = false;
+        services.startDraining();
+        server.stopAccepting();
+        long deadline = System.nanoTime() + drain.toNanos();
+        while (services.inFlight() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (services.inFlight() > 0) {
+            LOG.warn("drain time {} is over; closing {} unfinished exchanges", drain, services.inFlight());
+        }
+        reloader.close();
+        if (admin != null) {
+            admin.close();
+        }
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        LOG.info("stopped");
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+}

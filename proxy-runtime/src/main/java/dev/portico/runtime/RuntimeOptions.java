@@ -1,0 +1,40 @@
+package dev.portico.runtime;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How the runtime was asked to run (the CLI of API.md). Port 0 binds a free port, which
+ * tests use.
+ */
+public record RuntimeOptions(
+        Path siteFile,
+        Path secretsDir,
+        String bind,
+        int httpPort,
+        int httpsPort,
+        String adminBind,
+        int adminPort,
+        int workers,
+        Duration drainTimeout,
+        Duration reloadInterval) {
+
+    public static final int DEFAULT_HTTP_PORT = 8080;
+    public static final int DEFAULT_HTTPS_PORT = 8443;
+    public static final int DEFAULT_ADMIN_PORT = 9901;
+    public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(25);
+    public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofMillis(500);
+
+    /** Defaults for everything but the site file; the secrets live beside it. */
+    public static RuntimeOptions forSite(Path siteFile) {
+        Path parent = siteFile.toAbsolutePath().getParent();
+        return new RuntimeOptions(siteFile, parent.resolve("secrets"), "0.0.0.0", DEFAULT_HTTP_PORT,
+                DEFAULT_HTTPS_PORT, "127.0.0.1", DEFAULT_ADMIN_PORT, Runtime.getRuntime().availableProcessors(),
+                DEFAULT_DRAIN, DEFAULT_RELOAD_INTERVAL);
+    }
+
+    public RuntimeOptions withPorts(String bind, int http, int https, int admin) {
+        return new RuntimeOptions(siteFile, secretsDir, bind, http, https, bind, admin, workers, drainTimeout,
+                reloadInterval);
+    }
+}

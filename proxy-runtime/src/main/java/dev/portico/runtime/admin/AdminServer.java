@@ -1,0 +1,57 @@
+package dev.portico.runtime.admin;
+
+import dev.portico.runtime.config.ConfigHolder;
+import dev.portico.runtime.metrics.ProxyMetrics;
+import dev.portico.runtime.server.Transports;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.net.InetSocketAddress;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The admin listener. Off the proxy path, so small requests are aggregated whole here;
+ * it runs on its own event loop so probes answer even when the proxy's loops are busy.
+ */
+public final class AdminServer {
+
+    private static final int MAX_ADMIN_REQUEST = 64 * 1024;
+
+    private final Channel channel;
+
+    private AdminServer(Channel channel) {
+        this.channel = channel;
+    }
+
+    public static AdminServer bind(Transports transports, EventLoopGroup group, String host, int port,
+                                   ConfigHolder config, ProxyMetrics metrics, BooleanSupplier ready)
+            throws InterruptedException {
+        Channel channel = new ServerBootstrap()
+                .group(group)
+                .channel(transports.serverChannel())
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline()
+                                .addLast(new HttpServerCodec())
+                                .addLast(new HttpObjectAggregator(MAX_ADMIN_REQUEST))
+                                .addLast(new AdminHandler(config, metrics, ready));
+                    }
+                })
+                .bind(host, port)
+                .sync()
+                .channel();
+        return new AdminServer(channel);
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    public void close() {
+        channel.close().syncUninterruptibly();
+    }
+}

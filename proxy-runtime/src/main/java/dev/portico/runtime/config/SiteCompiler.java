@@ -1,0 +1,115 @@
+package dev.portico.runtime.config;
+
+import dev.portico.crds.units.Durations;
+import dev.portico.crds.units.Sizes;
+import dev.portico.crds.v1alpha1.Backend;
+import dev.portico.crds.v1alpha1.BackendProtocol;
+import dev.portico.crds.v1alpha1.ProxySite;
+import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import dev.portico.crds.v1alpha1.Route;
+import dev.portico.crds.v1alpha1.RouteHeaders;
+import dev.portico.crds.v1alpha1.RouteMatch;
+import dev.portico.crds.v1alpha1.SiteHeaders;
+import dev.portico.runtime.forwarding.TrustPolicy;
+import dev.portico.runtime.headers.HeaderRules;
+import dev.portico.runtime.headers.SecurityPresets;
+import dev.portico.runtime.routing.CompiledRoute;
+import dev.portico.runtime.routing.HostPattern;
+import dev.portico.runtime.routing.PathMatcher;
+import dev.portico.runtime.routing.RouteAction;
+import dev.portico.runtime.routing.Router;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns a validated, normalised ProxySite into the immutable {@link SiteConfig} the data
+ * plane serves. Everything a request would otherwise compute (header rule chains, path
+ * matchers, parsed sizes) is computed here once.
+ */
+public final class SiteCompiler {
+
+    private SiteCompiler() {}
+
+    public static SiteConfig compile(ProxySite site, String hash) {
+        ProxySiteSpec spec = site.spec();
+        SiteHeaders siteHeaders = spec.headers();
+        HeaderRules siteRequest = HeaderRules.of(siteHeaders == null ? null : siteHeaders.request());
+        HeaderRules siteResponse = HeaderRules.of(siteHeaders == null ? null : siteHeaders.response());
+        var preset = siteHeaders == null ? null : siteHeaders.securityPreset();
+
+        List<CompiledRoute> routes = new ArrayList<>();
+        for (int i = 0; i < spec.routes().size(); i++) {
+            Route route = spec.routes().get(i);
+            RouteHeaders own = route.headers();
+            HeaderRules request = HeaderRules.of(own == null ? null : own.request()).then(siteRequest);
+            HeaderRules response = SecurityPresets.withPreset(
+                    HeaderRules.of(own == null ? null : own.response()).then(siteResponse), preset, spec.tls());
+            routes.add(compileRoute(i, route, request, response));
+        }
+        List<HostPattern> hosts = spec.hosts().stream().map(HostPattern::parse).toList();
+        var limits = spec.limits();
+        return new SiteConfig(
+                site.metadata() == null ? "" : site.metadata().name(),
+                site.metadata() == null || site.metadata().generation() == null ? 0 : site.metadata().generation(),
+                hash,
+                new Router(hosts, routes),
+                TrustPolicy.of(spec.trustedProxies()),
+                new SiteConfig.Limits(
+                        Sizes.parse(limits.maxRequestBodySize()),
+                        Math.toIntExact(Sizes.parse(limits.maxRequestHeadersSize())),
+                        Durations.parse(limits.requestHeaderTimeout())),
+                SecurityPresets.withPreset(siteResponse, preset, spec.tls()));
+    }
+
+    private static CompiledRoute compileRoute(int index, Route route, HeaderRules request, HeaderRules response) {
+        RouteMatch match = route.match();
+        RouteMatch.PathMatch path = match.path();
+        PathMatcher matcher = switch (path.type()) {
+            case Exact -> PathMatcher.exact(path.value());
+            case PathPrefix -> PathMatcher.prefix(path.value());
+            case RegularExpression -> PathMatcher.regex(path.value());
+        };
+        List<HostPattern> hosts = match.hosts() == null ? List.of()
+                : match.hosts().stream().map(HostPattern::parse).toList();
+        List<CompiledRoute.HeaderCondition> headers = match.headers() == null ? List.of()
+                : match.headers().stream().map(h -> new CompiledRoute.HeaderCondition(h.name(), h.value())).toList();
+        return new CompiledRoute(
+                "routes[" + index + "]",
+                index,
+                hosts,
+                headers,
+                matcher,
+                route.rewrite() == null ? null : route.rewrite().replacePrefixMatch(),
+                action(route),
+                Sizes.parse(route.maxRequestBodySize()),
+                request,
+                response);
+    }
+
+    private static RouteAction action(Route route) {
+        if (route.respond() != null) {
+            return new RouteAction.Respond(route.respond().status(), route.respond().body());
+        }
+        if (route.redirect() != null) {
+            var r = route.redirect();
+            return new RouteAction.Redirect(r.scheme(), r.hostname(), r.port() == null ? -1 : r.port(), r.path(),
+                    r.statusCode());
+        }
+        Backend backend = route.backend();
+        boolean tls = backend.protocol() == BackendProtocol.HTTPS;
+        var backendTls = backend.tls();
+        var target = new RouteAction.UpstreamTarget(
+                backend.service(),
+                backend.port(),
+                tls,
+                tls && backendTls != null && backendTls.serverName() != null ? backendTls.serverName() : backend.service(),
+                tls && backendTls != null && Boolean.TRUE.equals(backendTls.insecureSkipVerify()));
+        var timeouts = route.timeouts();
+        return new RouteAction.Forward(
+                target,
+                Durations.parse(timeouts.connect()),
+                Durations.parse(timeouts.response()),
+                Durations.parse(timeouts.idle()),
+                !Boolean.FALSE.equals(route.websocket()));
+    }
+}

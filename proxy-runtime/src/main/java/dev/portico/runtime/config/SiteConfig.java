@@ -1,0 +1,27 @@
+package dev.portico.runtime.config;
+
+import dev.portico.runtime.forwarding.TrustPolicy;
+import dev.portico.runtime.headers.HeaderRules;
+import dev.portico.runtime.routing.Router;
+import java.time.Duration;
+
+/**
+ * One generation of the site, compiled and immutable. Connections read the current
+ * generation once per request, so a reload never changes a request half-way.
+ *
+ * @param generation         the ProxySite's metadata.generation (0 when absent)
+ * @param hash               {@code sha256:<hex>} of everything the config was built from
+ * @param responseHeaders    site rules and preset, for responses the proxy makes itself
+ */
+public record SiteConfig(
+        String name,
+        long generation,
+        String hash,
+        Router router,
+        TrustPolicy trust,
+        Limits limits,
+        HeaderRules responseHeaders) {
+
+    /** Limits that apply before a route is known. */
+    public record Limits(long maxRequestBodySize, int maxRequestHeadersSize, Duration requestHeaderTimeout) {}
+}

@@ -1,0 +1,131 @@
+package dev.portico.runtime.metrics;
+
+import dev.portico.runtime.upstream.UpstreamStats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.IntSupplier;
+
+/**
+ * The data plane's metrics in Prometheus form (Micrometer). Meters are looked up once
+ * per route and status and then cached, so a request costs a few atomic increments.
+ */
+public final class ProxyMetrics {
+
+    private static final Duration[] LATENCY_BUCKETS = {
+        Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+        Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+        Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10),
+        Duration.ofSeconds(30), Duration.ofSeconds(60)
+    };
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ConcurrentHashMap<String, RouteMeters> routes = new ConcurrentHashMap<>();
+    private final AtomicInteger openConnections = new AtomicInteger();
+    private final AtomicInteger openUpstreamConnections = new AtomicInteger();
+    private final Counter upstreamConnects;
+    private final Counter upstreamConnectFailures;
+    private final Counter upstreamReuses;
+    private final Counter reloadsApplied;
+    private final Counter reloadsRejected;
+
+    public ProxyMetrics() {
+        Gauge.builder("portico.connections.open", openConnections, AtomicInteger::get)
+                .description("Client connections currently open").register(registry);
+        Gauge.builder("portico.upstream.connections.open", openUpstreamConnections, AtomicInteger::get)
+                .description("Upstream connections currently open, in use or idle in the pool").register(registry);
+        upstreamConnects = Counter.builder("portico.upstream.connects")
+                .description("Upstream connections opened").register(registry);
+        upstreamConnectFailures = Counter.builder("portico.upstream.connect.failures")
+                .description("Upstream connection attempts that failed").register(registry);
+        upstreamReuses = Counter.builder("portico.upstream.reuses")
+                .description("Requests sent on a pooled keep-alive upstream connection").register(registry);
+        reloadsApplied = Counter.builder("portico.config.reloads").tag("result", "applied").register(registry);
+        reloadsRejected = Counter.builder("portico.config.reloads").tag("result", "rejected").register(registry);
+    }
+
+    /** Publishes the number of idle pooled upstream connections, summed over event loops. */
+    public void idleUpstreamConnections(IntSupplier idle) {
+        Gauge.builder("portico.upstream.connections.idle", idle::getAsInt)
+                .description("Keep-alive upstream connections idle in the pool").register(registry);
+    }
+
+    public void connectionOpened() {
+        openConnections.incrementAndGet();
+    }
+
+    public void connectionClosed() {
+        openConnections.decrementAndGet();
+    }
+
+    public int openConnections() {
+        return openConnections.get();
+    }
+
+    public void requestCompleted(String route, int status, long durationNanos) {
+        routes.computeIfAbsent(route, RouteMeters::new).record(status, durationNanos);
+    }
+
+    public void configReloaded(boolean applied) {
+        (applied ? reloadsApplied : reloadsRejected).increment();
+    }
+
+    public UpstreamStats upstreamStats() {
+        return new UpstreamStats() {
+                @Override public void opened() {
+                openUpstreamConnections.incrementAndGet();
+                upstreamConnects.increment();
+            }
+            @Override public void closed() {
+                openUpstreamConnections.decrementAndGet();
+            }
+            @Override public void connectFailed() {
+                upstreamConnectFailures.increment();
+            }
+            @Override public void reused() {
+                upstreamReuses.increment();
+            }
+        };
+    }
+
+    /** The Prometheus text exposition of every meter. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    private final class RouteMeters {
+        private final String route;
+        private final Timer latency;
+        private final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(600);
+
+        RouteMeters(String route) {
+            this.route = route;
+            this.latency = Timer.builder("portico.request.duration")
+                    .description("Time from request head to the last byte of the response")
+                    .tag("route", route)
+                    .serviceLevelObjectives(LATENCY_BUCKETS)
+                    .register(registry);
+        }
+
+        void record(int status, long durationNanos) {
+            latency.record(durationNanos, TimeUnit.NANOSECONDS);
+            int index = status >= 100 && status < 600 ? status : 0;
+            Counter counter = byStatus.get(index);
+            if (counter == null) {
+                counter = Counter.builder("portico.requests")
+                        .description("Requests by route and status")
+                        .tags("route", route, "status", Integer.toString(status))
+                        .register(registry);
+                byStatus.set(index, counter);
+            }
+            counter.increment();
+        }
+    }
+}

@@ -1,0 +1,686 @@
+package dev.portico.runtime.proxy;
+
+import dev.portico.runtime.config.SiteConfig;
+import dev.portico.runtime.forwarding.ClientAddressResolver;
+import dev.portico.runtime.forwarding.ForwardedHeaders;
+import dev.portico.runtime.forwarding.IpAddresses;
+import dev.portico.runtime.headers.HopByHopHeaders;
+import dev.portico.runtime.log.AccessLogEntry;
+import dev.portico.runtime.routing.CompiledRoute;
+import dev.portico.runtime.routing.HostNames;
+import dev.portico.runtime.routing.RouteAction;
+import dev.portico.runtime.routing.RouteResult;
+import dev.portico.runtime.upstream.UpstreamConnection;
+import dev.portico.runtime.upstream.UpstreamListener;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request and its response on an HTTP/1.1 connection: checks, routing, the upstream
+ * connection, and the streaming of both bodies with backpressure. Everything runs on the
+ * connection's event loop, the upstream connection's too, so nothing here is locked.
+ *
+ * <p>The request side and the response side each end once ({@link #requestComplete},
+ * {@link #responseComplete}); the exchange finishes when both have, or at the first
+ * failure, and then tells its connection whether the connection may carry another request.
+ */
+final class Exchange implements UpstreamListener {
+
+    private final Http1ProxyHandler connection;
+    private final ChannelHandlerContext down;
+    private final ProxyServices services;
+    private final SiteConfig config;
+    private final HttpRequest request;
+    private final boolean tls;
+    private final long startNanos = System.nanoTime();
+    private final long startMillis = System.currentTimeMillis();
+
+    private String authority = "";
+    private String path = "";
+    private InetAddress client;
+    private CompiledRoute route;
+    private RouteAction.Forward forward;
+    private HttpRequest upstreamRequest;
+    private UpstreamConnection upstream;
+    private Channel upstreamChannel;
+    private final ArrayDeque<HttpContent> pendingBody = new ArrayDeque<>(2);
+    private long maxRequestBody;
+    private long bytesIn;
+    private long bytesOut;
+    private int status;
+    private int attempts;
+
+    private boolean requestComplete;
+    private boolean responseStarted;
+    private boolean responseComplete;
+    private boolean finished;
+    /** The connection cannot carry another request after this one (unread body, error, client asked). */
+    private boolean closeAfter;
+    private boolean upstreamReusable;
+    private boolean skippingInterim;
+    private boolean websocket;
+    private boolean tunnelled;
+    private TunnelHandler tunnelIn;
+    private TunnelHandler tunnelOut;
+
+    private ScheduledFuture<?> responseTimer;
+    private ScheduledFuture<?> idleTimer;
+    private long lastActivity;
+
+    Exchange(Http1ProxyHandler connection, ChannelHandlerContext down, ProxyServices services, HttpRequest request,
+             boolean tls) {
+        this.connection = connection;
+        this.down = down;
+        this.services = services;
+        this.config = services.config().current();
+        this.request = request;
+        this.tls = tls;
+    }
+
+    // ---- request side ------------------------------------------------------------------
+
+    void start() {
+        services.exchangeStarted();
+        closeAfter = !HttpUtil.isKeepAlive(request) || services.draining();
+        client = connection.peer();
+        if (request.decoderResult().isFailure()) {
+            rejectMalformed(request.decoderResult().cause());
+            return;
+        }
+        if (!parseTarget()) {
+            respondError(HttpResponseStatus.BAD_REQUEST);
+            return;
+        }
+        var resolution = ClientAddressResolver.resolve(config.trust(), connection.peer(),
+                request.headers().getAll(ForwardedHeaders.X_FORWARDED_FOR));
+        client = resolution.client();
+        String host = HostNames.normalise(authority);
+        RouteResult result = config.router().route(host, path,
+                (name, value) -> request.headers().getAll(name).contains(value));
+        if (!(result instanceof RouteResult.Matched matched)) {
+            respondError(HttpResponseStatus.NOT_FOUND);
+            return;
+        }
+        route = matched.route();
+        maxRequestBody = route.maxRequestBodySize();
+        RouteAction action = route.action();
+        if (action instanceof RouteAction.Respond respond) {
+            respondLocally(LocalResponses.text(down.alloc(), HttpResponseStatus.valueOf(respond.status()),
+                    respond.body(), route.responseHeaders(), tls, closeIfBody()));
+        } else if (action instanceof RouteAction.Redirect redirect) {
+            respondLocally(LocalResponses.redirect(down.alloc(), redirect.statusCode(), location(redirect),
+                    route.responseHeaders(), tls, closeIfBody()));
+        } else {
+            forward = (RouteAction.Forward) action;
+            startForwarding(resolution);
+        }
+    }
+
+    /**
+     * Reads Host and the request target. Absolute-form targets must agree with Host, so a
+     * request cannot be routed by one name and forwarded with another.
+     */
+    private boolean parseTarget() {
+        HttpHeaders headers = request.headers();
+        int hosts = headers.getAll(HttpHeaderNames.HOST).size();
+        boolean http11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
+        if (hosts > 1 || (http11 && hosts == 0)) {
+            return false;
+        }
+        authority = hosts == 1 ? headers.get(HttpHeaderNames.HOST) : "";
+        String uri = request.uri();
+        if (uri.startsWith("/")) {
+            path = pathOf(uri);
+            return true;
+        }
+        String lower = uri.toLowerCase(Locale.ROOT);
+        int schemeEnd = lower.startsWith("http://") ? 7 : lower.startsWith("https://") ? 8 : -1;
+        if (schemeEnd < 0) {
+            return false;
+        }
+        int slash = uri.indexOf('/', schemeEnd);
+        String targetAuthority = slash < 0 ? uri.substring(schemeEnd) : uri.substring(schemeEnd, slash);
+        if (hosts == 1 && !HostNames.normalise(targetAuthority).equals(HostNames.normalise(authority))) {
+            return false;
+        }
+        authority = targetAuthority;
+        String origin = slash < 0 ? "/" : uri.substring(slash);
+        request.setUri(origin);
+        path = pathOf(origin);
+        return true;
+    }
+
+    private static String pathOf(String uri) {
+        int query = uri.indexOf('?');
+        return query < 0 ? uri : uri.substring(0, query);
+    }
+
+    private void startForwarding(ClientAddressResolver.Resolution resolution) {
+        HttpHeaders headers = request.headers();
+        websocket = forward.websocket() && isWebSocketUpgrade(headers);
+        if (websocket && !request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+            // RFC 6455 needs HTTP/1.1; an HTTP/1.0 proxy chain would break the upgrade silently.
+            respondError(HttpResponseStatus.BAD_REQUEST);
+            return;
+        }
+        long contentLength = HttpUtil.getContentLength(request, -1L);
+        if (contentLength > maxRequestBody) {
+            respondError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
+            return;
+        }
+        String expect = headers.get(HttpHeaderNames.EXPECT);
+        if (expect != null) {
+            if (!HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect)) {
+                respondError(HttpResponseStatus.EXPECTATION_FAILED);
+                return;
+            }
+            // We answer 100 ourselves, as nginx does: the client's body then streams straight
+            // through while the upstream connection opens.
+            if (request.protocolVersion().equals(HttpVersion.HTTP_1_1) && hasBody()) {
+                down.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                        Unpooled.EMPTY_BUFFER));
+            }
+        }
+        upstreamRequest = upstreamRequest(resolution);
+        acquireUpstream();
+    }
+
+    private HttpRequest upstreamRequest(ClientAddressResolver.Resolution resolution) {
+        HttpHeaders headers = request.headers();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        HopByHopHeaders.strip(headers);
+        headers.remove(HttpHeaderNames.EXPECT);
+        if (websocket) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            headers.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+        } else if (chunked) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        int port = HostNames.port(authority);
+        ForwardedHeaders.apply(headers, resolution, connection.peerText(), tls ? "https" : "http", authority,
+                port > 0 ? port : tls ? 443 : 80);
+        route.requestHeaders().apply(headers, tls);
+        String uri = request.uri();
+        int query = uri.indexOf('?');
+        String upstreamUri = route.upstreamPath(path) + (query < 0 ? "" : uri.substring(query));
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri, headers);
+    }
+
+    private static boolean isWebSocketUpgrade(HttpHeaders headers) {
+        return headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    private boolean hasBody() {
+        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    }
+
+    private boolean closeIfBody() {
+        // A request answered before its body was read leaves that body on the wire: the
+        // connection cannot be reused safely.
+        if (hasBody()) {
+            closeAfter = true;
+        }
+        return closeAfter;
+    }
+
+    private void acquireUpstream() {
+        attempts++;
+        Future<UpstreamConnection> acquired = services.pool(down.channel().eventLoop())
+                .acquire(forward.target(), forward.connectTimeout(), this);
+        if (acquired.isDone()) {
+            upstreamAcquired(acquired);
+        } else {
+            acquired.addListener(f -> upstreamAcquired(acquired));
+        }
+    }
+
+    private void upstreamAcquired(Future<UpstreamConnection> acquired) {
+        if (!acquired.isSuccess()) {
+            if (!finished) {
+                respondError(statusForConnectFailure(acquired.cause()));
+            }
+            return;
+        }
+        upstream = acquired.getNow();
+        if (finished) {
+            upstream.discard();
+            return;
+        }
+        upstreamChannel = upstream.channel();
+        upstreamChannel.write(upstreamRequest, upstreamChannel.voidPromise());
+        for (HttpContent piece; (piece = pendingBody.poll()) != null; ) {
+            upstreamChannel.write(piece, upstreamChannel.voidPromise());
+        }
+        upstreamChannel.flush();
+        if (requestComplete) {
+            startResponseTimer();
+        } else {
+            connection.readIfWanted();
+        }
+    }
+
+    private static HttpResponseStatus statusForConnectFailure(Throwable cause) {
+        if (cause instanceof ConnectTimeoutException) {
+            return HttpResponseStatus.GATEWAY_TIMEOUT;
+        }
+        if (cause instanceof UnknownHostException) {
+            return HttpResponseStatus.SERVICE_UNAVAILABLE;
+        }
+        return HttpResponseStatus.BAD_GATEWAY;
+    }
+
+    /** A piece of the request body (or its end) from the client. */
+    void onRequestContent(HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            rejectMalformed(content.decoderResult().cause());
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        if (finished || responseComplete) {
+            content.release();
+            requestComplete |= last;
+            maybeFinish();
+            return;
+        }
+        bytesIn += content.content().readableBytes();
+        if (bytesIn > maxRequestBody) {
+            content.release();
+            // Mid-stream: the backend has part of the body, so its connection goes too.
+            respondError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
+            return;
+        }
+        if (upstreamChannel != null) {
+            upstreamChannel.write(content, upstreamChannel.voidPromise());
+        } else {
+            pendingBody.add(content);
+        }
+        if (last) {
+            requestComplete = true;
+            if (upstreamChannel != null) {
+                upstreamChannel.flush();
+                startResponseTimer();
+            }
+        }
+    }
+
+    /** Whether the connection should read more of this request's body now. */
+    boolean wantsRequestContent() {
+        return !requestComplete && !finished && upstreamChannel != null && upstreamChannel.isWritable();
+    }
+
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
+    void flushUpstream() {
+        if (upstreamChannel != null && !finished) {
+            upstreamChannel.flush();
+        }
+    }
+
+    private void rejectMalformed(Throwable cause) {
+        closeAfter = true;
+        if (cause instanceof TooLongHttpHeaderException) {
+            respondError(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
+        } else if (cause instanceof TooLongHttpLineException) {
+            respondError(HttpResponseStatus.REQUEST_URI_TOO_LONG);
+        } else if (cause instanceof TooLongFrameException) {
+            respondError(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
+        } else {
+            respondError(HttpResponseStatus.BAD_REQUEST);
+        }
+    }
+
+    // ---- response side -----------------------------------------------------------------
+
+    @Override
+    public void onUpstreamMessage(Object message) {
+        if (finished || tunnelled) {
+            ReferenceCountUtil.release(message);
+            return;
+        }
+        lastActivity = System.nanoTime();
+        if (message instanceof HttpResponse response) {
+            onResponseHead(response);
+        }
+        if (message instanceof HttpContent content) {
+            onResponseContent(content);
+        } else if (!(message instanceof HttpResponse)) {
+            ReferenceCountUtil.release(message);
+        }
+    }
+
+    private void onResponseHead(HttpResponse response) {
+        if (response.decoderResult().isFailure()) {
+            upstreamFailed();
+            return;
+        }
+        int code = response.status().code();
+        if (code == 101 && websocket) {
+            switchToTunnel(response);
+            return;
+        }
+        if (code >= 100 && code < 200) {
+            // Interim responses (a backend's own 100 Continue, 103 Early Hints) stay here:
+            // the client got our 100 already.
+            skippingInterim = true;
+            return;
+        }
+        cancel(responseTimer);
+        status = code;
+        responseStarted = true;
+        HttpHeaders headers = response.headers();
+        boolean framed = headers.contains(HttpHeaderNames.CONTENT_LENGTH) || HttpUtil.isTransferEncodingChunked(response);
+        boolean bodyless = request.method().equals(HttpMethod.HEAD) || code == 204 || code == 304;
+        upstreamReusable = HttpUtil.isKeepAlive(response) && (framed || bodyless);
+        HopByHopHeaders.strip(headers);
+        HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(), headers);
+        if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+                HttpUtil.setTransferEncodingChunked(out, true);
+            } else {
+                closeAfter = true; // an HTTP/1.0 client learns where the body ends by the close
+            }
+        }
+        route.responseHeaders().apply(headers, tls);
+        if (closeAfter) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        down.write(out, down.voidPromise());
+    }
+
+    private void onResponseContent(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (skippingInterim) {
+            content.release();
+            skippingInterim = !last;
+            return;
+        }
+        if (!responseStarted) {
+            content.release();
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            abort();
+            return;
+        }
+        bytesOut += content.content().readableBytes();
+        down.write(content, down.voidPromise());
+        if (last) {
+            responseComplete = true;
+            down.flush();
+            maybeFinish();
+        } else if (!down.channel().isWritable()) {
+            upstreamChannel.config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        if (finished) {
+            return;
+        }
+        down.flush();
+        if (responseStarted && !responseComplete && idleTimer == null) {
+            startIdleTimer();
+        }
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged(boolean writable) {
+        if (writable) {
+            connection.readIfWanted();
+        }
+    }
+
+    void onDownstreamWritabilityChanged(boolean writable) {
+        if (upstreamChannel != null && responseStarted && !responseComplete && !finished) {
+            upstreamChannel.config().setAutoRead(writable);
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed(Throwable cause) {
+        if (finished || responseComplete) {
+            return;
+        }
+        if (!responseStarted) {
+            if (retryable()) {
+                upstream = null;
+                upstreamChannel = null;
+                acquireUpstream();
+                return;
+            }
+            respondError(HttpResponseStatus.BAD_GATEWAY);
+        } else {
+            abort();
+        }
+    }
+
+    /**
+     * A keep-alive connection the backend closed just as we reused it fails before any
+     * response byte; a bodyless safe request is then retried once on a new connection.
+     */
+    private boolean retryable() {
+        HttpMethod method = request.method();
+        return upstream != null && upstream.reused() && attempts == 1 && bytesIn == 0 && requestComplete
+                && (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)
+                        || method.equals(HttpMethod.OPTIONS));
+    }
+
+    /** The client went away. */
+    void onDownstreamClosed() {
+        if (finished) {
+            return;
+        }
+        if (!responseStarted) {
+            status = 499; // nginx's "client closed request", so logs read the same
+        }
+        closeAfter = true;
+        finish();
+    }
+
+    // ---- WebSocket ---------------------------------------------------------------------
+
+    private void switchToTunnel(HttpResponse response) {
+        cancel(responseTimer);
+        status = 101;
+        responseStarted = true;
+        responseComplete = true;
+        HttpHeaders headers = response.headers();
+        route.responseHeaders().apply(headers, tls);
+        down.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS,
+                headers));
+        tunnelled = true;
+        tunnelIn = new TunnelHandler(upstreamChannel);
+        tunnelOut = new TunnelHandler(down.channel());
+        upstream.handOver(tunnelOut);
+        connection.becomeTunnel(tunnelIn, forward.idleTimeout());
+        down.channel().closeFuture().addListener(f -> finishTunnel());
+    }
+
+    private void finishTunnel() {
+        bytesIn += tunnelIn.relayed();
+        bytesOut += tunnelOut.relayed();
+        TunnelHandler.closeAfterFlush(upstreamChannel);
+        requestComplete = true;
+        closeAfter = true;
+        finish();
+    }
+
+    // ---- local responses and endings ---------------------------------------------------
+
+    private void respondLocally(FullHttpResponse response) {
+        status = response.status().code();
+        responseStarted = true;
+        responseComplete = true;
+        bytesOut += response.content().readableBytes();
+        down.writeAndFlush(response, down.voidPromise());
+        if (closeAfter && !requestComplete) {
+            finish();
+        } else {
+            maybeFinish();
+        }
+    }
+
+    /** An error the proxy answers itself, or, once a response has started, a cut connection. */
+    private void respondError(HttpResponseStatus error) {
+        if (responseStarted) {
+            abort();
+            return;
+        }
+        if (!requestComplete) {
+            closeAfter = true;
+        }
+        respondLocally(LocalResponses.error(down.alloc(), error, config.responseHeaders(), tls, closeAfter));
+    }
+
+    private void upstreamFailed() {
+        if (upstream != null) {
+            upstream.discard();
+        }
+        respondError(HttpResponseStatus.BAD_GATEWAY);
+    }
+
+    private void abort() {
+        closeAfter = true;
+        finish();
+    }
+
+    private void maybeFinish() {
+        if (responseComplete && requestComplete) {
+            finish();
+        } else if (responseComplete && upstreamChannel != null) {
+            // The backend answered before reading the whole body: the rest of it would be
+            // read as a new request on either connection.
+            closeAfter = true;
+            finish();
+        }
+    }
+
+    private void finish() {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        cancel(responseTimer);
+        cancel(idleTimer);
+        for (HttpContent piece; (piece = pendingBody.poll()) != null; ) {
+            piece.release();
+        }
+        if (upstream != null && !tunnelled) {
+            if (requestComplete && responseComplete && upstreamReusable) {
+                upstream.release();
+            } else {
+                upstream.discard();
+            }
+        }
+        long durationNanos = System.nanoTime() - startNanos;
+        String routeName = route == null ? "none" : route.name();
+        services.metrics().requestCompleted(routeName, status, durationNanos);
+        if (services.accessLog().enabled()) {
+            services.accessLog().log(new AccessLogEntry(startMillis, IpAddresses.format(client),
+                    connection.peerText(), request.method().name(), authority, path,
+                    request.protocolVersion().text(), status, bytesIn, bytesOut, durationNanos / 1000,
+                    forward == null ? null : forward.target().toString(), routeName));
+        }
+        services.exchangeFinished();
+        connection.exchangeDone(!closeAfter && requestComplete && responseComplete && !tunnelled);
+    }
+
+    // ---- timers ------------------------------------------------------------------------
+
+    private void startResponseTimer() {
+        if (responseStarted || finished) {
+            return;
+        }
+        responseTimer = schedule(forward.responseTimeout(), () -> {
+            if (!responseStarted && !finished) {
+                if (upstream != null) {
+                    upstream.discard();
+                }
+                respondError(HttpResponseStatus.GATEWAY_TIMEOUT);
+            }
+        });
+    }
+
+    /** Streaming responses (SSE, downloads) end when nothing moves for the route's idle time. */
+    private void startIdleTimer() {
+        long idleNanos = forward.idleTimeout().toNanos();
+        long remaining = idleNanos - (System.nanoTime() - lastActivity);
+        idleTimer = down.executor().schedule(() -> {
+            idleTimer = null;
+            if (finished || responseComplete) {
+                return;
+            }
+            if (System.nanoTime() - lastActivity >= idleNanos) {
+                abort();
+            } else {
+                startIdleTimer();
+            }
+        }, Math.max(remaining, 0), TimeUnit.NANOSECONDS);
+    }
+
+    private ScheduledFuture<?> schedule(Duration delay, Runnable task) {
+        return down.executor().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private static void cancel(ScheduledFuture<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
+    // ---- redirects ---------------------------------------------------------------------
+
+    private String location(RouteAction.Redirect redirect) {
+        String scheme = redirect.scheme() != null ? redirect.scheme() : tls ? "https" : "http";
+        String host = redirect.hostname() != null ? redirect.hostname() : hostWithoutPort(authority);
+        int port = redirect.port() > 0 ? redirect.port()
+                : redirect.scheme() == null && redirect.hostname() == null ? HostNames.port(authority) : -1;
+        boolean defaultPort = port < 0 || (scheme.equals("https") && port == 443) || (scheme.equals("http") && port == 80);
+        String uri = request.uri();
+        int query = uri.indexOf('?');
+        String target = (redirect.path() != null ? redirect.path() : path) + (query < 0 ? "" : uri.substring(query));
+        return scheme + "://" + host + (defaultPort ? "" : ":" + port) + target;
+    }
+
+    private static String hostWithoutPort(String authority) {
+        int port = HostNames.port(authority);
+        return port < 0 ? authority : authority.substring(0, authority.lastIndexOf(':'));
+    }
+}

@@ -1,0 +1,209 @@
+package dev.portico.runtime.proxy;
+
+import dev.portico.runtime.forwarding.IpAddresses;
+import dev.portico.runtime.server.RequestHeadTimeout;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection speaking HTTP/1.1: reads only when it can use what it reads
+ * (auto-read is off), runs one {@link Exchange} at a time, and holds pipelined requests
+ * until the response before them is complete, so answers leave in order.
+ */
+public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Http1ProxyHandler.class);
+
+    private final ProxyServices services;
+    private final boolean tls;
+    private final RequestHeadTimeout headTimeout;
+    private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private InetAddress peer;
+    private String peerText;
+    private Exchange exchange;
+    private boolean closing;
+    private boolean draining;
+
+    public Http1ProxyHandler(ProxyServices services, boolean tls, RequestHeadTimeout headTimeout) {
+        this.services = services;
+        this.tls = tls;
+        this.headTimeout = headTimeout;
+    }
+
+    InetAddress peer() {
+        return peer;
+    }
+
+    String peerText() {
+        return peerText;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        peer = remote.getAddress();
+        peerText = IpAddresses.format(peer);
+        services.metrics().connectionOpened();
+        // Counted on the close future, which still fires after a WebSocket upgrade removed this handler.
+        ctx.channel().closeFuture().addListener(f -> services.metrics().connectionClosed());
+        ctx.read();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        releasePipelined();
+        if (exchange != null) {
+            exchange.onDownstreamClosed();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+        } else if (exchange != null && exchange.requestComplete() || !pipelined.isEmpty()) {
+            pipelined.add(msg);
+        } else {
+            dispatch(msg);
+        }
+    }
+
+    private void dispatch(Object msg) {
+        if (exchange != null) {
+            exchange.onRequestContent((HttpContent) msg);
+            return;
+        }
+        if (!(msg instanceof HttpRequest request)) {
+            // Leftovers of a request that was already answered and is being closed.
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        headTimeout.headReceived();
+        Exchange started = new Exchange(this, ctx, services, request, tls);
+        exchange = started;
+        started.start();
+        if (msg instanceof HttpContent content) {
+            // Only the decoder's "invalid message" is head and body in one.
+            if (exchange == started) {
+                started.onRequestContent(content);
+            } else {
+                content.release();
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (exchange != null) {
+            exchange.flushUpstream();
+        }
+        readIfWanted();
+    }
+
+    /** Asks for the next read when the current exchange (or none) can take more bytes. */
+    void readIfWanted() {
+        if (!closing && pipelined.isEmpty() && (exchange == null || exchange.wantsRequestContent())) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (exchange != null) {
+            exchange.onDownstreamWritabilityChanged(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof RequestHeadTimeout.Expired && exchange == null && !closing) {
+            closing = true;
+            ctx.writeAndFlush(LocalResponses.error(ctx.alloc(), HttpResponseStatus.REQUEST_TIMEOUT,
+                    services.config().current().responseHeaders(), tls, true))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("client connection {} failed", peerText, cause);
+        ctx.close();
+    }
+
+    /** Called by the exchange once both its request and its response are over. */
+    void exchangeDone(boolean keepAlive) {
+        exchange = null;
+        if (!keepAlive) {
+            closing = true;
+            releasePipelined();
+            if (ctx.channel().isActive()) {
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+            return;
+        }
+        if (draining) {
+            return; // the drain loop below is already running further up the stack
+        }
+        draining = true;
+        try {
+            while (!closing && !pipelined.isEmpty() && (exchange == null || !exchange.requestComplete())) {
+                dispatch(pipelined.poll());
+            }
+        } finally {
+            draining = false;
+        }
+        if (exchange == null && !closing) {
+            headTimeout.awaitNextHead();
+        }
+        ctx.flush();
+        readIfWanted();
+    }
+
+    /**
+     * After a 101, this connection stops speaking HTTP: the codec and this handler leave,
+     * {@code tunnel} relays bytes, and an idle timer closes a silent tunnel.
+     */
+    void becomeTunnel(TunnelHandler tunnel, Duration idle) {
+        ChannelPipeline pipeline = ctx.pipeline();
+        pipeline.addLast("idle", new IdleStateHandler(0, 0, idle.toNanos(), TimeUnit.NANOSECONDS));
+        pipeline.addLast("tunnel", tunnel);
+        pipeline.remove(this);
+        pipeline.remove(HttpServerCodec.class);
+        pipeline.remove(headTimeout);
+        ctx.channel().config().setAutoRead(true);
+    }
+
+    private void releasePipelined() {
+        for (Object msg; (msg = pipelined.poll()) != null; ) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.portico.runtime.routing;
+
+import dev.portico.runtime.headers.HeaderRules;
+import java.util.List;
+
+/**
+ * One route of the site, ready to match: immutable, shared by every request that uses
+ * the config generation it belongs to.
+ */
+public record CompiledRoute(
+        String name,
+        int order,
+        List<HostPattern> hosts,
+        List<HeaderCondition> headers,
+        PathMatcher path,
+        String replacePrefix,
+        RouteAction action,
+        long maxRequestBodySize,
+        HeaderRules requestHeaders,
+        HeaderRules responseHeaders) {
+
+    /** An exact, case-sensitive match of one request header's value. */
+    public record HeaderCondition(String name, String value) {}
+
+    boolean matchesHost(String host) {
+        if (hosts.isEmpty()) {
+            return true;
+        }
+        for (HostPattern pattern : hosts) {
+            if (pattern.matches(host)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    boolean matchesHeaders(RequestHeaderLookup lookup) {
+        for (HeaderCondition condition : headers) {
+            if (!lookup.hasValue(condition.name(), condition.value())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The path that goes upstream: unchanged unless the route rewrites its prefix. */
+    public String upstreamPath(String path) {
+        if (replacePrefix == null || !(this.path instanceof PathMatcher.Prefix prefix)) {
+            return path;
+        }
+        return prefix.replace(path, replacePrefix);
+    }
+}

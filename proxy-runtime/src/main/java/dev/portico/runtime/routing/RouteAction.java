@@ -1,0 +1,28 @@
+package dev.portico.runtime.routing;
+
+import java.time.Duration;
+
+/** What a matched route does with a request: exactly one of these, as the API requires. */
+public sealed interface RouteAction {
+
+    /** Proxy to an upstream. */
+    record Forward(UpstreamTarget target, Duration connectTimeout, Duration responseTimeout, Duration idleTimeout,
+                   boolean websocket) implements RouteAction {}
+
+    /** Answer with a fixed response. */
+    record Respond(int status, String body) implements RouteAction {}
+
+    /** Answer with a redirect; a null part is taken from the request. */
+    record Redirect(String scheme, String hostname, int port, String path, int statusCode) implements RouteAction {}
+
+    /**
+     * Where requests go. {@code insecureSkipVerify} and {@code serverName} only matter for
+     * TLS upstreams; the record is the upstream pool's key, so equal targets share connections.
+     */
+    record UpstreamTarget(String host, int port, boolean tls, String serverName, boolean insecureSkipVerify) {
+        @Override
+        public String toString() {
+            return host + ":" + port;
+        }
+    }
+}

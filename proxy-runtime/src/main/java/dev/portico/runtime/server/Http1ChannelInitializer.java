@@ -1,0 +1,44 @@
+package dev.portico.runtime.server;
+
+import dev.portico.runtime.config.SiteConfig;
+import dev.portico.runtime.proxy.Http1ProxyHandler;
+import dev.portico.runtime.proxy.ProxyServices;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.time.Duration;
+
+/**
+ * The pipeline of a plain-HTTP client connection, assembled in one place:
+ * head timeout, then the HTTP/1.1 codec, then the proxy.
+ */
+public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
+
+    /** How long an idle keep-alive client connection is kept (nginx's default is 75 s). */
+    static final Duration KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(75);
+    static final int MAX_INITIAL_LINE = 8 * 1024;
+    static final int MAX_CONTENT_PIECE = 64 * 1024;
+
+    private final ProxyServices services;
+
+    public Http1ChannelInitializer(ProxyServices services) {
+        this.services = services;
+    }
+
+    @Override
+    protected void initChannel(Channel channel) {
+        // Limits are read per connection: a reload applies to connections opened after it.
+        SiteConfig.Limits limits = services.config().current().limits();
+        RequestHeadTimeout headTimeout = new RequestHeadTimeout(limits.requestHeaderTimeout(), KEEP_ALIVE_TIMEOUT);
+        ChannelPipeline pipeline = channel.pipeline();
+        pipeline.addLast("head-timeout", headTimeout);
+        pipeline.addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(MAX_INITIAL_LINE)
+                .setMaxHeaderSize(limits.maxRequestHeadersSize())
+                .setMaxChunkSize(MAX_CONTENT_PIECE)
+                .setStrictLineParsing(true)));
+        pipeline.addLast("proxy", new Http1ProxyHandler(services, false, headTimeout));
+    }
+}

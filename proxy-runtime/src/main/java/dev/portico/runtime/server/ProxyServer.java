@@ -1,0 +1,47 @@
+package dev.portico.runtime.server;
+
+import dev.portico.runtime.proxy.ProxyServices;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import java.net.InetSocketAddress;
+
+/** The client-facing listeners; they share the worker event loops with the upstream pools. */
+public final class ProxyServer {
+
+    private final Transports transports;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private Channel http;
+
+    public ProxyServer(Transports transports, EventLoopGroup boss, EventLoopGroup workers) {
+        this.transports = transports;
+        this.boss = boss;
+        this.workers = workers;
+    }
+
+    /** Binds the plain-HTTP listener; returns the bound address (port 0 picks a free one). */
+    public InetSocketAddress bindHttp(String host, int port, ProxyServices services) throws InterruptedException {
+        http = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transports.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new Http1ChannelInitializer(services))
+                .bind(host, port)
+                .sync()
+                .channel();
+        return (InetSocketAddress) http.localAddress();
+    }
+
+    /** Stops accepting; open connections carry on. */
+    public void stopAccepting() {
+        if (http != null) {
+            http.close().syncUninterruptibly();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.portico.runtime.upstream;
+
+import dev.portico.runtime.routing.RouteAction.UpstreamTarget;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpClientCodec;
+
+/**
+ * A connection lent by the pool to one exchange. {@code reused} tells whether it served
+ * a request before: a reused connection may have been closed by the backend in the
+ * meantime, which makes a failed idempotent request safe to retry once.
+ */
+public final class UpstreamConnection {
+
+    private final UpstreamPool pool;
+    private final UpstreamTarget target;
+    private final Channel channel;
+    private final boolean reused;
+    private boolean returned;
+
+    UpstreamConnection(UpstreamPool pool, UpstreamTarget target, Channel channel, boolean reused) {
+        this.pool = pool;
+        this.target = target;
+        this.channel = channel;
+        this.reused = reused;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public boolean reused() {
+        return reused;
+    }
+
+    public UpstreamTarget target() {
+        return target;
+    }
+
+    /** Gives a connection whose last response was complete and keep-alive back to the pool. */
+    public void release() {
+        if (!returned) {
+            returned = true;
+            pool.release(this);
+        }
+    }
+
+    /**
+     * Turns the connection into a raw byte pipe after a protocol switch (WebSocket): the
+     * HTTP codec goes, {@code tunnel} takes every byte, and the pool never sees it again.
+     * The handler is added before the codec leaves, so bytes the codec already buffered
+     * reach the tunnel.
+     */
+    public void handOver(ChannelHandler tunnel) {
+        returned = true;
+        ChannelPipeline pipeline = channel.pipeline();
+        pipeline.addLast("tunnel", tunnel);
+        pipeline.remove(UpstreamHandler.class);
+        pipeline.remove(HttpClientCodec.class);
+        channel.config().setAutoRead(true);
+    }
+
+    /** Closes a connection that cannot be reused (error, timeout, unframed or upgraded response). */
+    public void discard() {
+        if (!returned) {
+            returned = true;
+            pool.discard(this);
+        }
+    }
+}

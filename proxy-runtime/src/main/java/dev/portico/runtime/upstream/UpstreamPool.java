@@ -1,0 +1,152 @@
+package dev.portico.runtime.upstream;
+
+import dev.portico.runtime.routing.RouteAction.UpstreamTarget;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keep-alive upstream connections of one event loop. Every method runs on that loop, so
+ * there are no locks: a downstream connection only ever borrows upstream connections
+ * that live on its own loop (the Zuul and Netty-proxy shape).
+ */
+public final class UpstreamPool {
+
+    /** Idle connections older than this are closed; backends commonly time out at 60 s or more. */
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+    static final int MAX_IDLE_PER_TARGET = 256;
+    private static final long SWEEP_SECONDS = 5;
+
+    private final EventLoop loop;
+    private final Class<? extends Channel> channelType;
+    private final UpstreamStats stats;
+    private final Map<UpstreamTarget, ArrayDeque<Idle>> idle = new HashMap<>();
+    private int idleCount;
+
+    private record Idle(Channel channel, long since) {}
+
+    public UpstreamPool(EventLoop loop, Class<? extends Channel> channelType, UpstreamStats stats) {
+        this.loop = loop;
+        this.channelType = channelType;
+        this.stats = stats;
+        loop.scheduleAtFixedRate(this::closeExpired, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** A pooled connection to {@code target} if one is alive, else a new one. */
+    public Future<UpstreamConnection> acquire(UpstreamTarget target, Duration connectTimeout,
+                                              UpstreamListener listener) {
+        assert loop.inEventLoop();
+        Promise<UpstreamConnection> promise = loop.newPromise();
+        ArrayDeque<Idle> queue = idle.get(target);
+        while (queue != null && !queue.isEmpty()) {
+            Channel channel = queue.pollLast().channel();
+            idleCount--;
+            if (channel.isActive()) {
+                stats.reused();
+                attach(channel, listener);
+                return promise.setSuccess(new UpstreamConnection(this, target, channel, true));
+            }
+        }
+        ChannelFuture connect = new Bootstrap()
+                .group(loop)
+                .channel(channelType)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("codec", new HttpClientCodec());
+                        ch.pipeline().addLast("upstream", new UpstreamHandler());
+                    }
+                })
+                .connect(target.host(), target.port());
+        connect.addListener(f -> {
+            if (f.isSuccess()) {
+                stats.opened();
+                Channel channel = connect.channel();
+                channel.closeFuture().addListener(c -> stats.closed());
+                attach(channel, listener);
+                promise.setSuccess(new UpstreamConnection(this, target, channel, false));
+            } else {
+                stats.connectFailed();
+                promise.setFailure(f.cause());
+            }
+        });
+        return promise;
+    }
+
+    private static void attach(Channel channel, UpstreamListener listener) {
+        channel.pipeline().get(UpstreamHandler.class).attach(listener);
+    }
+
+    void release(UpstreamConnection connection) {
+        Channel channel = connection.channel();
+        UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
+        if (handler == null || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        handler.detach();
+        // A connection handed back while it was paused by backpressure must read again,
+        // or the pool would never notice the backend closing it.
+        channel.config().setAutoRead(true);
+        ArrayDeque<Idle> queue = idle.computeIfAbsent(connection.target(), t -> new ArrayDeque<>());
+        if (queue.size() >= MAX_IDLE_PER_TARGET) {
+            channel.close();
+            return;
+        }
+        queue.addLast(new Idle(channel, System.nanoTime()));
+        idleCount++;
+    }
+
+    void discard(UpstreamConnection connection) {
+        UpstreamHandler handler = connection.channel().pipeline().get(UpstreamHandler.class);
+        if (handler != null) {
+            handler.detach();
+        }
+        connection.channel().close();
+    }
+
+    public int idleConnections() {
+        return idleCount;
+    }
+
+    private void closeExpired() {
+        long now = System.nanoTime();
+        long limit = IDLE_TIMEOUT.toNanos();
+        for (Iterator<ArrayDeque<Idle>> queues = idle.values().iterator(); queues.hasNext(); ) {
+            ArrayDeque<Idle> queue = queues.next();
+            for (Iterator<Idle> it = queue.iterator(); it.hasNext(); ) {
+                Idle entry = it.next();
+                if (!entry.channel().isActive() || now - entry.since() > limit) {
+                    it.remove();
+                    idleCount--;
+                    entry.channel().close();
+                }
+            }
+            if (queue.isEmpty()) {
+                queues.remove();
+            }
+        }
+    }
+
+    /** Closes every idle connection; used at shutdown. */
+    public void closeAll() {
+        idle.values().forEach(queue -> queue.forEach(entry -> entry.channel().close()));
+        idle.clear();
+        idleCount = 0;
+    }
+}
