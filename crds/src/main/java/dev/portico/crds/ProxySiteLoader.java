@@ -76,7 +76,7 @@ public final class ProxySiteLoader {
         } catch (JacksonException e) {
             throw new InvalidProxySiteException(List.of(ParseProblems.malformed(e)));
         }
-        if (document == null || document.isMissingNode() || document.isNull()) {
+        if (isEmpty(document)) {
             throw new InvalidProxySiteException(List.of(ParseProblems.emptyDocument()));
         }
         List<Violation> violations = new ArrayList<>();
@@ -133,6 +133,14 @@ public final class ProxySiteLoader {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a ProxySite is always serialisable", e);
         }
+    }
+
+    // A bare "---" reads as an empty string, a lone "~" as null, a file of comments as nothing.
+    private static boolean isEmpty(JsonNode document) {
+        return document == null
+                || document.isMissingNode()
+                || document.isNull()
+                || (document.isTextual() && document.asText().isEmpty());
     }
 
     private static String read(Path file) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.ProxySite;
+import java.util.Collections;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -49,7 +50,7 @@ class ProxySiteValidatorTest {
                 siteWith("accessControl: {allow: ['0.0.0.0/0'], deny: ['2001:db8::/32']}"),
                 siteWith("rateLimit: {requestsPerSecond: 1}"),
                 siteWith("rateLimit: {requestsPerSecond: 10, burst: 1}"),
-                "{" + HOSTS + ", routes: [" + String.join(", ", java.util.Collections.nCopies(256, ROUTE)) + "]}",
+                "{" + HOSTS + ", routes: [" + String.join(", ", Collections.nCopies(256, ROUTE)) + "]}",
                 routeIs("{respond: {status: 599}}"),
                 routeIs("{respond: {status: 200, body: ''}}"),
                 routeIs("{redirect: {scheme: http, hostname: x.org, port: 65535, path: /, statusCode: 308}}"),
@@ -75,7 +76,7 @@ class ProxySiteValidatorTest {
 
     static Stream<Arguments> invalidSpecs() {
         String manyHosts = IntStream.range(0, 65).mapToObj(i -> "h" + i + ".example.com").collect(Collectors.joining(", "));
-        String manyRoutes = String.join(", ", java.util.Collections.nCopies(257, ROUTE));
+        String manyRoutes = String.join(", ", Collections.nCopies(257, ROUTE));
         return Stream.of(
                 // hosts
                 arguments("{routes: [" + ROUTE + "]}", "spec.hosts", "at least one host"),
