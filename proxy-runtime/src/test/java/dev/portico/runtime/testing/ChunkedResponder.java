@@ -52,13 +52,9 @@ final class ChunkedResponder {
         ex.finish();
     }
 
-    static byte[] chunk(int index, int size) {
+    private byte[] chunk(int index) {
         byte[] bytes = new byte[size];
         Arrays.fill(bytes, (byte) ('a' + index % 26));
         return bytes;
-    }
-
-    private byte[] chunk(int index) {
-        return chunk(index, size);
     }
 }

@@ -22,6 +22,16 @@ final class Endpoints {
     }
 
     static void dispatch(Exchange ex) {
+        try {
+            route(ex);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            // Endpoints validate their parameters before writing anything, so a clear 400 is still possible:
+            // a typo in a test's query string should read as such, not as a dropped connection.
+            ex.respond(text(ex, HttpResponseStatus.BAD_REQUEST, "bad parameters for " + ex.path() + ": " + e));
+        }
+    }
+
+    private static void route(Exchange ex) {
         switch (ex.path()) {
             case "/__status" -> status(ex);
             case "/__slow" -> ex.schedule(ex.longParam("delayMs", 1000), () -> echo(ex));

@@ -17,6 +17,8 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.util.List;
@@ -164,12 +166,17 @@ final class Exchange {
      * Never blocks a thread: intentional delays are timers, so one backend can hold many slow requests.
      */
     void schedule(long delayMs, Runnable task) {
-        ScheduledFuture<?> timer = ctx.executor().schedule(() -> {
-            if (ctx.channel().isActive()) {
+        Channel channel = ctx.channel();
+        ScheduledFuture<?>[] timer = new ScheduledFuture<?>[1];
+        GenericFutureListener<Future<? super Void>> cancelOnClose = f -> timer[0].cancel(false);
+        timer[0] = ctx.executor().schedule(() -> {
+            // Unhook, or a long SSE stream would pile one listener per event onto the close future.
+            channel.closeFuture().removeListener(cancelOnClose);
+            if (channel.isActive()) {
                 task.run();
             }
         }, delayMs, TimeUnit.MILLISECONDS);
-        ctx.channel().closeFuture().addListener(f -> timer.cancel(false));
+        channel.closeFuture().addListener(cancelOnClose);
     }
 
     void whenWritable(Runnable task) {

@@ -124,6 +124,15 @@ class TestBackendTest {
     }
 
     @Test
+    void badEndpointParametersGetA400() throws Exception {
+        HttpResponse<String> response = http.send(request("/__chunks?count=three").build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).startsWith("bad parameters for /__chunks");
+    }
+
+    @Test
     void noContentStatusHasNoBody() throws Exception {
         HttpResponse<String> response = http.send(request("/__status?code=204&body=ignored").build(),
                 HttpResponse.BodyHandlers.ofString());
