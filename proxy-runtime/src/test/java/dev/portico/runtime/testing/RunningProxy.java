@@ -1,0 +1,108 @@
+package dev.portico.runtime.testing;
+
+import dev.portico.runtime.ProxyRuntime;
+import dev.portico.runtime.RuntimeOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The proxy runtime started in-process on free loopback ports, serving a site written
+ * from YAML. {@link #reconfigure} rewrites the site file and applies it at once, the way
+ * the hot reload would within its poll interval.
+ */
+public final class RunningProxy implements AutoCloseable {
+
+    private final ProxyRuntime runtime;
+    private final Path siteFile;
+
+    private RunningProxy(ProxyRuntime runtime, Path siteFile) {
+        this.runtime = runtime;
+        this.siteFile = siteFile;
+    }
+
+    public static RunningProxy start(Path dir, String yaml) {
+        Path site = SiteFiles.write(dir, yaml);
+        RuntimeOptions options = new RuntimeOptions(site, dir.resolve("secrets"), "127.0.0.1", 0, 0, "127.0.0.1", 0,
+                2, Duration.ofSeconds(5), Duration.ofMillis(100));
+        try {
+            return new RunningProxy(ProxyRuntime.start(options), site);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A site with one catch-all route to {@code backend}, plus {@code extraSpec} lines under spec. */
+    public static String siteFor(TestBackend backend, String extraSpec) {
+        return """
+                apiVersion: portico.dev/v1alpha1
+                kind: ProxySite
+                metadata: {name: test, generation: 1}
+                spec:
+                  hosts: ["*"]
+                %s
+                  routes:
+                    - match: {path: {value: /}}
+                      backend: {service: 127.0.0.1, port: %d}
+                """.formatted(extraSpec.indent(2).stripTrailing(), backend.port());
+    }
+
+    public int httpPort() {
+        return runtime.httpPort();
+    }
+
+    public int adminPort() {
+        return runtime.adminPort();
+    }
+
+    public ProxyRuntime runtime() {
+        return runtime;
+    }
+
+    public Path siteFile() {
+        return siteFile;
+    }
+
+    public RawHttpClient connect() {
+        try {
+            return RawHttpClient.connect(httpPort());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** One request on a fresh connection; {@code headers} are raw lines like {@code "X-A: b"}. */
+    public RawResponse request(String method, String host, String target, String... headers) {
+        try (RawHttpClient client = connect()) {
+            StringBuilder raw = new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\n")
+                    .append("Host: ").append(host).append("\r\n");
+            for (String header : headers) {
+                raw.append(header).append("\r\n");
+            }
+            raw.append("Connection: close\r\n\r\n");
+            client.send(raw.toString());
+            return client.readResponse(method.equals("HEAD"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public RawResponse get(String target, String... headers) {
+        return request("GET", "app.example.com", target, headers);
+    }
+
+    /** Rewrites the site file and applies it now. */
+    public void reconfigure(String yaml) {
+        SiteFiles.overwrite(siteFile, yaml);
+        runtime.checkForChanges();
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+    }
+}
