@@ -10,6 +10,7 @@ import dev.portico.runtime.metrics.ProxyMetrics;
 import dev.portico.runtime.proxy.ProxyServices;
 import dev.portico.runtime.server.ProxyServer;
 import dev.portico.runtime.server.Transports;
+import dev.portico.runtime.tls.ServerTlsContexts;
 import dev.portico.runtime.upstream.UpstreamPool;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -42,6 +43,7 @@ public final class ProxyRuntime implements AutoCloseable {
     private final ConfigReloader reloader;
     private AdminServer admin;
     private InetSocketAddress httpAddress;
+    private volatile InetSocketAddress httpsAddress;
     private volatile boolean ready;
     private boolean stopped;
 
@@ -59,7 +61,7 @@ public final class ProxyRuntime implements AutoCloseable {
         metrics.idleUpstreamConnections(() -> pools.values().stream().mapToInt(UpstreamPool::idleConnections).sum());
         this.services = new ProxyServices(config, pools, metrics, new AccessLog());
         this.server = new ProxyServer(transports, boss, workers);
-        this.reloader = new ConfigReloader(source, config, metrics);
+        this.reloader = new ConfigReloader(source, config, metrics, this::configApplied);
         LOG.info("transport {}, {} worker event loops", transports.name(), options.workers());
     }
 
@@ -83,17 +85,49 @@ public final class ProxyRuntime implements AutoCloseable {
 
     private void bind() throws InterruptedException, IOException {
         httpAddress = server.bindHttp(options.bind(), options.httpPort(), services);
+        if (config.current().tls() != null) {
+            bindHttps();
+            LOG.info("TLS by {}", ServerTlsContexts.provider());
+        }
         admin = AdminServer.bind(Transports.best(), boss, options.adminBind(), options.adminPort(), config, metrics,
                 () -> ready);
         reloader.start(options.reloadInterval());
         ready = true;
         SiteConfig current = config.current();
-        LOG.info("serving site '{}' generation {} {} on http {} (admin {})", current.name(), current.generation(),
-                current.hash(), httpAddress, admin.address());
+        LOG.info("serving site '{}' generation {} {} on http {}{} (admin {})", current.name(),
+                current.generation(), current.hash(), httpAddress,
+                httpsAddress == null ? "" : ", https " + httpsAddress, admin.address());
+    }
+
+    private synchronized void bindHttps() throws InterruptedException {
+        if (httpsAddress == null && !stopped) {
+            httpsAddress = server.bindHttps(options.bind(), options.httpsPort(), services);
+        }
+    }
+
+    /** A reload that adds TLS to a plain site opens the TLS listener. */
+    private void configApplied(SiteConfig applied) {
+        if (applied.tls() == null || httpsAddress != null) {
+            return;
+        }
+        try {
+            bindHttps();
+            LOG.info("TLS listener open on {}", httpsAddress);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("cannot open the TLS listener on port {}: {}", options.httpsPort(), e.toString());
+        }
     }
 
     public int httpPort() {
         return httpAddress.getPort();
+    }
+
+    /** The TLS listener's port, or -1 while the site has no TLS. */
+    public int httpsPort() {
+        InetSocketAddress address = httpsAddress;
+        return address == null ? -1 : address.getPort();
     }
 
     public int adminPort() {

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,7 @@ public final class ConfigReloader implements AutoCloseable {
     private final SiteSource source;
     private final ConfigHolder holder;
     private final ProxyMetrics metrics;
+    private final Consumer<SiteConfig> onApplied;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "portico-config-reloader");
         thread.setDaemon(true);
@@ -30,10 +32,13 @@ public final class ConfigReloader implements AutoCloseable {
     });
     private String lastSeenHash;
 
-    public ConfigReloader(SiteSource source, ConfigHolder holder, ProxyMetrics metrics) {
+    /** @param onApplied runs after each swap, on the reloader's thread (e.g. to open the TLS listener) */
+    public ConfigReloader(SiteSource source, ConfigHolder holder, ProxyMetrics metrics,
+                          Consumer<SiteConfig> onApplied) {
         this.source = source;
         this.holder = holder;
         this.metrics = metrics;
+        this.onApplied = onApplied;
         this.lastSeenHash = holder.current().hash();
     }
 
@@ -60,6 +65,7 @@ public final class ConfigReloader implements AutoCloseable {
             holder.swap(next);
             metrics.configReloaded(true);
             LOG.info("config applied: generation {} {}", next.generation(), next.hash());
+            onApplied.accept(next);
         } catch (InvalidProxySiteException e) {
             metrics.configReloaded(false);
             LOG.error("config rejected, still serving {}:\n{}", holder.current().hash(), e.getMessage());

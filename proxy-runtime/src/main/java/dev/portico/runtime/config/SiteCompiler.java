@@ -18,6 +18,7 @@ import dev.portico.runtime.routing.HostPattern;
 import dev.portico.runtime.routing.PathMatcher;
 import dev.portico.runtime.routing.RouteAction;
 import dev.portico.runtime.routing.Router;
+import dev.portico.runtime.tls.TlsCompiler;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,7 +31,16 @@ public final class SiteCompiler {
 
     private SiteCompiler() {}
 
+    /** Compiles everything but certificates: enough for routing and headers, and for tests. */
     public static SiteConfig compile(ProxySite site, String hash) {
+        return compile(site, hash, null);
+    }
+
+    /**
+     * @param tls loads the certificates the site names; null leaves the site without TLS contexts
+     * @throws dev.portico.crds.InvalidProxySiteException when a certificate cannot serve
+     */
+    public static SiteConfig compile(ProxySite site, String hash, TlsCompiler tls) {
         ProxySiteSpec spec = site.spec();
         SiteHeaders siteHeaders = spec.headers();
         HeaderRules siteRequest = HeaderRules.of(siteHeaders == null ? null : siteHeaders.request());
@@ -58,7 +68,8 @@ public final class SiteCompiler {
                         Sizes.parse(limits.maxRequestBodySize()),
                         Math.toIntExact(Sizes.parse(limits.maxRequestHeadersSize())),
                         Durations.parse(limits.requestHeaderTimeout())),
-                SecurityPresets.withPreset(siteResponse, preset, spec.tls()));
+                SecurityPresets.withPreset(siteResponse, preset, spec.tls()),
+                tls == null || spec.tls() == null ? null : tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2())));
     }
 
     private static CompiledRoute compileRoute(int index, Route route, HeaderRules request, HeaderRules response) {

@@ -3,6 +3,7 @@ package dev.portico.runtime.config;
 import dev.portico.runtime.forwarding.TrustPolicy;
 import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.routing.Router;
+import dev.portico.runtime.tls.TlsConfig;
 import java.time.Duration;
 
 /**
@@ -12,6 +13,7 @@ import java.time.Duration;
  * @param generation         the ProxySite's metadata.generation (0 when absent)
  * @param hash               {@code sha256:<hex>} of everything the config was built from
  * @param responseHeaders    site rules and preset, for responses the proxy makes itself
+ * @param tls                certificates by SNI name, or null for a plain-HTTP site
  */
 public record SiteConfig(
         String name,
@@ -20,7 +22,8 @@ public record SiteConfig(
         Router router,
         TrustPolicy trust,
         Limits limits,
-        HeaderRules responseHeaders) {
+        HeaderRules responseHeaders,
+        TlsConfig tls) {
 
     /** Limits that apply before a route is known. */
     public record Limits(long maxRequestBodySize, int maxRequestHeadersSize, Duration requestHeaderTimeout) {}

@@ -2,6 +2,7 @@ package dev.portico.runtime.config;
 
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.ProxySite;
+import dev.portico.runtime.tls.TlsCompiler;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,10 +24,12 @@ public final class SiteSource {
 
     private final Path siteFile;
     private final Path secretsDir;
+    private final TlsCompiler tls;
 
     public SiteSource(Path siteFile, Path secretsDir) {
         this.siteFile = siteFile;
         this.secretsDir = secretsDir;
+        this.tls = new TlsCompiler(secretsDir);
     }
 
     public Path siteFile() {
@@ -59,10 +62,13 @@ public final class SiteSource {
         return new Snapshot(new String(site, StandardCharsets.UTF_8), "sha256:" + HexFormat.of().formatHex(digest.digest()));
     }
 
-    /** Parses, validates and compiles a snapshot; throws {@code InvalidProxySiteException} when invalid. */
+    /**
+     * Parses, validates and compiles a snapshot, certificates included; throws
+     * {@code InvalidProxySiteException} when the site or one of its secrets is invalid.
+     */
     public SiteConfig compile(Snapshot snapshot) {
         ProxySite site = ProxySiteLoader.load(snapshot.yaml());
-        return SiteCompiler.compile(site, snapshot.hash());
+        return SiteCompiler.compile(site, snapshot.hash(), tls);
     }
 
     private static MessageDigest sha256() {

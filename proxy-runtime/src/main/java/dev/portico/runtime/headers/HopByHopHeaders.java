@@ -2,6 +2,7 @@ package dev.portico.runtime.headers;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +10,8 @@ import java.util.List;
 /**
  * Removes the headers that describe one connection rather than the message (RFC 9110
  * 7.6.1): Connection and every header it names, Keep-Alive, TE, Trailer,
- * Transfer-Encoding, Upgrade and Proxy-*. The one place the proxy does this, for
+ * Transfer-Encoding, Upgrade and Proxy-*, plus the x-http2-* notes Netty adds when it
+ * turns an HTTP/2 stream into HTTP/1.1 objects. The one place the proxy does this, for
  * requests and responses alike.
  */
 public final class HopByHopHeaders {
@@ -18,6 +20,14 @@ public final class HopByHopHeaders {
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString PROXY_AUTHORIZATION = AsciiString.cached("proxy-authorization");
     private static final AsciiString PROXY_AUTHENTICATE = AsciiString.cached("proxy-authenticate");
+    /** What Netty's HTTP/2-to-HTTP/1 conversion records about the stream: ours, never the backend's. */
+    private static final AsciiString[] HTTP2_EXTENSIONS = {
+        HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(),
+        HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text(),
+        HttpConversionUtil.ExtensionHeaderNames.PATH.text(),
+        HttpConversionUtil.ExtensionHeaderNames.STREAM_DEPENDENCY_ID.text(),
+        HttpConversionUtil.ExtensionHeaderNames.STREAM_WEIGHT.text(),
+    };
 
     private HopByHopHeaders() {}
 
@@ -46,5 +56,8 @@ public final class HopByHopHeaders {
         headers.remove(PROXY_CONNECTION);
         headers.remove(PROXY_AUTHORIZATION);
         headers.remove(PROXY_AUTHENTICATE);
+        for (AsciiString name : HTTP2_EXTENSIONS) {
+            headers.remove(name);
+        }
     }
 }

@@ -124,6 +124,11 @@ final class Exchange implements UpstreamListener {
                 request.headers().getAll(ForwardedHeaders.X_FORWARDED_FOR));
         client = resolution.client();
         String host = HostNames.normalise(authority);
+        if (redirectsToHttps(host)) {
+            respondLocally(LocalResponses.redirect(down.alloc(), 301, "https://" + hostWithoutPort(authority)
+                    + request.uri(), config.responseHeaders(), tls, closeIfBody()));
+            return;
+        }
         RouteResult result = config.router().route(host, path,
                 (name, value) -> request.headers().getAll(name).contains(value));
         if (!(result instanceof RouteResult.Matched matched)) {
@@ -177,6 +182,15 @@ final class Exchange implements UpstreamListener {
         request.setUri(origin);
         path = pathOf(origin);
         return true;
+    }
+
+    /**
+     * {@code tls.httpRedirect}: plain HTTP for a served host goes to https, except ACME
+     * HTTP-01 challenges, which cert-manager must be able to answer over plain HTTP.
+     */
+    private boolean redirectsToHttps(String host) {
+        return !tls && config.tls() != null && config.tls().httpRedirect()
+                && !path.startsWith("/.well-known/acme-challenge/") && config.router().servesHost(host);
     }
 
     private static String pathOf(String uri) {
@@ -615,7 +629,7 @@ final class Exchange implements UpstreamListener {
         if (services.accessLog().enabled()) {
             services.accessLog().log(new AccessLogEntry(startMillis, IpAddresses.format(client),
                     connection.peerText(), request.method().name(), authority, path,
-                    request.protocolVersion().text(), status, bytesIn, bytesOut, durationNanos / 1000,
+                    connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut, durationNanos / 1000,
                     forward == null ? null : forward.target().toString(), routeName));
         }
         services.exchangeFinished();

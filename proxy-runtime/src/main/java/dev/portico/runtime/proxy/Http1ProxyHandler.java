@@ -1,13 +1,16 @@
 package dev.portico.runtime.proxy;
 
 import dev.portico.runtime.forwarding.IpAddresses;
-import dev.portico.runtime.server.RequestHeadTimeout;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -32,7 +35,8 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
     private final ProxyServices services;
     private final boolean tls;
-    private final RequestHeadTimeout headTimeout;
+    private final HeadTimer headTimeout;
+    private final boolean multiplexed;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private InetAddress peer;
@@ -41,10 +45,15 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private boolean draining;
 
-    public Http1ProxyHandler(ProxyServices services, boolean tls, RequestHeadTimeout headTimeout) {
+    /**
+     * @param multiplexed true on an HTTP/2 stream channel: one exchange, then the stream
+     *                    ends; false on an HTTP/1.x connection that carries many
+     */
+    public Http1ProxyHandler(ProxyServices services, boolean tls, HeadTimer headTimeout, boolean multiplexed) {
         this.services = services;
         this.tls = tls;
         this.headTimeout = headTimeout;
+        this.multiplexed = multiplexed;
     }
 
     InetAddress peer() {
@@ -55,13 +64,30 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         return peerText;
     }
 
+    /** Whether this is an HTTP/2 stream rather than an HTTP/1.x connection. */
+    boolean multiplexed() {
+        return multiplexed;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        // After TLS and ALPN the connection is active before this handler joins it.
+        if (ctx.channel().isActive()) {
+            begin(ctx);
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        begin(ctx);
+        ctx.fireChannelActive();
+    }
+
+    private void begin(ChannelHandlerContext ctx) {
+        if (peer != null) {
+            return;
+        }
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         peer = remote.getAddress();
         peerText = IpAddresses.format(peer);
@@ -69,7 +95,6 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         // Counted on the close future, which still fires after a WebSocket upgrade removed this handler.
         ctx.channel().closeFuture().addListener(f -> services.metrics().connectionClosed());
         ctx.read();
-        ctx.fireChannelActive();
     }
 
     @Override
@@ -107,12 +132,14 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         Exchange started = new Exchange(this, ctx, services, request, tls);
         exchange = started;
         started.start();
-        if (msg instanceof HttpContent content) {
-            // Only the decoder's "invalid message" is head and body in one.
+        if (msg instanceof FullHttpRequest full) {
+            // Head and body in one: an HTTP/2 request that ended with its HEADERS frame,
+            // or the decoder's "invalid message". The exchange takes the body as its end.
+            LastHttpContent end = new DefaultLastHttpContent(full.content());
             if (exchange == started) {
-                started.onRequestContent(content);
+                started.onRequestContent(end);
             } else {
-                content.release();
+                end.release();
             }
         }
     }
@@ -142,7 +169,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof RequestHeadTimeout.Expired && exchange == null && !closing) {
+        if (evt instanceof HeadTimer.Expired && exchange == null && !closing) {
             closing = true;
             ctx.writeAndFlush(LocalResponses.error(ctx.alloc(), HttpResponseStatus.REQUEST_TIMEOUT,
                     services.config().current().responseHeaders(), tls, true))
@@ -161,6 +188,14 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     /** Called by the exchange once both its request and its response are over. */
     void exchangeDone(boolean keepAlive) {
         exchange = null;
+        if (multiplexed) {
+            // The response ended the stream (END_STREAM); closing the stream channel now
+            // sends nothing more, or RST_STREAM if the client is still sending.
+            closing = true;
+            ctx.flush();
+            ctx.close();
+            return;
+        }
         if (!keepAlive) {
             closing = true;
             releasePipelined();
@@ -197,7 +232,9 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         pipeline.addLast("tunnel", tunnel);
         pipeline.remove(this);
         pipeline.remove(HttpServerCodec.class);
-        pipeline.remove(headTimeout);
+        if (headTimeout instanceof ChannelHandler timer) {
+            pipeline.remove(timer);
+        }
         ctx.channel().config().setAutoRead(true);
     }
 

@@ -11,8 +11,9 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import java.time.Duration;
 
 /**
- * The pipeline of a plain-HTTP client connection, assembled in one place:
- * head timeout, then the HTTP/1.1 codec, then the proxy.
+ * The pipeline of an HTTP/1.1 client connection, assembled in one place: head timeout,
+ * then the HTTP/1.1 codec, then the proxy. Plain connections get it at once; TLS
+ * connections after ALPN chose http/1.1.
  */
 public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
 
@@ -29,16 +30,19 @@ public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel channel) {
+        addHandlers(channel.pipeline(), services, false);
+    }
+
+    static void addHandlers(ChannelPipeline pipeline, ProxyServices services, boolean tls) {
         // Limits are read per connection: a reload applies to connections opened after it.
         SiteConfig.Limits limits = services.config().current().limits();
         RequestHeadTimeout headTimeout = new RequestHeadTimeout(limits.requestHeaderTimeout(), KEEP_ALIVE_TIMEOUT);
-        ChannelPipeline pipeline = channel.pipeline();
         pipeline.addLast("head-timeout", headTimeout);
         pipeline.addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_INITIAL_LINE)
                 .setMaxHeaderSize(limits.maxRequestHeadersSize())
                 .setMaxChunkSize(MAX_CONTENT_PIECE)
                 .setStrictLineParsing(true)));
-        pipeline.addLast("proxy", new Http1ProxyHandler(services, false, headTimeout));
+        pipeline.addLast("proxy", new Http1ProxyHandler(services, tls, headTimeout, false));
     }
 }

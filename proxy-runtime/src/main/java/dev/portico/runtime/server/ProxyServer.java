@@ -3,6 +3,7 @@ package dev.portico.runtime.server;
 import dev.portico.runtime.proxy.ProxyServices;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
@@ -14,6 +15,7 @@ public final class ProxyServer {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private Channel http;
+    private Channel https;
 
     public ProxyServer(Transports transports, EventLoopGroup boss, EventLoopGroup workers) {
         this.transports = transports;
@@ -23,7 +25,22 @@ public final class ProxyServer {
 
     /** Binds the plain-HTTP listener; returns the bound address (port 0 picks a free one). */
     public InetSocketAddress bindHttp(String host, int port, ProxyServices services) throws InterruptedException {
-        http = new ServerBootstrap()
+        http = bind(host, port, new Http1ChannelInitializer(services));
+        return (InetSocketAddress) http.localAddress();
+    }
+
+    /** Binds the TLS listener (HTTP/2 and HTTP/1.1 by ALPN). */
+    public InetSocketAddress bindHttps(String host, int port, ProxyServices services) throws InterruptedException {
+        https = bind(host, port, new TlsChannelInitializer(services));
+        return (InetSocketAddress) https.localAddress();
+    }
+
+    public boolean httpsBound() {
+        return https != null;
+    }
+
+    private Channel bind(String host, int port, ChannelInitializer<Channel> initializer) throws InterruptedException {
+        return new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transports.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
@@ -31,17 +48,18 @@ public final class ProxyServer {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childHandler(new Http1ChannelInitializer(services))
+                .childHandler(initializer)
                 .bind(host, port)
                 .sync()
                 .channel();
-        return (InetSocketAddress) http.localAddress();
     }
 
     /** Stops accepting; open connections carry on. */
     public void stopAccepting() {
-        if (http != null) {
-            http.close().syncUninterruptibly();
+        for (Channel listener : new Channel[] {http, https}) {
+            if (listener != null) {
+                listener.close().syncUninterruptibly();
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.portico.runtime.server;
 
+import dev.portico.runtime.proxy.HeadTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -13,14 +14,7 @@ import java.util.concurrent.TimeUnit;
  * the {@link Expired} event, so the proxy handler answers through the codec); an idle
  * keep-alive connection that sends nothing is closed quietly after the keep-alive time.
  */
-public final class RequestHeadTimeout extends ChannelInboundHandlerAdapter {
-
-    /** Fired down the pipeline when a started head did not complete in time. */
-    public static final class Expired {
-        public static final Expired INSTANCE = new Expired();
-
-        private Expired() {}
-    }
+public final class RequestHeadTimeout extends ChannelInboundHandlerAdapter implements HeadTimer {
 
     private final long headNanos;
     private final long keepAliveNanos;
@@ -37,15 +31,24 @@ public final class RequestHeadTimeout extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            begin(); // added after TLS and ALPN, on a connection already active
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        // A new connection owes us a head from the start: slowloris begins here.
-        waiting = true;
-        started = true;
-        arm(headNanos);
+        begin();
         ctx.fireChannelActive();
+    }
+
+    /** A new connection owes us a head from the start: slowloris begins here. */
+    private void begin() {
+        if (!waiting) {
+            waiting = true;
+            started = true;
+            arm(headNanos);
+        }
     }
 
     @Override
@@ -63,13 +66,13 @@ public final class RequestHeadTimeout extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
-    /** The head arrived: nothing to time until the exchange ends. */
+    @Override
     public void headReceived() {
         waiting = false;
         cancel();
     }
 
-    /** An exchange ended on a keep-alive connection: wait for the next head. */
+    @Override
     public void awaitNextHead() {
         waiting = true;
         started = false;
@@ -94,7 +97,7 @@ public final class RequestHeadTimeout extends ChannelInboundHandlerAdapter {
             return;
         }
         if (started) {
-            ctx.fireUserEventTriggered(Expired.INSTANCE);
+            ctx.fireUserEventTriggered(HeadTimer.Expired.INSTANCE);
         } else {
             ctx.close();
         }

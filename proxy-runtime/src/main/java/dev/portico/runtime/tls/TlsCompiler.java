@@ -1,0 +1,102 @@
+package dev.portico.runtime.tls;
+
+import dev.portico.crds.InvalidProxySiteException;
+import dev.portico.crds.v1alpha1.Tls;
+import dev.portico.crds.validation.Violation;
+import dev.portico.runtime.routing.HostPattern;
+import io.netty.handler.ssl.SslContext;
+import java.nio.file.Path;
+import java.security.cert.CertificateEncodingException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLException;
+
+/**
+ * Loads the certificates a site names and builds their contexts. Contexts are reused
+ * across reloads while their certificate, key and settings stay the same, so a route
+ * change does not throw away TLS session caches and tickets.
+ */
+public final class TlsCompiler {
+
+    private final Path secretsDir;
+    private Map<Key, SslContext> cache = new HashMap<>();
+
+    private record Key(String secretName, List<byte[]> encodedChain, byte[] encodedKey, String minVersion,
+                       boolean http2) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && secretName.equals(k.secretName) && minVersion.equals(k.minVersion)
+                    && http2 == k.http2 && Arrays.equals(encodedKey, k.encodedKey) && sameChain(k.encodedChain);
+        }
+
+        private boolean sameChain(List<byte[]> other) {
+            if (other.size() != encodedChain.size()) {
+                return false;
+            }
+            for (int i = 0; i < other.size(); i++) {
+                if (!Arrays.equals(other.get(i), encodedChain.get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            return secretName.hashCode() * 31 + Arrays.hashCode(encodedKey);
+        }
+    }
+
+    public TlsCompiler(Path secretsDir) {
+        this.secretsDir = secretsDir;
+    }
+
+    /**
+     * @throws InvalidProxySiteException naming every certificate that cannot serve
+     */
+    public synchronized TlsConfig compile(Tls tls, boolean http2) {
+        Map<Key, SslContext> next = new HashMap<>();
+        List<TlsConfig.Entry> entries = new ArrayList<>();
+        List<Violation> problems = new ArrayList<>();
+        for (int i = 0; i < tls.certificates().size(); i++) {
+            Tls.Certificate certificate = tls.certificates().get(i);
+            try {
+                CertificatePair pair = CertificatePair.load(secretsDir, certificate.secretName());
+                Key key = key(pair, tls.minVersion().name(), http2);
+                SslContext context = cache.get(key);
+                if (context == null) {
+                    context = ServerTlsContexts.build(pair, tls.minVersion(), http2);
+                }
+                next.put(key, context);
+                entries.add(new TlsConfig.Entry(certificate.secretName(),
+                        certificate.hosts().stream().map(HostPattern::parse).toList(), context));
+            } catch (CertificatePair.InvalidCertificateException e) {
+                problems.add(new Violation("spec.tls.certificates[" + i + "].secretName", e.getMessage()));
+            } catch (SSLException e) {
+                problems.add(new Violation("spec.tls.certificates[" + i + "].secretName", "secret "
+                        + certificate.secretName() + ": cannot build a TLS context (" + e.getMessage() + ")"));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidProxySiteException(problems);
+        }
+        cache = next;
+        return new TlsConfig(List.copyOf(entries), !Boolean.FALSE.equals(tls.httpRedirect()));
+    }
+
+    private static Key key(CertificatePair pair, String minVersion, boolean http2)
+            throws CertificatePair.InvalidCertificateException {
+        List<byte[]> chain = new ArrayList<>();
+        try {
+            for (var cert : pair.chain()) {
+                chain.add(cert.getEncoded());
+            }
+        } catch (CertificateEncodingException e) {
+            throw new CertificatePair.InvalidCertificateException("secret " + pair.secretName() + ": " + e.getMessage());
+        }
+        return new Key(pair.secretName(), chain, pair.key().getEncoded(), minVersion, http2);
+    }
+}

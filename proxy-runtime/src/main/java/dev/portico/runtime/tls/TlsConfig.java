@@ -1,0 +1,34 @@
+package dev.portico.runtime.tls;
+
+import dev.portico.runtime.routing.HostNames;
+import dev.portico.runtime.routing.HostPattern;
+import io.netty.handler.ssl.SslContext;
+import java.util.List;
+
+/**
+ * The site's certificates, ready for SNI: an exact name beats a wildcard; no SNI, or a
+ * name no certificate claims, gets the first certificate.
+ *
+ * @param httpRedirect whether plain HTTP answers 301 to https (ACME challenges excepted)
+ */
+public record TlsConfig(List<Entry> entries, boolean httpRedirect) {
+
+    /** One certificate and the SNI names it serves. */
+    public record Entry(String secretName, List<HostPattern> hosts, SslContext context) {}
+
+    public SslContext select(String serverName) {
+        if (serverName != null) {
+            String name = HostNames.normalise(serverName);
+            for (HostPattern.Kind kind : HostPattern.Kind.values()) {
+                for (Entry entry : entries) {
+                    for (HostPattern pattern : entry.hosts()) {
+                        if (pattern.kind() == kind && pattern.matches(name)) {
+                            return entry.context();
+                        }
+                    }
+                }
+            }
+        }
+        return entries.get(0).context();
+    }
+}
