@@ -58,8 +58,8 @@ cleanup() {
     kill -TERM "$pid" 2>/dev/null || true
   done
   for pid in "${STARTED_PIDS[@]}"; do
-    local i
-    for i in $(seq 1 50); do
+    local _
+    for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
@@ -70,8 +70,8 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   if [[ -n "$WORKDIR" && -d "$WORKDIR" ]]; then
-    if [[ "$KEEP_WORKDIR" == "1" ]]; then
-      log "work dir kept: $WORKDIR"
+    if [[ "$KEEP_WORKDIR" == "1" || $rc -ne 0 ]]; then
+      log "work dir kept (configs, logs, raw load-generator output): $WORKDIR"
     else
       rm -rf "$WORKDIR"
     fi
@@ -96,15 +96,17 @@ http_code() {
   curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "$url" 2>/dev/null || true
 }
 
-# wait_ready URL TIMEOUT_S PID NAME: poll until 200, fail if PID dies.
+# wait_ready URL TIMEOUT_S PID NAME [LOGFILE]: poll until 200, fail if PID
+# dies or time runs out (showing the tail of LOGFILE).
 wait_ready() {
-  local url="$1" timeout_s="$2" pid="$3" name="$4" deadline code
+  local url="$1" timeout_s="$2" pid="$3" name="$4" logfile="${5:-}" deadline code
+  show_log() { if [[ -n "$logfile" && -s "$logfile" ]]; then tail -n 20 "$logfile" >&2; fi; }
   deadline=$(( $(date +%s) + timeout_s ))
   while :; do
     code="$(http_code "$url")"
     [[ "$code" == "200" ]] && return 0
-    kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) exited before it was ready; see logs in $WORKDIR"
-    (( $(date +%s) < deadline )) || die "$name not ready at $url after ${timeout_s}s (last status $code)"
+    kill -0 "$pid" 2>/dev/null || { show_log; die "$name (pid $pid) exited before it was ready"; }
+    (( $(date +%s) < deadline )) || { show_log; die "$name not ready at $url after ${timeout_s}s (last status $code)"; }
     sleep 0.2
   done
 }
@@ -295,7 +297,7 @@ $(nginx_temp_paths "$dir/tmp")
 EOF
   launch_nginx backend "$dir/nginx.conf" "$LOAD_CPU"
   BACKEND_PID="$NGINX_MASTER_PID"
-  wait_ready "http://127.0.0.1:$BACKEND_PORT/" 10 "$BACKEND_PID" "backend nginx"
+  wait_ready "http://127.0.0.1:$BACKEND_PORT/" 10 "$BACKEND_PID" "backend nginx" "$dir/error.log"
   log "backend nginx up on 127.0.0.1:$BACKEND_PORT (pid $BACKEND_PID, cpu $LOAD_CPU)"
 }
 
@@ -346,7 +348,7 @@ $(nginx_temp_paths "$dir/tmp")
 }
 EOF
   launch_nginx nginx "$dir/nginx.conf" "$PROXY_CPU"
-  wait_ready "http://127.0.0.1:$NGINX_PORT/" 10 "$NGINX_MASTER_PID" "nginx proxy"
+  wait_ready "http://127.0.0.1:$NGINX_PORT/" 10 "$NGINX_MASTER_PID" "nginx proxy" "$dir/error.log"
   PROXY_PID[nginx]="$(nginx_worker_pid "$NGINX_MASTER_PID")"
   PROXY_PORT[nginx]="$NGINX_PORT"
   PROXY_LOG[nginx]="$NGINX_ACCESS_LOG"
@@ -375,7 +377,7 @@ EOF
     >>"$dir/stdout.log" 2>"$dir/stderr.log" &
   pid=$!
   STARTED_PIDS+=("$pid")
-  wait_ready "http://127.0.0.1:$ADMIN_PORT/readyz" "$READY_TIMEOUT" "$pid" "Portico"
+  wait_ready "http://127.0.0.1:$ADMIN_PORT/readyz" "$READY_TIMEOUT" "$pid" "Portico" "$dir/stderr.log"
   PROXY_PID[portico]="$pid"
   PROXY_PORT[portico]="$PORTICO_PORT"
   PROXY_LOG[portico]="$dir/stdout.log"
@@ -397,6 +399,13 @@ sanity_check() {
 declare -A PROXY_PID PROXY_PORT PROXY_LOG
 
 record_round() { echo "$*" >>"$WORKDIR/rounds.txt"; }
+
+# column_median SCENARIO PROXY FIELD: median of one column over the rounds.
+column_median() {
+  local values
+  mapfile -t values < <(awk -v s="$1" -v n="$2" -v f="$3" '$1 == s && $2 == n { print $f }' "$WORKDIR/rounds.txt")
+  median "${values[@]}"
+}
 
 # measure SCENARIO PROXY ROUND DURATION_S PARSER RUN_ARGS...
 # Runs one bounded load run against PROXY and records it (ROUND "warmup" is
@@ -484,11 +493,10 @@ report() {
   } >"$md"
   for scenario in "${SCENARIO_LIST[@]}"; do
     for name in "${PROXIES[@]}"; do
-      # shellcheck disable=SC2046
-      RPS[$name]="$(median $(awk -v s="$scenario" -v n="$name" '$1 == s && $2 == n { print $4 }' "$WORKDIR/rounds.txt"))"
-      P50[$name]="$(median $(awk -v s="$scenario" -v n="$name" '$1 == s && $2 == n { print $5 }' "$WORKDIR/rounds.txt"))"
-      P99[$name]="$(median $(awk -v s="$scenario" -v n="$name" '$1 == s && $2 == n { print $6 }' "$WORKDIR/rounds.txt"))"
-      CPU[$name]="$(median $(awk -v s="$scenario" -v n="$name" '$1 == s && $2 == n { print $9 }' "$WORKDIR/rounds.txt"))"
+      RPS[$name]="$(column_median "$scenario" "$name" 4)"
+      P50[$name]="$(column_median "$scenario" "$name" 5)"
+      P99[$name]="$(column_median "$scenario" "$name" 6)"
+      CPU[$name]="$(column_median "$scenario" "$name" 9)"
       ERR[$name]="$(awk -v s="$scenario" -v n="$name" '$1 == s && $2 == n { e += $7 } END { print e + 0 }' "$WORKDIR/rounds.txt")"
     done
     {
