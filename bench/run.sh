@@ -32,6 +32,7 @@ PORTICO_ARGS="${PORTICO_ARGS:-}"            # extra Portico CLI flags (e.g. "--w
 READY_TIMEOUT="${READY_TIMEOUT:-30}"
 RESULTS_FILE="${RESULTS_FILE:-$SCRIPT_DIR/results/latest.md}"
 KEEP_WORKDIR="${KEEP_WORKDIR:-0}"           # 1 = keep configs and logs for inspection
+NOISY_PCT="${NOISY_PCT:-10}"                # warn when foreign processes used >= this % of a core
 
 RPS_TARGET="0.8"   # Portico req/s >= 0.8 x nginx
 P99_TARGET="2.0"   # Portico p99   <= 2.0 x nginx
@@ -135,6 +136,18 @@ cpu_ticks() {
   sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 CLK_TCK="$(getconf CLK_TCK)"
+
+# Busy CPU ticks of the whole machine (user nice system irq softirq steal).
+machine_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+
+# Ticks of this script itself plus its reaped children (the load generator
+# once waited for, the small helpers).
+self_ticks() { sed 's/^.*) //' "/proc/$$/stat" | awk '{ print $12 + $13 + $14 + $15 }'; }
+
+# tick_snapshot PROXY_PID -> "wall_s machine proxy backend self"
+tick_snapshot() {
+  echo "${EPOCHREALTIME/,/.} $(machine_busy_ticks) $(cpu_ticks "$1") $(cpu_ticks "$BACKEND_WORKER_PID") $(self_ticks)"
+}
 
 # ---------------------------------------------------------------------------
 # Load generators and their parsers (generic: any scenario may use them).
@@ -298,6 +311,7 @@ EOF
   launch_nginx backend "$dir/nginx.conf" "$LOAD_CPU"
   BACKEND_PID="$NGINX_MASTER_PID"
   wait_ready "http://127.0.0.1:$BACKEND_PORT/" 10 "$BACKEND_PID" "backend nginx" "$dir/error.log"
+  BACKEND_WORKER_PID="$(nginx_worker_pid "$BACKEND_PID")"
   log "backend nginx up on 127.0.0.1:$BACKEND_PORT (pid $BACKEND_PID, cpu $LOAD_CPU)"
 }
 
@@ -394,7 +408,7 @@ sanity_check() {
 }
 
 # ---------------------------------------------------------------------------
-# Results: rows "scenario proxy round rps p50 p99 errors requests cpu% logged"
+# Results: rows "scenario proxy round rps p50 p99 errors requests cpu% logged other%"
 # ---------------------------------------------------------------------------
 declare -A PROXY_PID PROXY_PORT PROXY_LOG
 
@@ -412,25 +426,33 @@ column_median() {
 # run but not recorded). The access logs are emptied after each run.
 measure() {
   local scenario="$1" name="$2" round="$3" dur="$4" parser="$5"; shift 5
-  local out="$WORKDIR/$scenario-$name-$round.out" pid t0 t1 cpu parsed rps p50 p99 errs reqs logged
+  local out="$WORKDIR/$scenario-$name-$round.out" pid parsed rps p50 p99 errs reqs logged
+  local before after cpu other
   pid="${PROXY_PID[$name]}"
-  t0="$(cpu_ticks "$pid")"
+  before="$(tick_snapshot "$pid")"
   run_load "$out" "$dur" "$@"
-  t1="$(cpu_ticks "$pid")"
+  after="$(tick_snapshot "$pid")"
   logged="$(wc -l <"${PROXY_LOG[$name]}")"
   : >"${PROXY_LOG[$name]}"
   kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) died during the run"
   parsed="$($parser "$out")"
-  cpu="$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v d="$dur" \
-           'BEGIN { printf "%.0f", (b - a) / hz / d * 100 }')"
   read -r rps p50 p99 errs reqs <<<"$parsed"
+  # proxy CPU and CPU used by anything that is not ours, in % of one core.
+  read -r cpu other < <(awk -v a="$before" -v b="$after" -v hz="$CLK_TCK" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    wall = y[1] - x[1]; if (wall <= 0) wall = 1
+    proxy = y[3] - x[3]
+    ours = proxy + (y[4] - x[4]) + (y[5] - x[5])
+    foreign = (y[2] - x[2]) - ours; if (foreign < 0) foreign = 0
+    printf "%.0f %.0f\n", proxy / hz / wall * 100, foreign / hz / wall * 100 }')
   if [[ "$round" == "warmup" ]]; then
     log "  $name warm-up: $rps req/s, p99 $p99 ms (not recorded)"
     return
   fi
-  log "  $name round $round: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errs, proxy cpu $cpu%"
+  log "  $name round $round: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errs, proxy cpu $cpu%, other load $other%"
   (( errs == 0 )) || log "  WARNING: $name had $errs errors in round $round"
-  record_round "$scenario $name $round $rps $p50 $p99 $errs $reqs $cpu $logged"
+  (( other < NOISY_PCT )) || log "  WARNING: other processes used $other% of a core during round $round: noisy round"
+  record_round "$scenario $name $round $rps $p50 $p99 $errs $reqs $cpu $logged $other"
 }
 
 # ---------------------------------------------------------------------------
@@ -476,7 +498,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {
 
 report() {
   local md="$WORKDIR/report.md" scenario name
-  local -A RPS P50 P99 RSS ERR CPU
+  local -A RPS P50 P99 RSS ERR CPU OTHER
   for name in "${PROXIES[@]}"; do
     RSS[$name]="$(peak_rss_mib "${PROXY_PID[$name]}")"
   done
@@ -497,17 +519,18 @@ report() {
       P50[$name]="$(column_median "$scenario" "$name" 5)"
       P99[$name]="$(column_median "$scenario" "$name" 6)"
       CPU[$name]="$(column_median "$scenario" "$name" 9)"
+      OTHER[$name]="$(column_median "$scenario" "$name" 11)"
       ERR[$name]="$(awk -v s="$scenario" -v n="$name" '$1 == s && $2 == n { e += $7 } END { print e + 0 }' "$WORKDIR/rounds.txt")"
     done
     {
       echo
       echo "## $scenario"
       echo
-      echo "| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | proxy CPU % | errors |"
-      echo "|---|---:|---:|---:|---:|---:|---:|"
+      echo "| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | proxy CPU % | errors | other load % |"
+      echo "|---|---:|---:|---:|---:|---:|---:|---:|"
       for name in "${PROXIES[@]}"; do
-        printf '| %s | %.0f | %.3f | %.3f | %s | %.0f | %s |\n' "$name" \
-          "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${RSS[$name]}" "${CPU[$name]}" "${ERR[$name]}"
+        printf '| %s | %.0f | %.3f | %.3f | %s | %.0f | %s | %.0f |\n' "$name" \
+          "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${RSS[$name]}" "${CPU[$name]}" "${ERR[$name]}" "${OTHER[$name]}"
       done
       echo
       if [[ -n "${RPS[portico]:-}" && -n "${RPS[nginx]:-}" ]]; then
@@ -528,9 +551,9 @@ report() {
       echo
       echo "<details><summary>rounds</summary>"
       echo
-      echo "| proxy | round | req/s | p50 ms | p99 ms | errors | requests | proxy CPU % | access-log lines |"
-      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-      awk -v s="$scenario" '$1 == s { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10 }' \
+      echo "| proxy | round | req/s | p50 ms | p99 ms | errors | requests | proxy CPU % | access-log lines | other load % |"
+      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+      awk -v s="$scenario" '$1 == s { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' \
         "$WORKDIR/rounds.txt"
       echo
       echo "</details>"
