@@ -587,6 +587,11 @@ main() {
   seconds_of "$WARMUP" >/dev/null
 
   ensure_tools
+  local cpu
+  for cpu in "$PROXY_CPU" "$LOAD_CPU"; do
+    taskset -c "$cpu" true 2>/dev/null || die "cannot pin to CPU list '$cpu' (this machine has $(nproc) CPUs; set PROXY_CPU/LOAD_CPU)"
+  done
+  [[ "$PROXY_CPU" != "$LOAD_CPU" ]] || log "WARNING: PROXY_CPU and LOAD_CPU are the same: the proxy competes with its load"
   if [[ " ${PROXIES[*]} " == *" portico "* ]]; then ensure_jar; fi
 
   local ports=("$BACKEND_PORT")
