@@ -457,27 +457,37 @@ measure() {
 
 # ---------------------------------------------------------------------------
 # Scenarios. Each is a function scenario_<name>; SCENARIOS picks them.
-# A scenario warms up and measures every proxy in PROXIES, alternating.
+# Most only need a load function and run_scenario.
 # ---------------------------------------------------------------------------
-scenario_http1_keepalive() {
-  local dur name r
+
+# run_scenario SCENARIO LOAD_FN: an unrecorded warm-up of every proxy, then
+# ROUNDS rounds alternating the proxies. LOAD_FN PROXY ROUND SECONDS must run
+# one bounded load through `measure`.
+run_scenario() {
+  local scenario="$1" load_fn="$2" warm dur name r
+  warm="$(seconds_of "$WARMUP")"
   dur="$(seconds_of "$DURATION")"
-  if (( $(seconds_of "$WARMUP") > 0 )); then
+  if (( warm > 0 )); then
     for name in "${PROXIES[@]}"; do
-      log "http1_keepalive: warm-up $name for ${WARMUP%s}s"
-      measure http1_keepalive "$name" warmup "$(seconds_of "$WARMUP")" parse_wrk \
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(seconds_of "$WARMUP")s" --latency \
-        -H "Host: $HOST_HEADER" "http://127.0.0.1:${PROXY_PORT[$name]}/"
+      log "$scenario: warm-up $name for ${warm}s"
+      "$load_fn" "$name" warmup "$warm"
     done
   fi
   for r in $(seq 1 "$ROUNDS"); do
     for name in "${PROXIES[@]}"; do
-      measure http1_keepalive "$name" "$r" "$dur" parse_wrk \
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${dur}s" --latency \
-        -H "Host: $HOST_HEADER" "http://127.0.0.1:${PROXY_PORT[$name]}/"
+      "$load_fn" "$name" "$r" "$dur"
     done
   done
 }
+
+# HTTP/1.1, CONNECTIONS keep-alive connections, wrk.
+load_http1_keepalive() {
+  local name="$1" round="$2" secs="$3"
+  measure http1_keepalive "$name" "$round" "$secs" parse_wrk \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency \
+    -H "Host: $HOST_HEADER" "http://127.0.0.1:${PROXY_PORT[$name]}/"
+}
+scenario_http1_keepalive() { run_scenario http1_keepalive load_http1_keepalive; }
 
 # Planned, not implemented yet (they will reuse measure/parse_wrk/parse_h2load):
 scenario_https_keepalive() { die "scenario https_keepalive is not implemented yet"; }
