@@ -235,8 +235,16 @@ ensure_jar() {
     return
   fi
   PORTICO_JAR="$REPO_ROOT/proxy-runtime/target/proxy-runtime.jar"
+  local why=""
   if [[ ! -f "$PORTICO_JAR" ]]; then
-    log "building $PORTICO_JAR"
+    why="missing"
+  elif [[ -n "$(find "$REPO_ROOT/pom.xml" "$REPO_ROOT/proxy-runtime/pom.xml" "$REPO_ROOT/proxy-runtime/src" \
+                      "$REPO_ROOT/crds/pom.xml" "$REPO_ROOT/crds/src" \
+                      -type f -newer "$PORTICO_JAR" -print -quit 2>/dev/null)" ]]; then
+    why="older than its sources"   # never benchmark a stale jar by accident
+  fi
+  if [[ -n "$why" ]]; then
+    log "building $PORTICO_JAR ($why)"
     (cd "$REPO_ROOT" && ./mvnw -B -q -DskipTests package -pl proxy-runtime -am) \
       || die "build of proxy-runtime failed"
     [[ -f "$PORTICO_JAR" ]] || die "build finished but $PORTICO_JAR is missing"
