@@ -527,7 +527,12 @@ report() {
     echo "- load: wrk -t$THREADS -c$CONNECTIONS, ${ROUNDS} rounds x $(seconds_of "$DURATION")s per proxy, alternating, after $(seconds_of "$WARMUP")s warm-up each; medians shown"
     echo "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //'), worker_processes 1, upstream keepalive 64, JSON access log to a file"
     if [[ -n "${PROXY_PID[portico]:-}" ]]; then
-      echo "- Portico: $(basename "$PORTICO_JAR") ($(sha256sum "$PORTICO_JAR" | cut -c1-12)), $("$JAVA_BIN" -version 2>&1 | head -n1), -Xmx512m -Dio.netty.eventLoopThreads=1 $JAVA_OPTS $PORTICO_ARGS, stdout access log to a file"
+      local flags
+      flags="$(echo -Xmx512m -Dio.netty.eventLoopThreads=1 "$JAVA_OPTS" "$PORTICO_ARGS" | xargs)"
+      local loops
+      loops="$(grep -m1 -i 'event loop' "$WORKDIR/portico/stderr.log" "$WORKDIR/portico/stdout.log" 2>/dev/null | sed 's/^[^:]*://' || true)"
+      [[ -z "$loops" ]] || echo "- Portico startup says: \`${loops}\`"
+      echo "- Portico: $PORTICO_JAR (sha256 $(sha256sum "$PORTICO_JAR" | cut -c1-12)), $("$JAVA_BIN" -version 2>&1 | head -n1), $flags, stdout access log to a file"
     fi
     echo "- peak RSS: VmHWM of the nginx worker / the Portico JVM, over the whole run (all scenarios)"
   } >"$md"
@@ -565,6 +570,17 @@ report() {
         fi
       else
         echo "(ratios need both proxies; this run had ONLY=$ONLY)"
+      fi
+      local noisy=""
+      for name in "${PROXIES[@]}"; do
+        if awk -v o="${OTHER[$name]}" -v t="$NOISY_PCT" 'BEGIN { exit !(o != "-" && o + 0 >= t) }'; then
+          noisy+=" $name"
+        fi
+      done
+      if [[ -n "$noisy" ]]; then
+        echo
+        echo "**Noisy run:** in half or more of the rounds of${noisy}, other processes used >= $NOISY_PCT % of a core;" \
+             "these numbers are not worth keeping: re-run on a quiet machine."
       fi
       echo
       echo "<details><summary>rounds</summary>"
