@@ -416,7 +416,7 @@ sanity_check() {
 }
 
 # ---------------------------------------------------------------------------
-# Results: rows "scenario proxy round rps p50 p99 errors requests cpu% logged other%"
+# Results: rows "scenario proxy round rps p50 p99 errors requests cpu% logged other% req/cpu-s"
 # ---------------------------------------------------------------------------
 declare -A PROXY_PID PROXY_PORT PROXY_LOG
 
@@ -460,7 +460,9 @@ measure() {
   log "  $name round $round: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errs, proxy cpu $cpu%, other load $other%"
   (( errs == 0 )) || log "  WARNING: $name had $errs errors in round $round"
   (( other < NOISY_PCT )) || log "  WARNING: other processes used $other% of a core during round $round: noisy round"
-  record_round "$scenario $name $round $rps $p50 $p99 $errs $reqs $cpu $logged $other"
+  local eff
+  eff="$(awk -v r="$rps" -v c="$cpu" 'BEGIN { if (r == "-" || c + 0 == 0) print "-"; else printf "%.0f\n", r / (c / 100) }')"
+  record_round "$scenario $name $round $rps $p50 $p99 $errs $reqs $cpu $logged $other $eff"
 }
 
 # ---------------------------------------------------------------------------
@@ -516,7 +518,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {
 
 report() {
   local md="$WORKDIR/report.md" scenario name
-  local -A RPS P50 P99 RSS ERR CPU OTHER
+  local -A RPS P50 P99 RSS ERR CPU OTHER EFF
   for name in "${PROXIES[@]}"; do
     RSS[$name]="$(peak_rss_mib "${PROXY_PID[$name]}")"
   done
@@ -543,17 +545,19 @@ report() {
       P99[$name]="$(column_median "$scenario" "$name" 6)"
       CPU[$name]="$(column_median "$scenario" "$name" 9)"
       OTHER[$name]="$(column_median "$scenario" "$name" 11)"
+      EFF[$name]="$(column_median "$scenario" "$name" 12)"
       ERR[$name]="$(awk -v s="$scenario" -v n="$name" '$1 == s && $2 == n { e += $7 } END { print e + 0 }' "$WORKDIR/rounds.txt")"
     done
     {
       echo
       echo "## $scenario"
       echo
-      echo "| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | proxy CPU % | errors | other load % |"
-      echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+      echo "| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | proxy CPU % | req per proxy CPU-s | errors | other load % |"
+      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
       for name in "${PROXIES[@]}"; do
-        printf '| %s | %.0f | %.3f | %.3f | %s | %.0f | %s | %.0f |\n' "$name" \
-          "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${RSS[$name]}" "${CPU[$name]}" "${ERR[$name]}" "${OTHER[$name]}"
+        printf '| %s | %.0f | %.3f | %.3f | %s | %.0f | %.0f | %s | %.0f |\n' "$name" \
+          "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${RSS[$name]}" "${CPU[$name]}" "${EFF[$name]}" \
+          "${ERR[$name]}" "${OTHER[$name]}"
       done
       echo
       if [[ -n "${RPS[portico]:-}" && -n "${RPS[nginx]:-}" ]]; then
@@ -564,6 +568,7 @@ report() {
         echo "|---|---:|---:|---|"
         echo "| req/s | $rr | >= $RPS_TARGET | $(verdict "$rr" '>=' "$RPS_TARGET") |"
         echo "| p99 latency | $pr | <= $P99_TARGET | $(verdict "$pr" '<=' "$P99_TARGET") |"
+        echo "| req per proxy CPU-second | $(ratio "${EFF[portico]}" "${EFF[nginx]}") | (info) | |"
         if (( ERR[portico] + ERR[nginx] > 0 )); then
           echo
           echo "**Errors were seen: the ratios above are not trustworthy.**"
@@ -585,9 +590,9 @@ report() {
       echo
       echo "<details><summary>rounds</summary>"
       echo
-      echo "| proxy | round | req/s | p50 ms | p99 ms | errors | requests | proxy CPU % | access-log lines | other load % |"
-      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-      awk -v s="$scenario" '$1 == s { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' \
+      echo "| proxy | round | req/s | p50 ms | p99 ms | errors | requests | proxy CPU % | access-log lines | other load % | req per proxy CPU-s |"
+      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+      awk -v s="$scenario" '$1 == s { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' \
         "$WORKDIR/rounds.txt"
       echo
       echo "</details>"
