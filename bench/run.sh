@@ -548,6 +548,13 @@ report() {
       EFF[$name]="$(column_median "$scenario" "$name" 12)"
       ERR[$name]="$(awk -v s="$scenario" -v n="$name" '$1 == s && $2 == n { e += $7 } END { print e + 0 }' "$WORKDIR/rounds.txt")"
     done
+    local noisy="" tag=""
+    for name in "${PROXIES[@]}"; do
+      if awk -v o="${OTHER[$name]}" -v t="$NOISY_PCT" 'BEGIN { exit !(o != "-" && o + 0 >= t) }'; then
+        noisy+=" $name"
+      fi
+    done
+    [[ -z "$noisy" ]] || tag=" (noisy run)"
     {
       echo
       echo "## $scenario"
@@ -566,8 +573,8 @@ report() {
         pr="$(ratio "${P99[portico]}" "${P99[nginx]}")"
         echo "| ratio Portico/nginx | value | target | verdict |"
         echo "|---|---:|---:|---|"
-        echo "| req/s | $rr | >= $RPS_TARGET | $(verdict "$rr" '>=' "$RPS_TARGET") |"
-        echo "| p99 latency | $pr | <= $P99_TARGET | $(verdict "$pr" '<=' "$P99_TARGET") |"
+        echo "| req/s | $rr | >= $RPS_TARGET | $(verdict "$rr" '>=' "$RPS_TARGET")$tag |"
+        echo "| p99 latency | $pr | <= $P99_TARGET | $(verdict "$pr" '<=' "$P99_TARGET")$tag |"
         echo "| req per proxy CPU-second | $(ratio "${EFF[portico]}" "${EFF[nginx]}") | (info) | |"
         if (( ERR[portico] + ERR[nginx] > 0 )); then
           echo
@@ -576,12 +583,6 @@ report() {
       else
         echo "(ratios need both proxies; this run had ONLY=$ONLY)"
       fi
-      local noisy=""
-      for name in "${PROXIES[@]}"; do
-        if awk -v o="${OTHER[$name]}" -v t="$NOISY_PCT" 'BEGIN { exit !(o != "-" && o + 0 >= t) }'; then
-          noisy+=" $name"
-        fi
-      done
       if [[ -n "$noisy" ]]; then
         echo
         echo "**Noisy run:** in half or more of the rounds of${noisy}, other processes used >= $NOISY_PCT % of a core;" \
