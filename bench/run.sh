@@ -54,11 +54,14 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [[ -n "$LOAD_PID" ]]; then kill -TERM "$LOAD_PID" 2>/dev/null || true; fi
-  local pid
-  for pid in "${STARTED_PIDS[@]}"; do
+  # Stop in reverse start order: proxies before the backend they talk to.
+  local pid i
+  local -a pids=()
+  for (( i = ${#STARTED_PIDS[@]} - 1; i >= 0; i-- )); do pids+=("${STARTED_PIDS[$i]}"); done
+  for pid in "${pids[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
   done
-  for pid in "${STARTED_PIDS[@]}"; do
+  for pid in "${pids[@]}"; do
     local _
     for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
