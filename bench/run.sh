@@ -147,9 +147,15 @@ machine_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }'
 # once waited for, the small helpers).
 self_ticks() { sed 's/^.*) //' "/proc/$$/stat" | awk '{ print $12 + $13 + $14 + $15 }'; }
 
-# tick_snapshot PROXY_PID -> "wall_s machine proxy backend self"
+# tick_snapshot PROXY_PID -> "wall_s machine proxy rest self", where rest is
+# the backend worker plus the idle proxies (ours, so not "other load").
 tick_snapshot() {
-  echo "${EPOCHREALTIME/,/.} $(machine_busy_ticks) $(cpu_ticks "$1") $(cpu_ticks "$BACKEND_WORKER_PID") $(self_ticks)"
+  local rest p
+  rest="$(cpu_ticks "$BACKEND_WORKER_PID")"
+  for p in "${PROXY_PID[@]}"; do
+    [[ "$p" == "$1" ]] || rest=$(( rest + $(cpu_ticks "$p") ))
+  done
+  echo "${EPOCHREALTIME/,/.} $(machine_busy_ticks) $(cpu_ticks "$1") $rest $(self_ticks)"
 }
 
 # ---------------------------------------------------------------------------
@@ -448,7 +454,7 @@ measure() {
   kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) died during the run"
   parsed="$($parser "$out")"
   read -r rps p50 p99 errs reqs <<<"$parsed"
-  # proxy CPU and CPU used by anything that is not ours, in % of one core.
+  # proxy CPU, and CPU used by anything that is not ours, in % of one core.
   read -r cpu other < <(awk -v a="$before" -v b="$after" -v hz="$CLK_TCK" 'BEGIN {
     split(a, x, " "); split(b, y, " ")
     wall = y[1] - x[1]; if (wall <= 0) wall = 1
