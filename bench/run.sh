@@ -1,0 +1,670 @@
+#!/usr/bin/env bash
+# Portico vs nginx, side by side: same machine, same run, reported as ratios.
+# This is a benchmark, not a test: it exits 0 when it measured something, even
+# when a target is missed. See bench/README.md for what it measures and why.
+set -euo pipefail
+
+# ---------------------------------------------------------------------------
+# Knobs (environment)
+# ---------------------------------------------------------------------------
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+SCENARIOS="${SCENARIOS:-http1_keepalive}"   # space/comma separated list
+ONLY="${ONLY:-}"                            # "", "nginx" or "portico"
+ROUNDS="${ROUNDS:-3}"                       # measured rounds per proxy
+DURATION="${DURATION:-15}"                  # seconds per measured round ("15" or "15s")
+WARMUP="${WARMUP:-15}"                      # seconds of unrecorded warm-up per proxy (0 = none)
+CONNECTIONS="${CONNECTIONS:-50}"
+THREADS="${THREADS:-1}"                     # wrk threads
+PROXY_CPU="${PROXY_CPU:-0}"                 # CPU list for the proxy under test (taskset -c)
+LOAD_CPU="${LOAD_CPU:-1}"                   # CPU list for backend nginx and the load generator
+BACKEND_PORT="${BACKEND_PORT:-18081}"
+NGINX_PORT="${NGINX_PORT:-18082}"
+PORTICO_PORT="${PORTICO_PORT:-18083}"
+ADMIN_PORT="${ADMIN_PORT:-18084}"
+HOST_HEADER="${HOST_HEADER:-bench.local}"
+BODY_BYTES="${BODY_BYTES:-100}"
+PORTICO_JAR="${PORTICO_JAR:-}"              # default: <repo>/proxy-runtime/target/proxy-runtime.jar
+JAVA_BIN="${JAVA_BIN:-java}"
+JAVA_OPTS="${JAVA_OPTS:-}"                  # extra JVM flags, appended after the defaults
+PORTICO_ARGS="${PORTICO_ARGS:-}"            # extra Portico CLI flags (e.g. "--workers 1")
+READY_TIMEOUT="${READY_TIMEOUT:-30}"
+RESULTS_FILE="${RESULTS_FILE:-$SCRIPT_DIR/results/latest.md}"
+KEEP_WORKDIR="${KEEP_WORKDIR:-0}"           # 1 = keep configs and logs for inspection
+NOISY_PCT="${NOISY_PCT:-10}"                # warn when foreign processes used >= this % of a core
+
+RPS_TARGET="0.8"   # Portico req/s >= 0.8 x nginx
+P99_TARGET="2.0"   # Portico p99   <= 2.0 x nginx
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+WORKDIR=""
+STARTED_PIDS=()       # every long-lived process we started (killed on exit)
+LOAD_PID=""           # the load generator currently running, if any
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n "$LOAD_PID" ]]; then kill -TERM "$LOAD_PID" 2>/dev/null || true; fi
+  # Stop in reverse start order: proxies before the backend they talk to.
+  local pid i
+  local -a pids=()
+  for (( i = ${#STARTED_PIDS[@]} - 1; i >= 0; i-- )); do pids+=("${STARTED_PIDS[$i]}"); done
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    local _
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid did not stop on TERM; sending KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n "$WORKDIR" && -d "$WORKDIR" ]]; then
+    if [[ "$KEEP_WORKDIR" == "1" || $rc -ne 0 ]]; then
+      log "work dir kept (configs, logs, raw load-generator output): $WORKDIR"
+    else
+      rm -rf "$WORKDIR"
+    fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+seconds_of() {  # "15" or "15s" -> 15
+  local v="${1%s}"
+  [[ "$v" =~ ^[0-9]+$ ]] || die "durations are whole seconds (got '$1')"
+  printf '%s' "$v"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# http_code URL [curl args...] -> prints the status code (000 when unreachable)
+http_code() {
+  local url="$1"; shift
+  curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "$url" 2>/dev/null || true
+}
+
+# wait_ready URL TIMEOUT_S PID NAME [LOGFILE]: poll until 200, fail if PID
+# dies or time runs out (showing the tail of LOGFILE).
+wait_ready() {
+  local url="$1" timeout_s="$2" pid="$3" name="$4" logfile="${5:-}" deadline code
+  show_log() { if [[ -n "$logfile" && -s "$logfile" ]]; then tail -n 20 "$logfile" >&2; fi; }
+  deadline=$(( $(date +%s) + timeout_s ))
+  while :; do
+    code="$(http_code "$url")"
+    [[ "$code" == "200" ]] && return 0
+    kill -0 "$pid" 2>/dev/null || { show_log; die "$name (pid $pid) exited before it was ready"; }
+    (( $(date +%s) < deadline )) || { show_log; die "$name not ready at $url after ${timeout_s}s (last status $code)"; }
+    sleep 0.2
+  done
+}
+
+# Median of the numbers given as arguments ("-" values are ignored).
+median() {
+  printf '%s\n' "$@" | awk '$1 != "-" && $1 != ""' | sort -g | awk '
+    { v[NR] = $1 }
+    END {
+      if (NR == 0) { print "-"; exit }
+      if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]
+      else        printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
+    }'
+}
+
+# Peak resident set (VmHWM) of PID in MiB.
+peak_rss_mib() {
+  [[ -r "/proc/$1/status" ]] || { echo "-"; return; }
+  awk '/^VmHWM:/ { printf "%.1f\n", $2 / 1024; found = 1 } END { if (!found) print "-" }' "/proc/$1/status"
+}
+
+# Cumulative CPU ticks (user + system, all threads) of PID.
+cpu_ticks() {
+  [[ -r "/proc/$1/stat" ]] || { echo 0; return; }
+  # Field 2 (comm) may contain spaces: strip through the closing paren first.
+  sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+CLK_TCK="$(getconf CLK_TCK)"
+
+# Busy CPU ticks of the whole machine (user nice system irq softirq steal).
+machine_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+
+# Ticks of this script itself plus its reaped children (the load generator
+# once waited for, the small helpers).
+self_ticks() { sed 's/^.*) //' "/proc/$$/stat" | awk '{ print $12 + $13 + $14 + $15 }'; }
+
+# tick_snapshot PROXY_PID -> "wall_s machine proxy rest self", where rest is
+# the backend worker plus the idle proxies (ours, so not "other load").
+tick_snapshot() {
+  local rest p
+  rest="$(cpu_ticks "$BACKEND_WORKER_PID")"
+  for p in "${PROXY_PID[@]}"; do
+    [[ "$p" == "$1" ]] || rest=$(( rest + $(cpu_ticks "$p") ))
+  done
+  echo "${EPOCHREALTIME/,/.} $(machine_busy_ticks) $(cpu_ticks "$1") $rest $(self_ticks)"
+}
+
+# ---------------------------------------------------------------------------
+# Load generators and their parsers (generic: any scenario may use them).
+# Every parser prints one line: "<req/s> <p50 ms> <p99 ms> <errors> <requests>",
+# "-" for a value the tool did not give.
+# ---------------------------------------------------------------------------
+
+# run_load OUTFILE DURATION_S COMMAND... : run a load generator pinned to
+# LOAD_CPU, bounded in time, in the background so that signals reach our traps.
+run_load() {
+  local out="$1" dur="$2"; shift 2
+  timeout --kill-after=5 "$(( dur + 60 ))" taskset -c "$LOAD_CPU" "$@" >"$out" 2>&1 &
+  LOAD_PID=$!
+  local rc=0
+  wait "$LOAD_PID" || rc=$?
+  LOAD_PID=""
+  [[ $rc -eq 0 ]] || { cat "$out" >&2; die "load generator failed (exit $rc): $*"; }
+}
+
+# wrk --latency output.
+parse_wrk() {
+  awk '
+    function ms(v,   n) {
+      n = v + 0
+      if (v ~ /us$/) return n / 1000
+      if (v ~ /ms$/) return n
+      if (v ~ /s$/)  return n * 1000
+      if (v ~ /m$/)  return n * 60000
+      if (v ~ /h$/)  return n * 3600000
+      return n
+    }
+    BEGIN { rps = "-"; p50 = "-"; p99 = "-"; err = 0; req = "-" }
+    /^ *50%/                      { p50 = sprintf("%.3f", ms($2)) }
+    /^ *99%/                      { p99 = sprintf("%.3f", ms($2)) }
+    /^Requests\/sec:/             { rps = sprintf("%.1f", $2) }
+    / requests in /               { req = $1 }
+    /Non-2xx or 3xx responses:/   { err += $NF }
+    /Socket errors:/              { gsub(",", ""); err += $4 + $6 + $8 + $10 }
+    END { print rps, p50, p99, err, req }' "$1"
+}
+
+# h2load output, plus (optional) its --log-file for latency percentiles.
+parse_h2load() {
+  local out="$1" reqlog="${2:-}" pcts="- -"
+  if [[ -n "$reqlog" && -s "$reqlog" ]]; then
+    # columns: start_us <TAB> status <TAB> duration_us; status -1 = failed stream
+    pcts="$(awk -F'\t' '$2 != -1 { print $3 }' "$reqlog" | sort -n | awk '
+      { v[NR] = $1 }
+      END {
+        if (NR == 0) { print "- -"; exit }
+        i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
+        i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+        printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000
+      }')"
+  fi
+  awk -v pcts="$pcts" '
+    BEGIN { rps = "-"; err = 0; req = "-" }
+    /^finished in/  { for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^req\/s/) rps = sprintf("%.1f", $i) }
+    /^requests:/    { req = $2; for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^(failed|errored|timeout)/) err += $i }
+    /^status codes:/ { for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^[345]xx/) err += $i }
+    END { split(pcts, p, " "); print rps, p[1], p[2], err, req }' "$out"
+}
+
+# ---------------------------------------------------------------------------
+# Setup: tools, jar, processes
+# ---------------------------------------------------------------------------
+ensure_tools() {
+  local missing=()
+  command -v nginx   >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  command -v wrk     >/dev/null 2>&1 || missing+=(wrk)
+  command -v h2load  >/dev/null 2>&1 || missing+=(nghttp2-client)
+  command -v curl    >/dev/null 2>&1 || missing+=(curl)
+  command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+  if (( ${#missing[@]} > 0 )); then
+    log "installing: ${missing[*]}"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx wrk nghttp2-client curl util-linux
+  fi
+  export PATH="$PATH:/usr/sbin:/sbin"
+}
+
+ensure_jar() {
+  if [[ -n "$PORTICO_JAR" ]]; then
+    [[ -f "$PORTICO_JAR" ]] || die "PORTICO_JAR=$PORTICO_JAR does not exist"
+    return
+  fi
+  PORTICO_JAR="$REPO_ROOT/proxy-runtime/target/proxy-runtime.jar"
+  local why=""
+  if [[ ! -f "$PORTICO_JAR" ]]; then
+    why="missing"
+  elif [[ -n "$(find "$REPO_ROOT/pom.xml" "$REPO_ROOT/proxy-runtime/pom.xml" "$REPO_ROOT/proxy-runtime/src" \
+                      "$REPO_ROOT/crds/pom.xml" "$REPO_ROOT/crds/src" \
+                      -type f -newer "$PORTICO_JAR" -print -quit 2>/dev/null)" ]]; then
+    why="older than its sources"   # never benchmark a stale jar by accident
+  fi
+  if [[ -n "$why" ]]; then
+    log "building $PORTICO_JAR ($why)"
+    (cd "$REPO_ROOT" && ./mvnw -B -q -DskipTests package -pl proxy-runtime -am) \
+      || die "build of proxy-runtime failed"
+    [[ -f "$PORTICO_JAR" ]] || die "build finished but $PORTICO_JAR is missing"
+  fi
+}
+
+check_ports() {
+  local p
+  for p in "$@"; do
+    ! port_in_use "$p" || die "port $p on 127.0.0.1 is already in use (set the *_PORT env knobs)"
+  done
+}
+
+# The temp dirs nginx insists on having, inside our work dir.
+nginx_temp_paths() {
+  local d="$1"
+  mkdir -p "$d/body" "$d/proxy" "$d/fastcgi" "$d/uwsgi" "$d/scgi"
+  cat <<EOF
+  client_body_temp_path $d/body;
+  proxy_temp_path       $d/proxy;
+  fastcgi_temp_path     $d/fastcgi;
+  uwsgi_temp_path       $d/uwsgi;
+  scgi_temp_path        $d/scgi;
+EOF
+}
+
+# launch_nginx NAME CONF CPU -> sets NGINX_MASTER_PID; master runs in the
+# foreground (daemon off) so its pid is ours; the worker inherits the pinning.
+launch_nginx() {
+  local name="$1" conf="$2" cpu="$3"
+  nginx -t -q -p "$WORKDIR/$name" -e "$WORKDIR/$name/error.log" -c "$conf" \
+    || die "nginx config for $name is invalid: $conf"
+  taskset -c "$cpu" nginx -p "$WORKDIR/$name" -e "$WORKDIR/$name/error.log" -c "$conf" \
+    >"$WORKDIR/$name/stdout.log" 2>&1 &
+  NGINX_MASTER_PID=$!
+  STARTED_PIDS+=("$NGINX_MASTER_PID")
+}
+
+# The nginx worker of a master (worker_processes 1 -> exactly one child).
+nginx_worker_pid() {
+  local pid
+  pid="$(pgrep -P "$1" | head -n1 || true)"
+  [[ -n "$pid" ]] || die "no worker process under nginx master $1"
+  printf '%s' "$pid"
+}
+
+start_backend() {
+  local dir="$WORKDIR/backend" body
+  mkdir -p "$dir"
+  body="$(head -c "$BODY_BYTES" /dev/zero | tr '\0' 'x')"
+  BACKEND_BODY="$body"
+  cat >"$dir/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+$(nginx_temp_paths "$dir/tmp")
+  keepalive_timeout  300s;
+  keepalive_requests 100000000;
+  server {
+    listen 127.0.0.1:$BACKEND_PORT default_server backlog=4096;
+    server_name _;
+    default_type text/plain;
+    location / { return 200 "$body"; }
+  }
+}
+EOF
+  launch_nginx backend "$dir/nginx.conf" "$LOAD_CPU"
+  BACKEND_PID="$NGINX_MASTER_PID"
+  wait_ready "http://127.0.0.1:$BACKEND_PORT/" 10 "$BACKEND_PID" "backend nginx" "$dir/error.log"
+  BACKEND_WORKER_PID="$(nginx_worker_pid "$BACKEND_PID")"
+  log "backend nginx up on 127.0.0.1:$BACKEND_PORT (pid $BACKEND_PID, cpu $LOAD_CPU)"
+}
+
+start_proxy_nginx() {
+  local dir="$WORKDIR/nginx"
+  mkdir -p "$dir"
+  NGINX_ACCESS_LOG="$dir/access.log"
+  # One JSON line per request to a file, like Portico's stdout access log.
+  cat >"$dir/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  log_format bench escape=json '{"time":"\$time_iso8601","remote":"\$remote_addr",'
+                               '"method":"\$request_method","host":"\$host","path":"\$request_uri",'
+                               '"status":\$status,"bytes":\$body_bytes_sent,'
+                               '"duration_ms":\$request_time,"upstream":"\$upstream_addr"}';
+  access_log $NGINX_ACCESS_LOG bench;
+$(nginx_temp_paths "$dir/tmp")
+  keepalive_timeout  300s;
+  keepalive_requests 100000000;
+
+  upstream bench_backend {
+    server 127.0.0.1:$BACKEND_PORT;
+    keepalive 64;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+  }
+
+  server {
+    listen 127.0.0.1:$NGINX_PORT default_server backlog=4096;
+    server_name _;
+    location / {
+      proxy_pass http://bench_backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host              \$host;
+      proxy_set_header X-Real-IP         \$remote_addr;
+      proxy_set_header X-Forwarded-For   \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host  \$host;
+      proxy_set_header X-Forwarded-Port  \$server_port;
+    }
+  }
+}
+EOF
+  launch_nginx nginx "$dir/nginx.conf" "$PROXY_CPU"
+  wait_ready "http://127.0.0.1:$NGINX_PORT/" 10 "$NGINX_MASTER_PID" "nginx proxy" "$dir/error.log"
+  PROXY_PID[nginx]="$(nginx_worker_pid "$NGINX_MASTER_PID")"
+  PROXY_PORT[nginx]="$NGINX_PORT"
+  PROXY_LOG[nginx]="$NGINX_ACCESS_LOG"
+  log "nginx proxy up on 127.0.0.1:$NGINX_PORT (worker pid ${PROXY_PID[nginx]}, cpu $PROXY_CPU)"
+}
+
+start_proxy_portico() {
+  local dir="$WORKDIR/portico" pid
+  mkdir -p "$dir"
+  cat >"$dir/site.yaml" <<EOF
+apiVersion: portico.dev/v1alpha1
+kind: ProxySite
+metadata: {name: bench}
+spec:
+  hosts: ["*"]
+  routes:
+    - match: {path: {value: /}}
+      backend: {service: 127.0.0.1, port: $BACKEND_PORT}
+EOF
+  # stdout (one JSON access-log line per request) goes to a file, appended so
+  # that it can be truncated between runs.
+  # shellcheck disable=SC2086  # JAVA_OPTS / PORTICO_ARGS are word lists
+  taskset -c "$PROXY_CPU" "$JAVA_BIN" -Xmx512m -Dio.netty.eventLoopThreads=1 $JAVA_OPTS \
+    -jar "$PORTICO_JAR" --site "$dir/site.yaml" \
+    --http-port "$PORTICO_PORT" --admin-port "$ADMIN_PORT" --bind 127.0.0.1 $PORTICO_ARGS \
+    >>"$dir/stdout.log" 2>"$dir/stderr.log" &
+  pid=$!
+  STARTED_PIDS+=("$pid")
+  wait_ready "http://127.0.0.1:$ADMIN_PORT/readyz" "$READY_TIMEOUT" "$pid" "Portico" "$dir/stderr.log"
+  PROXY_PID[portico]="$pid"
+  PROXY_PORT[portico]="$PORTICO_PORT"
+  PROXY_LOG[portico]="$dir/stdout.log"
+  log "Portico up on 127.0.0.1:$PORTICO_PORT (pid $pid, cpu $PROXY_CPU, jar $PORTICO_JAR)"
+}
+
+# The proxy must return the backend's body for the bench request, else the
+# numbers would measure error pages.
+sanity_check() {
+  local name="$1" got
+  got="$(curl -s --max-time 5 -H "Host: $HOST_HEADER" "http://127.0.0.1:${PROXY_PORT[$name]}/" || true)"
+  [[ "$got" == "$BACKEND_BODY" ]] \
+    || die "$name did not proxy GET / to the backend (got: ${got:0:200})"
+}
+
+# ---------------------------------------------------------------------------
+# Results: rows "scenario proxy round rps p50 p99 errors requests cpu% logged other% req/cpu-s"
+# ---------------------------------------------------------------------------
+declare -A PROXY_PID PROXY_PORT PROXY_LOG
+
+record_round() { echo "$*" >>"$WORKDIR/rounds.txt"; }
+
+# column_median SCENARIO PROXY FIELD: median of one column over the rounds.
+column_median() {
+  local values
+  mapfile -t values < <(awk -v s="$1" -v n="$2" -v f="$3" '$1 == s && $2 == n { print $f }' "$WORKDIR/rounds.txt")
+  median "${values[@]}"
+}
+
+# measure SCENARIO PROXY ROUND DURATION_S PARSER RUN_ARGS...
+# Runs one bounded load run against PROXY and records it (ROUND "warmup" is
+# run but not recorded). The access logs are emptied after each run.
+measure() {
+  local scenario="$1" name="$2" round="$3" dur="$4" parser="$5"; shift 5
+  local out="$WORKDIR/$scenario-$name-$round.out" pid parsed rps p50 p99 errs reqs logged
+  local before after cpu other
+  pid="${PROXY_PID[$name]}"
+  before="$(tick_snapshot "$pid")"
+  run_load "$out" "$dur" "$@"
+  after="$(tick_snapshot "$pid")"
+  logged="$(wc -l <"${PROXY_LOG[$name]}")"
+  : >"${PROXY_LOG[$name]}"
+  kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) died during the run"
+  parsed="$($parser "$out")"
+  read -r rps p50 p99 errs reqs <<<"$parsed"
+  # proxy CPU, and CPU used by anything that is not ours, in % of one core.
+  read -r cpu other < <(awk -v a="$before" -v b="$after" -v hz="$CLK_TCK" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    wall = y[1] - x[1]; if (wall <= 0) wall = 1
+    proxy = y[3] - x[3]
+    ours = proxy + (y[4] - x[4]) + (y[5] - x[5])
+    foreign = (y[2] - x[2]) - ours; if (foreign < 0) foreign = 0
+    printf "%.0f %.0f\n", proxy / hz / wall * 100, foreign / hz / wall * 100 }')
+  if [[ "$round" == "warmup" ]]; then
+    log "  $name warm-up: $rps req/s, p99 $p99 ms (not recorded)"
+    return
+  fi
+  log "  $name round $round: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errs, proxy cpu $cpu%, other load $other%"
+  (( errs == 0 )) || log "  WARNING: $name had $errs errors in round $round"
+  (( other < NOISY_PCT )) || log "  WARNING: other processes used $other% of a core during round $round: noisy round"
+  local eff
+  eff="$(awk -v r="$rps" -v c="$cpu" 'BEGIN { if (r == "-" || c + 0 == 0) print "-"; else printf "%.0f\n", r / (c / 100) }')"
+  record_round "$scenario $name $round $rps $p50 $p99 $errs $reqs $cpu $logged $other $eff"
+}
+
+# ---------------------------------------------------------------------------
+# Scenarios. Each is a function scenario_<name>; SCENARIOS picks them.
+# Most only need a load function and run_scenario.
+# ---------------------------------------------------------------------------
+
+# run_scenario SCENARIO LOAD_FN: an unrecorded warm-up of every proxy, then
+# ROUNDS rounds alternating the proxies. LOAD_FN PROXY ROUND SECONDS must run
+# one bounded load through `measure`.
+run_scenario() {
+  local scenario="$1" load_fn="$2" warm dur name r
+  warm="$(seconds_of "$WARMUP")"
+  dur="$(seconds_of "$DURATION")"
+  if (( warm > 0 )); then
+    for name in "${PROXIES[@]}"; do
+      log "$scenario: warm-up $name for ${warm}s"
+      "$load_fn" "$name" warmup "$warm"
+    done
+  fi
+  for r in $(seq 1 "$ROUNDS"); do
+    for name in "${PROXIES[@]}"; do
+      "$load_fn" "$name" "$r" "$dur"
+    done
+  done
+}
+
+# HTTP/1.1, CONNECTIONS keep-alive connections, wrk.
+load_http1_keepalive() {
+  local name="$1" round="$2" secs="$3"
+  measure http1_keepalive "$name" "$round" "$secs" parse_wrk \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency \
+    -H "Host: $HOST_HEADER" "http://127.0.0.1:${PROXY_PORT[$name]}/"
+}
+scenario_http1_keepalive() { run_scenario http1_keepalive load_http1_keepalive; }
+
+# Planned, not implemented yet (they will reuse measure/parse_wrk/parse_h2load):
+scenario_https_keepalive() { die "scenario https_keepalive is not implemented yet"; }
+scenario_https_newconn()   { die "scenario https_newconn is not implemented yet"; }
+scenario_http2_h2load()    { die "scenario http2_h2load is not implemented yet"; }
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+verdict() {  # verdict VALUE OP TARGET -> PASS / MISS / n/a
+  [[ "$1" == "-" ]] && { echo "n/a"; return; }
+  awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN {
+    ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "PASS" : "MISS" }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {
+  if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'; }
+
+report() {
+  local md="$WORKDIR/report.md" scenario name
+  local -A RPS P50 P99 RSS ERR CPU OTHER EFF
+  for name in "${PROXIES[@]}"; do
+    RSS[$name]="$(peak_rss_mib "${PROXY_PID[$name]}")"
+  done
+  {
+    echo "# Portico vs nginx — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo
+    echo "- machine: $(nproc) CPUs, $(uname -r); proxy on CPU $PROXY_CPU, backend + load on CPU $LOAD_CPU"
+    echo "- load: wrk -t$THREADS -c$CONNECTIONS, ${ROUNDS} rounds x $(seconds_of "$DURATION")s per proxy, alternating, after $(seconds_of "$WARMUP")s warm-up each; medians shown"
+    echo "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //'), worker_processes 1, upstream keepalive 64, JSON access log to a file"
+    if [[ -n "${PROXY_PID[portico]:-}" ]]; then
+      local flags
+      flags="$(echo -Xmx512m -Dio.netty.eventLoopThreads=1 "$JAVA_OPTS" "$PORTICO_ARGS" | xargs)"
+      local loops
+      loops="$(grep -m1 -i 'event loop' "$WORKDIR/portico/stderr.log" "$WORKDIR/portico/stdout.log" 2>/dev/null | sed 's/^[^:]*://' || true)"
+      [[ -z "$loops" ]] || echo "- Portico startup says: \`${loops}\`"
+      echo "- Portico: $PORTICO_JAR (sha256 $(sha256sum "$PORTICO_JAR" | cut -c1-12)), $("$JAVA_BIN" -version 2>&1 | head -n1), $flags, stdout access log to a file"
+    fi
+    echo "- peak RSS: VmHWM of the nginx worker / the Portico JVM, over the whole run (all scenarios)"
+  } >"$md"
+  for scenario in "${SCENARIO_LIST[@]}"; do
+    for name in "${PROXIES[@]}"; do
+      RPS[$name]="$(column_median "$scenario" "$name" 4)"
+      P50[$name]="$(column_median "$scenario" "$name" 5)"
+      P99[$name]="$(column_median "$scenario" "$name" 6)"
+      CPU[$name]="$(column_median "$scenario" "$name" 9)"
+      OTHER[$name]="$(column_median "$scenario" "$name" 11)"
+      EFF[$name]="$(column_median "$scenario" "$name" 12)"
+      ERR[$name]="$(awk -v s="$scenario" -v n="$name" '$1 == s && $2 == n { e += $7 } END { print e + 0 }' "$WORKDIR/rounds.txt")"
+    done
+    local noisy="" tag=""
+    for name in "${PROXIES[@]}"; do
+      if awk -v o="${OTHER[$name]}" -v t="$NOISY_PCT" 'BEGIN { exit !(o != "-" && o + 0 >= t) }'; then
+        noisy+=" $name"
+      fi
+    done
+    [[ -z "$noisy" ]] || tag=" (noisy run)"
+    {
+      echo
+      echo "## $scenario"
+      echo
+      echo "| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | proxy CPU % | req per proxy CPU-s | errors | other load % |"
+      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+      for name in "${PROXIES[@]}"; do
+        printf '| %s | %.0f | %.3f | %.3f | %s | %.0f | %.0f | %s | %.0f |\n' "$name" \
+          "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${RSS[$name]}" "${CPU[$name]}" "${EFF[$name]}" \
+          "${ERR[$name]}" "${OTHER[$name]}"
+      done
+      echo
+      if [[ -n "${RPS[portico]:-}" && -n "${RPS[nginx]:-}" ]]; then
+        local rr pr
+        rr="$(ratio "${RPS[portico]}" "${RPS[nginx]}")"
+        pr="$(ratio "${P99[portico]}" "${P99[nginx]}")"
+        echo "| ratio Portico/nginx | value | target | verdict |"
+        echo "|---|---:|---:|---|"
+        echo "| req/s | $rr | >= $RPS_TARGET | $(verdict "$rr" '>=' "$RPS_TARGET")$tag |"
+        echo "| p99 latency | $pr | <= $P99_TARGET | $(verdict "$pr" '<=' "$P99_TARGET")$tag |"
+        echo "| req per proxy CPU-second | $(ratio "${EFF[portico]}" "${EFF[nginx]}") | (info) | |"
+        if (( ERR[portico] + ERR[nginx] > 0 )); then
+          echo
+          echo "**Errors were seen: the ratios above are not trustworthy.**"
+        fi
+      else
+        echo "(ratios need both proxies; this run had ONLY=$ONLY)"
+      fi
+      if [[ -n "$noisy" ]]; then
+        echo
+        echo "**Noisy run:** in half or more of the rounds of${noisy}, other processes used >= $NOISY_PCT % of a core;" \
+             "these numbers are not worth keeping: re-run on a quiet machine."
+      fi
+      echo
+      echo "<details><summary>rounds</summary>"
+      echo
+      echo "| proxy | round | req/s | p50 ms | p99 ms | errors | requests | proxy CPU % | access-log lines | other load % | req per proxy CPU-s |"
+      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+      awk -v s="$scenario" '$1 == s { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' \
+        "$WORKDIR/rounds.txt"
+      echo
+      echo "</details>"
+    } >>"$md"
+  done
+  mkdir -p "$(dirname "$RESULTS_FILE")"
+  cp "$md" "$RESULTS_FILE"
+  echo
+  cat "$md"
+  echo
+  log "results written to $RESULTS_FILE"
+}
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+main() {
+  case "$ONLY" in
+    "")      PROXIES=(portico nginx) ;;
+    nginx)   PROXIES=(nginx) ;;
+    portico) PROXIES=(portico) ;;
+    *)       die "ONLY must be empty, 'nginx' or 'portico' (got '$ONLY')" ;;
+  esac
+  read -r -a SCENARIO_LIST <<<"${SCENARIOS//,/ }"
+  local s
+  for s in "${SCENARIO_LIST[@]}"; do
+    declare -F "scenario_$s" >/dev/null || die "unknown scenario '$s'"
+  done
+  [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+  seconds_of "$DURATION" >/dev/null
+  seconds_of "$WARMUP" >/dev/null
+
+  ensure_tools
+  local cpu
+  for cpu in "$PROXY_CPU" "$LOAD_CPU"; do
+    taskset -c "$cpu" true 2>/dev/null || die "cannot pin to CPU list '$cpu' (this machine has $(nproc) CPUs; set PROXY_CPU/LOAD_CPU)"
+  done
+  [[ "$PROXY_CPU" != "$LOAD_CPU" ]] || log "WARNING: PROXY_CPU and LOAD_CPU are the same: the proxy competes with its load"
+  if [[ " ${PROXIES[*]} " == *" portico "* ]]; then ensure_jar; fi
+
+  local ports=("$BACKEND_PORT")
+  [[ " ${PROXIES[*]} " == *" nginx "* ]] && ports+=("$NGINX_PORT")
+  [[ " ${PROXIES[*]} " == *" portico "* ]] && ports+=("$PORTICO_PORT" "$ADMIN_PORT")
+  check_ports "${ports[@]}"
+
+  WORKDIR="$(mktemp -d /tmp/portico-bench.XXXXXX)"
+  chmod 755 "$WORKDIR"   # nginx workers may run as an unprivileged user
+  : >"$WORKDIR/rounds.txt"
+  log "work dir $WORKDIR; proxies: ${PROXIES[*]}; scenarios: ${SCENARIO_LIST[*]}"
+
+  start_backend
+  local name
+  for name in "${PROXIES[@]}"; do
+    "start_proxy_$name"
+    sanity_check "$name"
+  done
+
+  for s in "${SCENARIO_LIST[@]}"; do
+    log "scenario $s"
+    "scenario_$s"
+  done
+  report
+}
+
+main "$@"
