@@ -11,6 +11,7 @@ import dev.portico.runtime.proxy.ProxyServices;
 import dev.portico.runtime.server.ProxyServer;
 import dev.portico.runtime.server.Transports;
 import dev.portico.runtime.tls.ServerTlsContexts;
+import dev.portico.runtime.tls.UpstreamTlsContexts;
 import dev.portico.runtime.upstream.UpstreamPool;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -55,8 +56,10 @@ public final class ProxyRuntime implements AutoCloseable {
         this.boss = transports.newGroup(1);
         this.workers = transports.newGroup(options.workers());
         Map<EventExecutor, UpstreamPool> pools = new HashMap<>();
+        UpstreamTlsContexts upstreamTls = new UpstreamTlsContexts();
         for (EventExecutor loop : workers) {
-            pools.put(loop, new UpstreamPool((EventLoop) loop, transports.clientChannel(), metrics.upstreamStats()));
+            pools.put(loop, new UpstreamPool((EventLoop) loop, transports.clientChannel(), metrics.upstreamStats(),
+                    upstreamTls));
         }
         metrics.idleUpstreamConnections(() -> pools.values().stream().mapToInt(UpstreamPool::idleConnections).sum());
         this.services = new ProxyServices(config, pools, metrics, new AccessLog());

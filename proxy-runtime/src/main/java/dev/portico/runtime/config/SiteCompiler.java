@@ -13,6 +13,8 @@ import dev.portico.crds.v1alpha1.SiteHeaders;
 import dev.portico.runtime.forwarding.TrustPolicy;
 import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.headers.SecurityPresets;
+import dev.portico.runtime.policy.AccessPolicy;
+import dev.portico.runtime.policy.RateLimiters;
 import dev.portico.runtime.routing.CompiledRoute;
 import dev.portico.runtime.routing.HostPattern;
 import dev.portico.runtime.routing.PathMatcher;
@@ -33,14 +35,15 @@ public final class SiteCompiler {
 
     /** Compiles everything but certificates: enough for routing and headers, and for tests. */
     public static SiteConfig compile(ProxySite site, String hash) {
-        return compile(site, hash, null);
+        return compile(site, hash, null, new RateLimiters());
     }
 
     /**
-     * @param tls loads the certificates the site names; null leaves the site without TLS contexts
+     * @param tls      loads the certificates the site names; null leaves the site without TLS contexts
+     * @param limiters keeps the rate limiter's state across reloads
      * @throws dev.portico.crds.InvalidProxySiteException when a certificate cannot serve
      */
-    public static SiteConfig compile(ProxySite site, String hash, TlsCompiler tls) {
+    public static SiteConfig compile(ProxySite site, String hash, TlsCompiler tls, RateLimiters limiters) {
         ProxySiteSpec spec = site.spec();
         SiteHeaders siteHeaders = spec.headers();
         HeaderRules siteRequest = HeaderRules.of(siteHeaders == null ? null : siteHeaders.request());
@@ -69,7 +72,11 @@ public final class SiteCompiler {
                         Math.toIntExact(Sizes.parse(limits.maxRequestHeadersSize())),
                         Durations.parse(limits.requestHeaderTimeout())),
                 SecurityPresets.withPreset(siteResponse, preset, spec.tls()),
-                tls == null || spec.tls() == null ? null : tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2())));
+                tls == null || spec.tls() == null ? null : tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2())),
+                AccessPolicy.of(spec.accessControl()),
+                limiters.forSpec(spec.rateLimit()),
+                spec.compression() != null && Boolean.TRUE.equals(spec.compression().enabled())
+                        ? Sizes.parse(spec.compression().minSize()) : -1);
     }
 
     private static CompiledRoute compileRoute(int index, Route route, HeaderRules request, HeaderRules response) {

@@ -2,6 +2,8 @@ package dev.portico.runtime.config;
 
 import dev.portico.runtime.forwarding.TrustPolicy;
 import dev.portico.runtime.headers.HeaderRules;
+import dev.portico.runtime.policy.AccessPolicy;
+import dev.portico.runtime.policy.RateLimiter;
 import dev.portico.runtime.routing.Router;
 import dev.portico.runtime.tls.TlsConfig;
 import java.time.Duration;
@@ -14,6 +16,9 @@ import java.time.Duration;
  * @param hash               {@code sha256:<hex>} of everything the config was built from
  * @param responseHeaders    site rules and preset, for responses the proxy makes itself
  * @param tls                certificates by SNI name, or null for a plain-HTTP site
+ * @param access             allow/deny by client IP
+ * @param rateLimit          per-client token buckets, or null when unlimited
+ * @param compressionMinSize smallest response worth compressing, or -1 when compression is off
  */
 public record SiteConfig(
         String name,
@@ -23,7 +28,10 @@ public record SiteConfig(
         TrustPolicy trust,
         Limits limits,
         HeaderRules responseHeaders,
-        TlsConfig tls) {
+        TlsConfig tls,
+        AccessPolicy access,
+        RateLimiter rateLimit,
+        long compressionMinSize) {
 
     /** Limits that apply before a route is known. */
     public record Limits(long maxRequestBodySize, int maxRequestHeadersSize, Duration requestHeaderTimeout) {}

@@ -2,6 +2,7 @@ package dev.portico.runtime.config;
 
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.ProxySite;
+import dev.portico.runtime.policy.RateLimiters;
 import dev.portico.runtime.tls.TlsCompiler;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +26,7 @@ public final class SiteSource {
     private final Path siteFile;
     private final Path secretsDir;
     private final TlsCompiler tls;
+    private final RateLimiters limiters = new RateLimiters();
 
     public SiteSource(Path siteFile, Path secretsDir) {
         this.siteFile = siteFile;
@@ -68,7 +70,7 @@ public final class SiteSource {
      */
     public SiteConfig compile(Snapshot snapshot) {
         ProxySite site = ProxySiteLoader.load(snapshot.yaml());
-        return SiteCompiler.compile(site, snapshot.hash(), tls);
+        return SiteCompiler.compile(site, snapshot.hash(), tls, limiters);
     }
 
     private static MessageDigest sha256() {

@@ -123,6 +123,17 @@ final class Exchange implements UpstreamListener {
         var resolution = ClientAddressResolver.resolve(config.trust(), connection.peer(),
                 request.headers().getAll(ForwardedHeaders.X_FORWARDED_FOR));
         client = resolution.client();
+        if (!config.access().permits(client)) {
+            respondError(HttpResponseStatus.FORBIDDEN);
+            return;
+        }
+        if (config.rateLimit() != null) {
+            long retryAfter = config.rateLimit().acquire(client);
+            if (retryAfter > 0) {
+                respondTooManyRequests(retryAfter);
+                return;
+            }
+        }
         String host = HostNames.normalise(authority);
         if (redirectsToHttps(host)) {
             respondLocally(LocalResponses.redirect(down.alloc(), 301, "https://" + hostWithoutPort(authority)
@@ -581,6 +592,14 @@ final class Exchange implements UpstreamListener {
             closeAfter = true;
         }
         respondLocally(LocalResponses.error(down.alloc(), error, config.responseHeaders(), tls, closeAfter));
+    }
+
+    private void respondTooManyRequests(long retryAfterSeconds) {
+        closeIfBody();
+        FullHttpResponse response = LocalResponses.error(down.alloc(), HttpResponseStatus.TOO_MANY_REQUESTS,
+                config.responseHeaders(), tls, closeAfter);
+        response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
+        respondLocally(response);
     }
 
     private void upstreamFailed() {

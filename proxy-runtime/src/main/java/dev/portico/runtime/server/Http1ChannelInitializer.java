@@ -2,6 +2,7 @@ package dev.portico.runtime.server;
 
 import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.proxy.Http1ProxyHandler;
+import dev.portico.runtime.policy.SiteCompressor;
 import dev.portico.runtime.proxy.ProxyServices;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -43,6 +44,15 @@ public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
                 .setMaxHeaderSize(limits.maxRequestHeadersSize())
                 .setMaxChunkSize(MAX_CONTENT_PIECE)
                 .setStrictLineParsing(true)));
+        addCompressor(pipeline, services);
         pipeline.addLast("proxy", new Http1ProxyHandler(services, tls, headTimeout, false));
+    }
+
+    /** Compression is set per connection, like the limits: only sites that enable it pay for it. */
+    static void addCompressor(ChannelPipeline pipeline, ProxyServices services) {
+        long minSize = services.config().current().compressionMinSize();
+        if (minSize >= 0) {
+            pipeline.addLast("compress", new SiteCompressor(minSize));
+        }
     }
 }

@@ -24,6 +24,7 @@ final class Http2StreamInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel stream) {
         stream.config().setAutoRead(false);
         stream.pipeline().addLast("h2-to-h1", new Http2StreamFrameToHttpObjectCodec(true));
+        Http1ChannelInitializer.addCompressor(stream.pipeline(), services);
         stream.pipeline().addLast("proxy", new Http1ProxyHandler(services, true, HeadTimer.NONE, true));
     }
 }

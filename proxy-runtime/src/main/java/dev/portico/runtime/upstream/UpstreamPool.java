@@ -1,6 +1,7 @@
 package dev.portico.runtime.upstream;
 
 import dev.portico.runtime.routing.RouteAction.UpstreamTarget;
+import dev.portico.runtime.tls.UpstreamTlsContexts;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -8,6 +9,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.time.Duration;
@@ -32,15 +34,18 @@ public final class UpstreamPool {
     private final EventLoop loop;
     private final Class<? extends Channel> channelType;
     private final UpstreamStats stats;
+    private final UpstreamTlsContexts tls;
     private final Map<UpstreamTarget, ArrayDeque<Idle>> idle = new HashMap<>();
     private int idleCount;
 
     private record Idle(Channel channel, long since) {}
 
-    public UpstreamPool(EventLoop loop, Class<? extends Channel> channelType, UpstreamStats stats) {
+    public UpstreamPool(EventLoop loop, Class<? extends Channel> channelType, UpstreamStats stats,
+                        UpstreamTlsContexts tls) {
         this.loop = loop;
         this.channelType = channelType;
         this.stats = stats;
+        this.tls = tls;
         loop.scheduleAtFixedRate(this::closeExpired, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
     }
 
@@ -68,24 +73,47 @@ public final class UpstreamPool {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (target.tls()) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), target.host(), target.port(),
+                                    target.serverName(), target.insecureSkipVerify()));
+                        }
                         ch.pipeline().addLast("codec", new HttpClientCodec());
                         ch.pipeline().addLast("upstream", new UpstreamHandler());
                     }
                 })
                 .connect(target.host(), target.port());
         connect.addListener(f -> {
-            if (f.isSuccess()) {
-                stats.opened();
-                Channel channel = connect.channel();
-                channel.closeFuture().addListener(c -> stats.closed());
-                attach(channel, listener);
-                promise.setSuccess(new UpstreamConnection(this, target, channel, false));
-            } else {
+            if (!f.isSuccess()) {
                 stats.connectFailed();
                 promise.setFailure(f.cause());
+                return;
             }
+            stats.opened();
+            Channel channel = connect.channel();
+            channel.closeFuture().addListener(c -> stats.closed());
+            SslHandler ssl = channel.pipeline().get(SslHandler.class);
+            if (ssl == null) {
+                ready(channel, target, listener, promise);
+                return;
+            }
+            // A TLS backend is usable once its handshake (and certificate check) succeeded.
+            ssl.handshakeFuture().addListener(h -> {
+                if (h.isSuccess()) {
+                    ready(channel, target, listener, promise);
+                } else {
+                    stats.connectFailed();
+                    channel.close();
+                    promise.setFailure(new UpstreamTlsException(target, h.cause()));
+                }
+            });
         });
         return promise;
+    }
+
+    private void ready(Channel channel, UpstreamTarget target, UpstreamListener listener,
+                       Promise<UpstreamConnection> promise) {
+        attach(channel, listener);
+        promise.setSuccess(new UpstreamConnection(this, target, channel, false));
     }
 
     private static void attach(Channel channel, UpstreamListener listener) {
