@@ -2,11 +2,13 @@ package dev.portico.runtime.proxy;
 
 import dev.portico.runtime.forwarding.IpAddresses;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
@@ -16,6 +18,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -32,6 +35,8 @@ import org.slf4j.LoggerFactory;
 public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(Http1ProxyHandler.class);
+    /** How long a closing connection keeps reading the rest of a request it answered early. */
+    static final Duration LINGER = Duration.ofSeconds(5);
 
     private final ProxyServices services;
     private final boolean tls;
@@ -187,6 +192,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
     /** Called by the exchange once both its request and its response are over. */
     void exchangeDone(boolean keepAlive) {
+        boolean bodyUnread = exchange != null && !exchange.requestComplete();
         exchange = null;
         if (multiplexed) {
             // The response ended the stream (END_STREAM); closing the stream channel now
@@ -200,7 +206,8 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
             closing = true;
             releasePipelined();
             if (ctx.channel().isActive()) {
-                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER)
+                        .addListener(bodyUnread ? this::lingeringClose : ChannelFutureListener.CLOSE);
             }
             return;
         }
@@ -220,6 +227,25 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.flush();
         readIfWanted();
+    }
+
+    /**
+     * Closing a socket with request bytes still unread makes the kernel send a reset, which can
+     * destroy the answer (a 413, a 400) before the client reads it, and fails a client still
+     * sending its body. So, as RFC 9112 section 9.6 and nginx's lingering close do: end our side,
+     * then read and drop what the client still sends until it closes, for at most {@link #LINGER}.
+     */
+    private void lingeringClose(Future<? super Void> flushed) {
+        Channel channel = ctx.channel();
+        if (!flushed.isSuccess() || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        if (!tls && channel instanceof DuplexChannel duplex) {
+            duplex.shutdownOutput(); // with TLS, close_notify must come first: the client closes on Connection: close
+        }
+        ctx.executor().schedule(() -> channel.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
+        channel.config().setAutoRead(true); // what arrives is released in channelRead (closing is set)
     }
 
     /**

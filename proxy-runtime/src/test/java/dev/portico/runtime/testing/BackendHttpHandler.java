@@ -33,6 +33,7 @@ final class BackendHttpHandler extends ChannelInboundHandlerAdapter {
     private InboundRequest reading;
     private boolean answering;
     private Runnable onWritable;
+    private int answered;
 
     BackendHttpHandler(TestBackend backend, int connectionId) {
         this.backend = backend;
@@ -73,6 +74,7 @@ final class BackendHttpHandler extends ChannelInboundHandlerAdapter {
             }
             try {
                 if (reading != null) {
+                    backend.countRequestBody(content.content().readableBytes());
                     reading.body().update(content.content());
                 }
             } finally {
@@ -87,7 +89,7 @@ final class BackendHttpHandler extends ChannelInboundHandlerAdapter {
                 if (done.isWebSocketUpgrade()) {
                     WebSocketEcho.upgrade(ctx, done.head, backend.port());
                 } else {
-                    Endpoints.dispatch(new Exchange(this, ctx, done.head, recorded, backend.name()));
+                    Endpoints.dispatch(new Exchange(this, ctx, done.head, recorded, backend));
                 }
             }
         }
@@ -96,6 +98,7 @@ final class BackendHttpHandler extends ChannelInboundHandlerAdapter {
     /** Called by the exchange once its last write has been issued; resumes with any parked pipelined request. */
     void exchangeComplete(ChannelHandlerContext ctx, boolean keepAlive) {
         answering = false;
+        answered++;
         onWritable = null;
         if (!keepAlive) {
             // HttpServerKeepAliveHandler closes the connection after this response; nothing more will be answered.
@@ -109,6 +112,11 @@ final class BackendHttpHandler extends ChannelInboundHandlerAdapter {
         if (!answering && parked.isEmpty()) {
             ctx.channel().config().setAutoRead(true);
         }
+    }
+
+    /** Requests this connection answered before the current one. */
+    int answered() {
+        return answered;
     }
 
     /** Runs {@code task} once the channel becomes writable again (one-shot): the backpressure hook for downloads. */

@@ -7,7 +7,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import java.util.Arrays;
 
 /**
- * {@code /__chunks?count=N&delayMs=M&size=S}: a chunked body of N chunks of S bytes. The first chunk goes out with the
+ * {@code /__chunks?count=N&delayMs=M&size=S[&abortAfter=K]}: a chunked body of N chunks of S bytes (with
+ * {@code abortAfter}, the connection closes after K chunks, without the terminating one). The first chunk goes out with the
  * head, each later one M ms after the previous, so tests can tell a streaming proxy from a buffering one. Chunk k
  * (0-based) is S copies of the letter {@code 'a' + k % 26}.
  */
@@ -17,12 +18,14 @@ final class ChunkedResponder {
     private final int count;
     private final long delayMs;
     private final int size;
+    private final int abortAfter;
 
     ChunkedResponder(Exchange ex) {
         this.ex = ex;
         this.count = ex.intParam("count", 3);
         this.delayMs = ex.longParam("delayMs", 0);
         this.size = ex.intParam("size", 16);
+        this.abortAfter = ex.intParam("abortAfter", -1);
         if (size < 1) {
             // A zero-length chunk is the end-of-body marker in chunked encoding; it cannot be sent as data.
             throw new IllegalArgumentException("size must be >= 1");
@@ -41,6 +44,11 @@ final class ChunkedResponder {
     private void sendFrom(int index) {
         int i = index;
         while (i < count) {
+            if (i == abortAfter) {
+                // No terminating chunk: the peer must not mistake this for a complete body.
+                ex.channel().close();
+                return;
+            }
             ex.writePiece(new DefaultHttpContent(Unpooled.wrappedBuffer(chunk(i))));
             i++;
             if (delayMs > 0 && i < count) {

@@ -1,5 +1,7 @@
 package dev.portico.runtime.testing;
 
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -16,11 +18,13 @@ final class DownloadResponder {
 
     private final Exchange ex;
     private final long total;
+    private final long abortAfter;
     private long sent;
 
     DownloadResponder(Exchange ex) {
         this.ex = ex;
         this.total = ex.longParam("bytes", 0);
+        this.abortAfter = ex.longParam("abortAfter", -1);
     }
 
     void start() {
@@ -40,15 +44,22 @@ final class DownloadResponder {
             if (!ex.channel().isActive()) {
                 return;
             }
+            if (abortAfter >= 0 && sent >= abortAfter) {
+                // Out with what is written, then gone: the peer sees fewer bytes than Content-Length promised.
+                ex.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
             if (!ex.channel().isWritable()) {
                 // Push out what is queued; the drain makes the channel writable again and calls us back.
                 ex.whenWritable(this::pump);
                 ex.flush();
                 return;
             }
-            int length = (int) Math.min(DownloadPattern.CHUNK, total - sent);
+            long end = abortAfter >= 0 ? Math.min(total, abortAfter) : total;
+            int length = (int) Math.min(DownloadPattern.CHUNK, end - sent);
             ex.write(new DefaultHttpContent(DownloadPattern.slice(sent, length)));
             sent += length;
+            ex.backend().countDownload(length);
         }
         ex.finish();
     }

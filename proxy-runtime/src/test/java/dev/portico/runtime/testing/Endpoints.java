@@ -39,7 +39,7 @@ final class Endpoints {
             case "/__download" -> new DownloadResponder(ex).start();
             case "/__sse" -> new SseResponder(ex).start();
             case "/__headers" -> headers(ex);
-            case "/__close" -> ex.channel().close();
+            case "/__close" -> close(ex);
             case "/__reset" -> reset(ex);
             case "/__garbage" -> garbage(ex);
             default -> echo(ex);
@@ -69,6 +69,15 @@ final class Endpoints {
             }
         }
         ex.respond(response);
+    }
+
+    /** Drops the connection without an answer; with {@code ifReused=true} only one that answered before. */
+    private static void close(Exchange ex) {
+        if (ex.boolParam("ifReused", false) && !ex.connectionReused()) {
+            echo(ex);
+        } else {
+            ex.channel().close();
+        }
     }
 
     /** SO_LINGER 0 turns close() into a TCP RST: the origin "crashes" rather than ending politely. */

@@ -36,17 +36,17 @@ final class Exchange {
     private final HttpRequest request;
     private final QueryStringDecoder query;
     private final RecordedRequest recorded;
-    private final String backendName;
+    private final TestBackend backend;
     private boolean completed;
 
     Exchange(BackendHttpHandler connection, ChannelHandlerContext ctx, HttpRequest request, RecordedRequest recorded,
-             String backendName) {
+             TestBackend backend) {
         this.connection = connection;
         this.ctx = ctx;
         this.request = request;
         this.query = new QueryStringDecoder(request.uri());
         this.recorded = recorded;
-        this.backendName = backendName;
+        this.backend = backend;
     }
 
     /** What the backend recorded for this request (body length and digest included). */
@@ -63,7 +63,16 @@ final class Exchange {
     }
 
     String backendName() {
-        return backendName;
+        return backend.name();
+    }
+
+    TestBackend backend() {
+        return backend;
+    }
+
+    /** Whether this connection answered a request before this one. */
+    boolean connectionReused() {
+        return connection.answered() > 0;
     }
 
     boolean isHead() {

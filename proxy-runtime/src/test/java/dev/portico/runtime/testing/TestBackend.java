@@ -24,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A real HTTP/1.1 origin on 127.0.0.1 with httpbin-like endpoints, for end-to-end tests of the proxy. It records
@@ -35,11 +36,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       {@code X-Received-Sha256} describing the request body;</li>
  *   <li>{@code /__status} [code=200, body=""];</li>
  *   <li>{@code /__slow} [delayMs=1000]: the default answer, after a delay;</li>
- *   <li>{@code /__chunks} [count=3, delayMs=0, size=16]: a chunked body;</li>
- *   <li>{@code /__download} [bytes=0]: a {@link #downloadSha256(long) deterministic} body, written with
- *       backpressure;</li>
+ *   <li>{@code /__chunks} [count=3, delayMs=0, size=16, abortAfter=none]: a chunked body; with
+ *       {@code abortAfter} the connection closes after that many chunks, before the terminating one;</li>
+ *   <li>{@code /__download} [bytes=0, abortAfter=none]: a {@link #downloadSha256(long) deterministic} body,
+ *       written with backpressure; with {@code abortAfter} the connection is closed once that many bytes are out,
+ *       an origin dying mid-body;</li>
  *   <li>{@code /__sse} [events=3, intervalMs=100, hold=false]: server-sent events;</li>
- *   <li>{@code /__close}, {@code /__reset}, {@code /__garbage}: misbehaving origins;</li>
+ *   <li>{@code /__close}, {@code /__reset}, {@code /__garbage}: misbehaving origins; {@code /__close?ifReused=true}
+ *       closes only a connection that already answered a request (else the default answer): the keep-alive race
+ *       where an origin drops an idle connection just as the proxy reuses it;</li>
  *   <li>{@code /__headers} [any name=value, repeatable]: those response headers;</li>
  *   <li>{@code Upgrade: websocket} on any path: a WebSocket echo ({@code close} drops the TCP connection,
  *       {@code bye} makes the server send a Close frame).</li>
@@ -63,6 +68,8 @@ public final class TestBackend implements AutoCloseable {
     private final List<RecordedRequest> recorded = new CopyOnWriteArrayList<>();
     private final AtomicInteger accepted = new AtomicInteger();
     private final AtomicInteger open = new AtomicInteger();
+    private final AtomicLong requestBodyBytes = new AtomicLong();
+    private final AtomicLong downloadBytes = new AtomicLong();
     private Channel serverChannel;
 
     private TestBackend(String name) {
@@ -164,6 +171,36 @@ public final class TestBackend implements AutoCloseable {
     /** Connections currently open. Updated asynchronously after a close, so assert it with Awaitility. */
     public int openConnections() {
         return open.get();
+    }
+
+    /**
+     * Request body bytes read so far, over all requests and connections, counted as they arrive rather than when a
+     * body ends: shows that an upload streams through the proxy before the client has finished sending it.
+     */
+    public long requestBodyBytesReceived() {
+        return requestBodyBytes.get();
+    }
+
+    /**
+     * Body bytes {@code /__download} responses have handed to their connections so far. The responder writes only
+     * while its channel is writable, so this stays within a few buffers of what the peer actually read: a reader
+     * that stops makes it stop.
+     */
+    public long downloadBytesWritten() {
+        return downloadBytes.get();
+    }
+
+    /** Closes every open connection but keeps listening: an origin dropping its idle keep-alive connections. */
+    public void closeConnections() {
+        connections.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
+    }
+
+    void countRequestBody(int bytes) {
+        requestBodyBytes.addAndGet(bytes);
+    }
+
+    void countDownload(int bytes) {
+        downloadBytes.addAndGet(bytes);
     }
 
     void record(RecordedRequest request) {
