@@ -125,6 +125,57 @@ class RouterTest {
         assertThat(route(ROUTE_HOSTS, host, path, null)).isEqualTo(expected);
     }
 
+    private static final String HOST_PRECEDENCE = """
+            hosts: ["*", "*.example.com", api.example.com]
+            routes:
+              - match: {hosts: ["*"]}
+                respond: {}
+              - match: {hosts: ["*.example.com"]}
+                respond: {}
+              - match: {hosts: [api.example.com]}
+                respond: {}
+            """;
+
+    private static final String HOST_PRECEDENCE_REVERSED = """
+            hosts: ["*", "*.example.com", api.example.com]
+            routes:
+              - match: {hosts: [api.example.com]}
+                respond: {}
+              - match: {hosts: ["*.example.com"]}
+                respond: {}
+              - match: {hosts: ["*"]}
+                respond: {}
+            """;
+
+    @ParameterizedTest(name = "[{index}] {0} -> {1} / {2}")
+    @CsvSource(delimiter = '|', textBlock = """
+            api.example.com     | routes[2] | routes[0]
+            API.example.com:443 | routes[2] | routes[0]
+            www.example.com     | routes[1] | routes[1]
+            a.b.example.com     | routes[0] | routes[2]
+            example.com         | routes[0] | routes[2]
+            10.0.0.1            | routes[0] | routes[2]
+            [fd00::1]:8080      | routes[0] | routes[2]
+            """)
+    void exactHostBeatsWildcardBeatsStarWhateverTheOrderWritten(String host, String written, String reversed) {
+        assertThat(route(router(HOST_PRECEDENCE), host, "/", null)).isEqualTo(written);
+        assertThat(route(router(HOST_PRECEDENCE_REVERSED), host, "/", null)).isEqualTo(reversed);
+    }
+
+    @Test
+    void aRouteRestrictedToTheRequestHostBeatsAnUnrestrictedOneAtTheSamePath() {
+        Router router = router("""
+                hosts: [example.com, admin.example.com]
+                routes:
+                  - respond: {}
+                  - match: {hosts: [admin.example.com]}
+                    respond: {}
+                """);
+
+        assertThat(route(router, "admin.example.com", "/", null)).isEqualTo("routes[1]");
+        assertThat(route(router, "example.com", "/", null)).isEqualTo("routes[0]");
+    }
+
     @Test
     void pathPrecedenceComesBeforeHostSpecificity() {
         Router router = router("""
