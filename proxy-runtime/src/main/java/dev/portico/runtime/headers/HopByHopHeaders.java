@@ -15,9 +15,7 @@ import java.util.List;
 public final class HopByHopHeaders {
 
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
-    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
-    private static final AsciiString PROXY_AUTHORIZATION = AsciiString.cached("proxy-authorization");
-    private static final AsciiString PROXY_AUTHENTICATE = AsciiString.cached("proxy-authenticate");
+    private static final String PROXY_PREFIX = "proxy-";
 
     private HopByHopHeaders() {}
 
@@ -43,8 +41,19 @@ public final class HopByHopHeaders {
         headers.remove(HttpHeaderNames.TRAILER);
         headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
         headers.remove(HttpHeaderNames.UPGRADE);
-        headers.remove(PROXY_CONNECTION);
-        headers.remove(PROXY_AUTHORIZATION);
-        headers.remove(PROXY_AUTHENTICATE);
+        List<CharSequence> proxy = null;
+        for (var it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            CharSequence name = it.next().getKey();
+            if (name.length() > PROXY_PREFIX.length()
+                    && AsciiString.regionMatches(name, true, 0, PROXY_PREFIX, 0, PROXY_PREFIX.length())) {
+                if (proxy == null) {
+                    proxy = new ArrayList<>(2);
+                }
+                proxy.add(name);
+            }
+        }
+        if (proxy != null) {
+            proxy.forEach(headers::remove);
+        }
     }
 }

@@ -33,7 +33,7 @@ class HopByHopHeadersTest {
     @ParameterizedTest(name = "[{index}] {0}")
     @ValueSource(strings = {"Connection", "Keep-Alive", "keep-alive", "TE", "te", "Trailer", "Transfer-Encoding",
             "transfer-encoding", "Upgrade", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate",
-            "proxy-authorization"})
+            "proxy-authorization", "Proxy-Authentication-Info", "Proxy-Foo", "PROXY-BAR"})
     void removesEachHopByHopHeader(String name) {
         HttpHeaders headers = endToEnd().add(name, "x");
 
