@@ -29,6 +29,9 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
               --drain-timeout DUR   how long SIGTERM waits for in-flight requests (default 25s)
             """;
 
+    private static final List<String> FLAGS = List.of("--site", "--secrets-dir", "--http-port", "--https-port",
+            "--admin-port", "--bind", "--admin-bind", "--workers", "--drain-timeout");
+
     static CommandLine parse(List<String> args) {
         if (args.isEmpty() || args.contains("--help") || args.contains("-h")) {
             return new CommandLine(Command.HELP, null, null);
@@ -50,8 +53,11 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
         var drain = RuntimeOptions.DEFAULT_DRAIN;
         for (int i = 0; i < args.size(); i++) {
             String flag = args.get(i);
-            if (i + 1 >= args.size()) {
-                throw new IllegalArgumentException(flag.startsWith("--") ? flag + " needs a value" : "unknown argument " + flag);
+            if (!FLAGS.contains(flag)) {
+                throw new IllegalArgumentException(flag.startsWith("-") ? "unknown option " + flag : "unknown argument " + flag);
+            }
+            if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
+                throw new IllegalArgumentException(flag + " needs a value");
             }
             String value = args.get(++i);
             switch (flag) {
@@ -64,7 +70,7 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
                 case "--admin-bind" -> adminBind = value;
                 case "--workers" -> workers = positive(flag, value);
                 case "--drain-timeout" -> drain = Durations.parse(value);
-                default -> throw new IllegalArgumentException("unknown option " + flag);
+                default -> throw new AssertionError("not in FLAGS: " + flag);
             }
         }
         if (site == null) {

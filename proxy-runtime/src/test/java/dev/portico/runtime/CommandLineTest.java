@@ -118,6 +118,11 @@ class CommandLineTest {
             --bogus x --site s.yaml             | unknown option --bogus
             --site s.yaml -p 80                 | unknown option -p
             --site s.yaml extra                 | unknown argument extra
+            --site s.yaml --verbose             | unknown option --verbose
+            --site s.yaml -v                    | unknown option -v
+            --site=s.yaml                       | unknown option --site=s.yaml
+            --site --http-port 80               | --site needs a value
+            --site s.yaml --bind --workers 2    | --bind needs a value
             --site                              | --site needs a value
             --site s.yaml --http-port           | --http-port needs a value
             --site s.yaml --drain-timeout       | --drain-timeout needs a value
