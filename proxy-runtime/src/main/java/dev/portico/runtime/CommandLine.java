@@ -2,6 +2,7 @@ package dev.portico.runtime;
 
 import dev.portico.crds.units.Durations;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -69,7 +70,7 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
                 case "--bind" -> bind = value;
                 case "--admin-bind" -> adminBind = value;
                 case "--workers" -> workers = positive(flag, value);
-                case "--drain-timeout" -> drain = Durations.parse(value);
+                case "--drain-timeout" -> drain = duration(flag, value);
                 default -> throw new AssertionError("not in FLAGS: " + flag);
             }
         }
@@ -95,6 +96,14 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
             throw new IllegalArgumentException(flag + ": must be at least 1, got " + value);
         }
         return n;
+    }
+
+    private static Duration duration(String flag, String value) {
+        try {
+            return Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage());
+        }
     }
 
     private static int integer(String flag, String value) {

@@ -144,9 +144,10 @@ class CommandLineTest {
 
     @ParameterizedTest(name = "[{index}] {0}")
     @ValueSource(strings = {"10", "soon", "-5s"})
-    void aBadDrainTimeoutIsAnErrorNamingTheValue(String value) {
+    void aBadDrainTimeoutIsAnErrorNamingTheFlagAndTheValue(String value) {
         assertThatThrownBy(() -> parse("--site", "s.yaml", "--drain-timeout", value))
                 .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("--drain-timeout: ")
                 .hasMessageContaining(value);
     }
 }
