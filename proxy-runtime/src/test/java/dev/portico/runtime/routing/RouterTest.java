@@ -177,6 +177,22 @@ class RouterTest {
     }
 
     @Test
+    void hostSpecificityComesBeforeHeaderConditions() {
+        Router router = router("""
+                hosts: ["*.example.com", api.example.com]
+                routes:
+                  - match: {hosts: ["*.example.com"], headers: [{name: X-Canary, value: "1"}]}
+                    respond: {}
+                  - match: {hosts: [api.example.com]}
+                    respond: {}
+                """);
+
+        assertThat(route(router, "api.example.com", "/", "X-Canary=1")).isEqualTo("routes[1]");
+        assertThat(route(router, "www.example.com", "/", "X-Canary=1")).isEqualTo("routes[0]");
+        assertThat(route(router, "www.example.com", "/", null)).isEqualTo("NoRoute");
+    }
+
+    @Test
     void pathPrecedenceComesBeforeHostSpecificity() {
         Router router = router("""
                 hosts: ["*", api.example.com]
