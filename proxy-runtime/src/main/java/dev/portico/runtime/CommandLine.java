@@ -2,6 +2,7 @@ package dev.portico.runtime;
 
 import dev.portico.crds.units.Durations;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -29,6 +30,9 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
               --drain-timeout DUR   how long SIGTERM waits for in-flight requests (default 25s)
             """;
 
+    private static final List<String> FLAGS = List.of("--site", "--secrets-dir", "--http-port", "--https-port",
+            "--admin-port", "--bind", "--admin-bind", "--workers", "--drain-timeout");
+
     static CommandLine parse(List<String> args) {
         if (args.isEmpty() || args.contains("--help") || args.contains("-h")) {
             return new CommandLine(Command.HELP, null, null);
@@ -50,8 +54,11 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
         var drain = RuntimeOptions.DEFAULT_DRAIN;
         for (int i = 0; i < args.size(); i++) {
             String flag = args.get(i);
-            if (i + 1 >= args.size()) {
-                throw new IllegalArgumentException(flag.startsWith("--") ? flag + " needs a value" : "unknown argument " + flag);
+            if (!FLAGS.contains(flag)) {
+                throw new IllegalArgumentException(flag.startsWith("-") ? "unknown option " + flag : "unknown argument " + flag);
+            }
+            if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
+                throw new IllegalArgumentException(flag + " needs a value");
             }
             String value = args.get(++i);
             switch (flag) {
@@ -63,8 +70,8 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
                 case "--bind" -> bind = value;
                 case "--admin-bind" -> adminBind = value;
                 case "--workers" -> workers = positive(flag, value);
-                case "--drain-timeout" -> drain = Durations.parse(value);
-                default -> throw new IllegalArgumentException("unknown option " + flag);
+                case "--drain-timeout" -> drain = duration(flag, value);
+                default -> throw new AssertionError("not in FLAGS: " + flag);
             }
         }
         if (site == null) {
@@ -89,6 +96,14 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
             throw new IllegalArgumentException(flag + ": must be at least 1, got " + value);
         }
         return n;
+    }
+
+    private static Duration duration(String flag, String value) {
+        try {
+            return Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage());
+        }
     }
 
     private static int integer(String flag, String value) {

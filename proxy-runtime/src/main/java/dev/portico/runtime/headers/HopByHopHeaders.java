@@ -2,7 +2,6 @@ package dev.portico.runtime.headers;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,17 +16,9 @@ import java.util.List;
 public final class HopByHopHeaders {
 
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
-    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
-    private static final AsciiString PROXY_AUTHORIZATION = AsciiString.cached("proxy-authorization");
-    private static final AsciiString PROXY_AUTHENTICATE = AsciiString.cached("proxy-authenticate");
-    /** What Netty's HTTP/2-to-HTTP/1 conversion records about the stream: ours, never the backend's. */
-    private static final AsciiString[] HTTP2_EXTENSIONS = {
-        HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(),
-        HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text(),
-        HttpConversionUtil.ExtensionHeaderNames.PATH.text(),
-        HttpConversionUtil.ExtensionHeaderNames.STREAM_DEPENDENCY_ID.text(),
-        HttpConversionUtil.ExtensionHeaderNames.STREAM_WEIGHT.text(),
-    };
+    private static final String PROXY_PREFIX = "proxy-";
+    /** What Netty's HTTP/2-to-HTTP/1 conversion records about a stream: ours, never the backend's. */
+    private static final String HTTP2_EXTENSION_PREFIX = "x-http2-";
 
     private HopByHopHeaders() {}
 
@@ -53,11 +44,22 @@ public final class HopByHopHeaders {
         headers.remove(HttpHeaderNames.TRAILER);
         headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
         headers.remove(HttpHeaderNames.UPGRADE);
-        headers.remove(PROXY_CONNECTION);
-        headers.remove(PROXY_AUTHORIZATION);
-        headers.remove(PROXY_AUTHENTICATE);
-        for (AsciiString name : HTTP2_EXTENSIONS) {
-            headers.remove(name);
+        List<CharSequence> prefixed = null;
+        for (var it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            CharSequence name = it.next().getKey();
+            if (startsWith(name, PROXY_PREFIX) || startsWith(name, HTTP2_EXTENSION_PREFIX)) {
+                if (prefixed == null) {
+                    prefixed = new ArrayList<>(2);
+                }
+                prefixed.add(name);
+            }
         }
+        if (prefixed != null) {
+            prefixed.forEach(headers::remove);
+        }
+    }
+
+    private static boolean startsWith(CharSequence name, String prefix) {
+        return name.length() > prefix.length() && AsciiString.regionMatches(name, true, 0, prefix, 0, prefix.length());
     }
 }

@@ -34,6 +34,17 @@ public record CompiledRoute(
         return false;
     }
 
+    /** How specifically this route's hosts match {@code host}; a route without hosts counts as {@code *}. */
+    HostPattern.Kind hostKind(String host) {
+        HostPattern.Kind best = HostPattern.Kind.ANY;
+        for (HostPattern pattern : hosts) {
+            if (pattern.kind().compareTo(best) < 0 && pattern.matches(host)) {
+                best = pattern.kind();
+            }
+        }
+        return best;
+    }
+
     boolean matchesHeaders(RequestHeaderLookup lookup) {
         for (HeaderCondition condition : headers) {
             if (!lookup.hasValue(condition.name(), condition.value())) {

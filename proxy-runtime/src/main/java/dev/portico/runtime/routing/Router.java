@@ -9,7 +9,9 @@ import java.util.Map;
 /**
  * Host and path routing with the precedence of the API: Exact beats PathPrefix, the
  * longest PathPrefix wins, RegularExpression routes come last in the order written.
- * Among equals, a route with more header conditions goes first, then the order written.
+ * Among equal paths, the route whose hosts match the request's most specifically goes first
+ * (exact, then wildcard, then {@code *} or no hosts), then the one with more header
+ * conditions, then the order written.
  * A pure function of its inputs, so it is tested exhaustively without sockets.
  */
 public final class Router {
@@ -56,12 +58,12 @@ public final class Router {
         }
         List<CompiledRoute> exactCandidates = exact.get(path);
         if (exactCandidates != null) {
-            CompiledRoute found = first(exactCandidates, host, path, headers);
+            CompiledRoute found = mostSpecific(exactCandidates, host, path, headers);
             if (found != null) {
                 return new RouteResult.Matched(found);
             }
         }
-        CompiledRoute found = first(prefixes, host, path, headers);
+        CompiledRoute found = mostSpecific(prefixes, host, path, headers);
         if (found == null) {
             found = first(regexes, host, path, headers);
         }
@@ -85,5 +87,33 @@ public final class Router {
             }
         }
         return null;
+    }
+
+    /**
+     * Among the matching routes of the most specific path, the one whose hosts match
+     * {@code host} most specifically (exact, then wildcard, then {@code *} or no hosts);
+     * {@code candidates} are sorted by path, then header conditions, then order written.
+     */
+    private static CompiledRoute mostSpecific(List<CompiledRoute> candidates, String host, String path,
+                                              RequestHeaderLookup headers) {
+        CompiledRoute best = null;
+        HostPattern.Kind bestKind = null;
+        for (CompiledRoute route : candidates) {
+            if (best != null && pathLength(route) != pathLength(best)) {
+                break;
+            }
+            if (route.path().matches(path) && route.matchesHost(host) && route.matchesHeaders(headers)) {
+                HostPattern.Kind kind = route.hostKind(host);
+                if (best == null || kind.compareTo(bestKind) < 0) {
+                    best = route;
+                    bestKind = kind;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static int pathLength(CompiledRoute route) {
+        return route.path() instanceof PathMatcher.Prefix prefix ? prefix.length() : -1;
     }
 }

@@ -1,0 +1,153 @@
+package dev.portico.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class CommandLineTest {
+
+    private static CommandLine parse(String... args) {
+        return CommandLine.parse(List.of(args));
+    }
+
+    @Test
+    void siteAloneRunsWithTheDefaults() {
+        CommandLine line = parse("--site", "conf/site.yaml");
+
+        assertThat(line.command()).isEqualTo(CommandLine.Command.RUN);
+        RuntimeOptions options = line.options();
+        assertThat(options.siteFile()).isEqualTo(Path.of("conf/site.yaml"));
+        assertThat(options.secretsDir()).isEqualTo(Path.of("conf/secrets").toAbsolutePath());
+        assertThat(options.httpPort()).isEqualTo(8080);
+        assertThat(options.httpsPort()).isEqualTo(8443);
+        assertThat(options.adminPort()).isEqualTo(9901);
+        assertThat(options.bind()).isEqualTo("0.0.0.0");
+        assertThat(options.adminBind()).isEqualTo("127.0.0.1");
+        assertThat(options.workers()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(options.drainTimeout()).isEqualTo(Duration.ofSeconds(25));
+        assertThat(options.reloadInterval()).isEqualTo(RuntimeOptions.DEFAULT_RELOAD_INTERVAL);
+    }
+
+    @Test
+    void secretsDefaultToTheFolderBesideASiteFileInTheWorkingDirectory() {
+        RuntimeOptions options = parse("--site", "site.yaml").options();
+
+        assertThat(options.secretsDir()).isEqualTo(Path.of("secrets").toAbsolutePath());
+    }
+
+    @Test
+    void everyFlagIsRead() {
+        CommandLine line = parse("--site", "/etc/portico/site.yaml", "--secrets-dir", "/run/secrets",
+                "--http-port", "80", "--https-port", "443", "--admin-port", "9000", "--bind", "::",
+                "--admin-bind", "0.0.0.0", "--workers", "3", "--drain-timeout", "1m30s");
+
+        RuntimeOptions options = line.options();
+        assertThat(line.command()).isEqualTo(CommandLine.Command.RUN);
+        assertThat(options.siteFile()).isEqualTo(Path.of("/etc/portico/site.yaml"));
+        assertThat(options.secretsDir()).isEqualTo(Path.of("/run/secrets"));
+        assertThat(options.httpPort()).isEqualTo(80);
+        assertThat(options.httpsPort()).isEqualTo(443);
+        assertThat(options.adminPort()).isEqualTo(9000);
+        assertThat(options.bind()).isEqualTo("::");
+        assertThat(options.adminBind()).isEqualTo("0.0.0.0");
+        assertThat(options.workers()).isEqualTo(3);
+        assertThat(options.drainTimeout()).isEqualTo(Duration.ofSeconds(90));
+    }
+
+    @Test
+    void flagsMayComeInAnyOrder() {
+        RuntimeOptions options = parse("--http-port", "0", "--site", "s.yaml", "--admin-port", "0").options();
+
+        assertThat(options.siteFile()).isEqualTo(Path.of("s.yaml"));
+        assertThat(options.httpPort()).isZero();
+        assertThat(options.adminPort()).isZero();
+    }
+
+    @Test
+    void theLastOfARepeatedFlagWins() {
+        assertThat(parse("--site", "a.yaml", "--site", "b.yaml").options().siteFile()).isEqualTo(Path.of("b.yaml"));
+    }
+
+    @Test
+    void validateTakesOneFile() {
+        CommandLine line = parse("validate", "site.yaml");
+
+        assertThat(line.command()).isEqualTo(CommandLine.Command.VALIDATE);
+        assertThat(line.validateFile()).isEqualTo(Path.of("site.yaml"));
+        assertThat(line.options()).isNull();
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"validate", "validate a.yaml b.yaml"})
+    void validateWithoutExactlyOneFileIsAnError(String args) {
+        assertThatThrownBy(() -> CommandLine.parse(Arrays.asList(args.split(" "))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("validate takes exactly one file");
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"--help", "-h", "--site s.yaml --help", "--help --bogus", "validate --help"})
+    void helpWinsOverEverythingElse(String args) {
+        assertThat(CommandLine.parse(Arrays.asList(args.split(" "))).command()).isEqualTo(CommandLine.Command.HELP);
+    }
+
+    @Test
+    void noArgumentsShowHelp() {
+        assertThat(CommandLine.parse(List.of()).command()).isEqualTo(CommandLine.Command.HELP);
+    }
+
+    @Test
+    void usageNamesEveryFlag() {
+        for (String flag : List.of("--site", "--secrets-dir", "--http-port", "--https-port", "--admin-port", "--bind",
+                "--admin-bind", "--workers", "--drain-timeout", "validate")) {
+            assertThat(CommandLine.USAGE).contains(flag);
+        }
+    }
+
+    @ParameterizedTest(name = "[{index}] {0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            --site s.yaml --bogus x             | unknown option --bogus
+            --bogus x --site s.yaml             | unknown option --bogus
+            --site s.yaml -p 80                 | unknown option -p
+            --site s.yaml extra                 | unknown argument extra
+            --site s.yaml --verbose             | unknown option --verbose
+            --site s.yaml -v                    | unknown option -v
+            --site=s.yaml                       | unknown option --site=s.yaml
+            --site --http-port 80               | --site needs a value
+            --site s.yaml --bind --workers 2    | --bind needs a value
+            --site                              | --site needs a value
+            --site s.yaml --http-port           | --http-port needs a value
+            --site s.yaml --drain-timeout       | --drain-timeout needs a value
+            --site s.yaml --http-port 65536     | --http-port: must be 0..65535, got 65536
+            --site s.yaml --https-port -1       | --https-port: must be 0..65535, got -1
+            --site s.yaml --admin-port 99999    | --admin-port: must be 0..65535, got 99999
+            --site s.yaml --http-port http      | --http-port: not a number: http
+            --site s.yaml --http-port 8080.0    | --http-port: not a number: 8080.0
+            --site s.yaml --workers 0           | --workers: must be at least 1, got 0
+            --site s.yaml --workers many        | --workers: not a number: many
+            --http-port 80                      | --site is required
+            --bind 127.0.0.1 --admin-port 1     | --site is required
+            """)
+    void mistakesAreReportedClearly(String args, String message) {
+        assertThatThrownBy(() -> CommandLine.parse(Arrays.asList(args.trim().split(" +"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(message);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"10", "soon", "-5s"})
+    void aBadDrainTimeoutIsAnErrorNamingTheFlagAndTheValue(String value) {
+        assertThatThrownBy(() -> parse("--site", "s.yaml", "--drain-timeout", value))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("--drain-timeout: ")
+                .hasMessageContaining(value);
+    }
+}
