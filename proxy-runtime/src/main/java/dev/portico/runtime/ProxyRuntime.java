@@ -38,6 +38,7 @@ public final class ProxyRuntime implements AutoCloseable {
     private final ConfigHolder config;
     private final ProxyMetrics metrics;
     private final ProxyServices services;
+    private final AccessLog accessLog;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final ProxyServer server;
@@ -62,7 +63,8 @@ public final class ProxyRuntime implements AutoCloseable {
                     upstreamTls));
         }
         metrics.idleUpstreamConnections(() -> pools.values().stream().mapToInt(UpstreamPool::idleConnections).sum());
-        this.services = new ProxyServices(config, pools, metrics, new AccessLog());
+        this.accessLog = new AccessLog();
+        this.services = new ProxyServices(config, pools, metrics, accessLog);
         this.server = new ProxyServer(transports, boss, workers);
         this.reloader = new ConfigReloader(source, config, metrics, this::configApplied);
         LOG.info("transport {}, {} worker event loops", transports.name(), options.workers());
@@ -180,6 +182,7 @@ public final class ProxyRuntime implements AutoCloseable {
         }
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        accessLog.close();
         LOG.info("stopped");
     }
 

@@ -39,7 +39,6 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -92,7 +91,6 @@ final class Exchange implements UpstreamListener {
     private TunnelHandler tunnelIn;
     private TunnelHandler tunnelOut;
 
-    private ScheduledFuture<?> responseTimer;
     private ScheduledFuture<?> idleTimer;
     private long lastActivity;
 
@@ -422,7 +420,7 @@ final class Exchange implements UpstreamListener {
             skippingInterim = true;
             return;
         }
-        cancel(responseTimer);
+        connection.responseDeadline().disarm();
         status = code;
         responseStarted = true;
         HttpHeaders headers = response.headers();
@@ -542,7 +540,7 @@ final class Exchange implements UpstreamListener {
     // ---- WebSocket ---------------------------------------------------------------------
 
     private void switchToTunnel(HttpResponse response) {
-        cancel(responseTimer);
+        connection.responseDeadline().disarm();
         status = 101;
         responseStarted = true;
         responseComplete = true;
@@ -630,7 +628,7 @@ final class Exchange implements UpstreamListener {
             return;
         }
         finished = true;
-        cancel(responseTimer);
+        connection.responseDeadline().disarm();
         cancel(idleTimer);
         for (HttpContent piece; (piece = pendingBody.poll()) != null; ) {
             piece.release();
@@ -645,12 +643,10 @@ final class Exchange implements UpstreamListener {
         long durationNanos = System.nanoTime() - startNanos;
         String routeName = route == null ? "none" : route.name();
         services.metrics().requestCompleted(routeName, status, durationNanos);
-        if (services.accessLog().enabled()) {
-            services.accessLog().log(new AccessLogEntry(startMillis, IpAddresses.format(client),
-                    connection.peerText(), request.method().name(), authority, path,
-                    connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut, durationNanos / 1000,
-                    forward == null ? null : forward.target().toString(), routeName));
-        }
+        services.accessLog().log(new AccessLogEntry(startMillis, IpAddresses.format(client),
+                connection.peerText(), request.method().name(), authority, path,
+                connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut,
+                durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName));
         services.exchangeFinished();
         connection.exchangeDone(!closeAfter && requestComplete && responseComplete && !tunnelled);
     }
@@ -661,14 +657,17 @@ final class Exchange implements UpstreamListener {
         if (responseStarted || finished) {
             return;
         }
-        responseTimer = schedule(forward.responseTimeout(), () -> {
-            if (!responseStarted && !finished) {
-                if (upstream != null) {
-                    upstream.discard();
-                }
-                respondError(HttpResponseStatus.GATEWAY_TIMEOUT);
+        connection.responseDeadline().arm(forward.responseTimeout().toNanos());
+    }
+
+    /** The route's response timeout passed with no response head. */
+    void onResponseTimeout() {
+        if (!responseStarted && !finished) {
+            if (upstream != null) {
+                upstream.discard();
             }
-        });
+            respondError(HttpResponseStatus.GATEWAY_TIMEOUT);
+        }
     }
 
     /** Streaming responses (SSE, downloads) end when nothing moves for the route's idle time. */
@@ -686,10 +685,6 @@ final class Exchange implements UpstreamListener {
                 startIdleTimer();
             }
         }, Math.max(remaining, 0), TimeUnit.NANOSECONDS);
-    }
-
-    private ScheduledFuture<?> schedule(Duration delay, Runnable task) {
-        return down.executor().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private static void cancel(ScheduledFuture<?> timer) {

@@ -47,6 +47,8 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     private InetAddress peer;
     private String peerText;
     private Exchange exchange;
+    /** One response timeout per connection, re-armed per exchange without rescheduling. */
+    private Deadline responseDeadline;
     private boolean closing;
     private boolean draining;
 
@@ -69,6 +71,10 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         return peerText;
     }
 
+    Deadline responseDeadline() {
+        return responseDeadline;
+    }
+
     /** Whether this is an HTTP/2 stream rather than an HTTP/1.x connection. */
     boolean multiplexed() {
         return multiplexed;
@@ -77,6 +83,11 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.responseDeadline = new Deadline(ctx.executor(), () -> {
+            if (exchange != null) {
+                exchange.onResponseTimeout();
+            }
+        });
         // After TLS and ALPN the connection is active before this handler joins it.
         if (ctx.channel().isActive()) {
             begin(ctx);

@@ -1,12 +1,11 @@
 package dev.portico.runtime.server;
 
+import dev.portico.runtime.proxy.Deadline;
 import dev.portico.runtime.proxy.HeadTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Sits before the HTTP codec and times the wait for a request head. A connection that
@@ -19,7 +18,7 @@ public final class RequestHeadTimeout extends ChannelInboundHandlerAdapter imple
     private final long headNanos;
     private final long keepAliveNanos;
     private ChannelHandlerContext ctx;
-    private ScheduledFuture<?> timer;
+    private Deadline timer;
     private boolean waiting;
     private boolean started;
 
@@ -31,6 +30,7 @@ public final class RequestHeadTimeout extends ChannelInboundHandlerAdapter imple
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.timer = new Deadline(ctx.executor(), this::expired);
         if (ctx.channel().isActive()) {
             begin(); // added after TLS and ALPN, on a connection already active
         }
@@ -80,19 +80,14 @@ public final class RequestHeadTimeout extends ChannelInboundHandlerAdapter imple
     }
 
     private void arm(long nanos) {
-        cancel();
-        timer = ctx.executor().schedule(this::expired, nanos, TimeUnit.NANOSECONDS);
+        timer.arm(nanos);
     }
 
     private void cancel() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
+        timer.disarm();
     }
 
     private void expired() {
-        timer = null;
         if (!waiting || !ctx.channel().isActive()) {
             return;
         }
