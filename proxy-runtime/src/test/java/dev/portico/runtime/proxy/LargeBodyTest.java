@@ -1,0 +1,153 @@
+package dev.portico.runtime.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portico.runtime.testing.RawHttpClient;
+import dev.portico.runtime.testing.RawResponse;
+import dev.portico.runtime.testing.RecordedRequest;
+import dev.portico.runtime.testing.RunningProxy;
+import dev.portico.runtime.testing.RuntimeProcess;
+import dev.portico.runtime.testing.SiteFiles;
+import dev.portico.runtime.testing.TestBackend;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * API.md, Streaming: "nothing is buffered whole ... memory does not grow with body size".
+ * A gibibyte each way through a runtime whose heap is capped at 64 MiB (its own JVM, so
+ * the cap is real); the bytes are generated and hashed on the fly at both ends.
+ */
+class LargeBodyTest {
+
+    private static final long GIB = 1L << 30;
+    private static final int BLOCK = 64 * 1024;
+    private static final Duration BUDGET = Duration.ofSeconds(120);
+
+    @TempDir
+    Path dir;
+    TestBackend backend;
+    RuntimeProcess runtime;
+
+    @BeforeEach
+    void start() {
+        backend = TestBackend.start("big");
+        Path site = SiteFiles.write(dir, RunningProxy.siteFor(backend, "limits: {maxRequestBodySize: 2Gi}"));
+        runtime = RuntimeProcess.start(site, List.of("-Xmx64m"));
+    }
+
+    @AfterEach
+    void stop() {
+        runtime.close();
+        backend.close();
+    }
+
+    @Test
+    void aGibibyteUploadReachesTheBackendIntact() throws Exception {
+        MessageDigest sent = sha256();
+        byte[] block = new byte[BLOCK];
+        new Random(7).nextBytes(block);
+        long started = System.nanoTime();
+        RawResponse response;
+        try (RawHttpClient client = RawHttpClient.connect(runtime.httpPort())) {
+            client.readTimeout(BUDGET);
+            client.send("POST /upload HTTP/1.1\r\nHost: big.example\r\nContent-Type: application/octet-stream\r\n"
+                    + "Content-Length: " + GIB + "\r\n\r\n");
+            for (long offset = 0; offset < GIB; offset += BLOCK) {
+                // Each block carries its own index, so a lost, repeated or reordered block changes the digest.
+                long index = offset / BLOCK;
+                for (int i = 0; i < 8; i++) {
+                    block[i] = (byte) (index >>> (8 * i));
+                }
+                sent.update(block);
+                client.send(block);
+            }
+            response = client.readResponse();
+        }
+        String expected = HexFormat.of().formatHex(sent.digest());
+        long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+        System.out.printf(Locale.ROOT, "1 GiB upload through a -Xmx64m runtime: %d ms%n", elapsedMs);
+
+        assertThat(response.status()).as(response.bodyText()).isEqualTo(200);
+        assertThat(response.header("X-Received-Bytes")).isEqualTo(Long.toString(GIB));
+        assertThat(response.header("X-Received-Sha256")).isEqualTo(expected);
+        RecordedRequest seen = backend.takeRequest();
+        assertThat(seen.bodyLength()).isEqualTo(GIB);
+        assertThat(seen.bodySha256()).isEqualTo(expected);
+        assertThat(seen.complete()).isTrue();
+        assertThat(seen.header("Content-Length")).isEqualTo(Long.toString(GIB));
+        assertThat(runtime.isAlive()).isTrue();
+        assertThat(runtime.stderrText()).doesNotContain("OutOfMemoryError");
+    }
+
+    @Test
+    void aGibibyteDownloadReachesTheClientIntact() throws Exception {
+        long started = System.nanoTime();
+        String received;
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", runtime.httpPort()), 5_000);
+            socket.setSoTimeout((int) Duration.ofSeconds(30).toMillis());
+            socket.getOutputStream().write(("GET /__download?bytes=" + GIB + " HTTP/1.1\r\nHost: big.example\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = new BufferedInputStream(socket.getInputStream(), BLOCK);
+            String head = readHead(in);
+            assertThat(head).startsWith("HTTP/1.1 200 ");
+            assertThat(head.toLowerCase(Locale.ROOT)).contains("\r\ncontent-length: " + GIB + "\r\n");
+
+            MessageDigest digest = sha256();
+            byte[] buffer = new byte[BLOCK];
+            long total = 0;
+            for (int n; total < GIB && (n = in.read(buffer, 0, (int) Math.min(BLOCK, GIB - total))) > 0; ) {
+                digest.update(buffer, 0, n);
+                total += n;
+            }
+            assertThat(total).isEqualTo(GIB);
+            assertThat(in.read()).as("nothing after the announced length").isEqualTo(-1);
+            received = HexFormat.of().formatHex(digest.digest());
+        }
+        long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+        System.out.printf(Locale.ROOT, "1 GiB download through a -Xmx64m runtime: %d ms%n", elapsedMs);
+
+        assertThat(received).isEqualTo(TestBackend.downloadSha256(GIB));
+        assertThat(runtime.isAlive()).isTrue();
+        assertThat(runtime.stderrText()).doesNotContain("OutOfMemoryError");
+    }
+
+    /** The status line and headers up to the blank line, as ISO-8859-1. */
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int matched = 0;
+        while (matched < 4) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed inside the response head: " + head);
+            }
+            head.write(b);
+            matched = (b == '\r' && (matched == 0 || matched == 2)) || (b == '\n' && (matched == 1 || matched == 3))
+                    ? matched + 1 : b == '\r' ? 1 : 0;
+            if (head.size() > 64 * 1024) {
+                throw new IOException("response head over 64 KiB");
+            }
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static MessageDigest sha256() throws Exception {
+        return MessageDigest.getInstance("SHA-256");
+    }
+}
