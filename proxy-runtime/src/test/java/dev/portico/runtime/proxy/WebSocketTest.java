@@ -10,12 +10,22 @@ import dev.portico.runtime.testing.RecordedRequest;
 import dev.portico.runtime.testing.RunningProxy;
 import dev.portico.runtime.testing.TestBackend;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
@@ -27,6 +37,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -189,6 +201,21 @@ class WebSocketTest {
     }
 
     @Test
+    void anUpgradeTheBackendRefusesIsAnOrdinaryResponseAndTheConnectionStaysHttp() throws Exception {
+        try (RawHttpClient client = proxy.connect()) {
+            // No Sec-WebSocket-Key: the echo answers 400 instead of 101.
+            client.send("GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Version: 13\r\n\r\n");
+            RawResponse refused = client.readResponse();
+            assertThat(refused.status()).isEqualTo(400);
+            assertThat(refused.hasHeader("Upgrade")).isFalse();
+
+            client.send("GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.readResponse().bodyText()).isEqualTo("ok ws GET /after");
+        }
+    }
+
+    @Test
     void anHttp10UpgradeRequestIsRefusedWith400() throws Exception {
         try (RawHttpClient client = proxy.connect()) {
             client.send("GET /chat HTTP/1.0\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -217,6 +244,62 @@ class WebSocketTest {
         // The JDK client sees a failed handshake rather than a socket.
         assertThatThrownBy(() -> open("/plain", new Recorder()))
                 .hasCauseInstanceOf(WebSocketHandshakeException.class);
+    }
+
+    @Test
+    void aMessageTheBackendSendsTogetherWithThe101IsNotLost() throws Exception {
+        // Servers that greet at once (graphql-ws, socket.io, ...) often put the 101 and the first
+        // frame in one TCP segment; the proxy must not lose the bytes that follow the 101's head.
+        try (ServerSocket greeter = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> greetOnce(greeter), "greeting-backend");
+            server.setDaemon(true);
+            server.start();
+            proxy.reconfigure("""
+                    apiVersion: portico.dev/v1alpha1
+                    kind: ProxySite
+                    metadata: {name: test, generation: 2}
+                    spec:
+                      hosts: ["*"]
+                      routes:
+                        - match: {path: {value: /}}
+                          backend: {service: 127.0.0.1, port: %d}
+                    """.formatted(greeter.getLocalPort()));
+            Recorder recorder = new Recorder();
+            WebSocket ws = open("/greet", recorder);
+
+            assertThat(recorder.nextText()).isEqualTo("hello");
+            ws.abort();
+        }
+    }
+
+    /** Answers one upgrade with the 101 and a text frame "hello" in a single write, then waits for EOF. */
+    private static void greetOnce(ServerSocket server) {
+        try (Socket socket = server.accept()) {
+            InputStream in = socket.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    return;
+                }
+                head.append((char) b);
+            }
+            Matcher key = Pattern.compile("(?im)^Sec-WebSocket-Key:\\s*(\\S+)").matcher(head);
+            if (!key.find()) {
+                return;
+            }
+            String accept = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1")
+                    .digest((key.group(1) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII)));
+            ByteArrayOutputStream answer = new ByteArrayOutputStream();
+            answer.writeBytes(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            answer.writeBytes(new byte[] {(byte) 0x81, 5, 'h', 'e', 'l', 'l', 'o'});
+            socket.getOutputStream().write(answer.toByteArray());
+            socket.getOutputStream().flush();
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException | NoSuchAlgorithmException e) {
+            // The test fails on the client side.
+        }
     }
 
     private WebSocket open(String path, Recorder recorder) {
