@@ -83,6 +83,31 @@ class GracefulShutdownTest {
     }
 
     @Test
+    void aKeepAliveConnectionOpenedBeforeSigtermIsServedOnceMoreAndThenClosed() throws Exception {
+        try (RawHttpClient slow = RawHttpClient.connect(runtime.httpPort());
+             RawHttpClient idle = RawHttpClient.connect(runtime.httpPort())) {
+            idle.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(idle.readResponse().header("Connection")).isNull();
+            slow.send("GET /__slow?delayMs=1500 HTTP/1.1\r\nHost: a\r\n\r\n");
+            await().atMost(Duration.ofSeconds(10)).until(() -> backend.requests().size() == 2);
+
+            runtime.sendSigterm();
+            await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> readyzStatus() != 200);
+
+            // Already connected: still answered, but told to go elsewhere next time.
+            idle.send("GET /during-drain HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawResponse during = idle.readResponse();
+            assertThat(during.status()).isEqualTo(200);
+            assertThat(during.bodyText()).isEqualTo("ok app GET /during-drain");
+            assertThat(during.header("Connection")).isEqualToIgnoringCase("close");
+            assertThat(idle.isClosedByPeer()).isTrue();
+            assertThat(slow.readResponse().status()).isEqualTo(200);
+        }
+        assertThat(runtime.waitForExit(DRAIN)).isZero();
+    }
+
+    @Test
     void anIdleRuntimeExitsZeroPromptly() {
         long sigterm = System.nanoTime();
         runtime.sendSigterm();
