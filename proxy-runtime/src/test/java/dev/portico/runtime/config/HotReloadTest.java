@@ -138,6 +138,13 @@ class HotReloadTest {
                         .contains("spec.routes[0].backend.port");
             });
 
+            // Not even YAML: refused the same way.
+            SiteFiles.overwrite(proxy.siteFile(), "spec: [unclosed\n  routes: {");
+            await().atMost(WAIT).until(
+                    () -> metric("portico_config_reloads_total{result=\"rejected\"}") == rejectedBefore + 2);
+            assertThat(config().get("hash").asText()).isEqualTo(goodHash);
+            assertThat(proxy.get("/x").bodyText()).isEqualTo("ok one GET /x");
+
             // A later valid edit is applied again.
             SiteFiles.overwrite(proxy.siteFile(), site(3, two, two.port(), ""));
             await().atMost(WAIT).until(() -> config().get("generation").asLong() == 3);
