@@ -1,6 +1,7 @@
 package dev.portico.runtime.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.portico.runtime.testing.RawHttpClient;
 import dev.portico.runtime.testing.RawResponse;
@@ -13,8 +14,14 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -23,6 +30,11 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,12 +55,13 @@ class LargeBodyTest {
     Path dir;
     TestBackend backend;
     RuntimeProcess runtime;
+    Path siteFile;
 
     @BeforeEach
     void start() {
         backend = TestBackend.start("big");
-        Path site = SiteFiles.write(dir, RunningProxy.siteFor(backend, "limits: {maxRequestBodySize: 2Gi}"));
-        runtime = RuntimeProcess.start(site, List.of("-Xmx64m"));
+        siteFile = SiteFiles.write(dir, RunningProxy.siteFor(backend, "limits: {maxRequestBodySize: 2Gi}"));
+        runtime = RuntimeProcess.start(siteFile, List.of("-Xmx64m"));
     }
 
     @AfterEach
@@ -133,6 +146,98 @@ class LargeBodyTest {
         assertThat(received).isEqualTo(TestBackend.downloadSha256(GIB));
         assertThat(runtime.isAlive()).isTrue();
         assertThat(runtime.stderrText()).doesNotContain("OutOfMemoryError");
+    }
+
+    @Test
+    void aStalledBackendSlowsTheUploadingClient() throws Exception {
+        long size = 256L * 1024 * 1024;
+        long stallAt = 16L * 1024 * 1024;
+        AtomicLong clientSent = new AtomicLong();
+        AtomicLong clientAheadAfterStall = new AtomicLong(-1);
+        CompletableFuture<String> backendDigest = new CompletableFuture<>();
+        try (ServerSocket slow = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread backendThread = new Thread(() -> {
+                try (Socket socket = slow.accept()) {
+                    InputStream in = new BufferedInputStream(socket.getInputStream(), BLOCK);
+                    String head = readHead(in);
+                    Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
+                    long expected = length.find() ? Long.parseLong(length.group(1)) : -1;
+                    MessageDigest digest = sha256();
+                    byte[] buffer = new byte[BLOCK];
+                    long received = 0;
+                    boolean stalled = false;
+                    for (int n; received < expected
+                            && (n = in.read(buffer, 0, (int) Math.min(BLOCK, expected - received))) > 0; ) {
+                        digest.update(buffer, 0, n);
+                        received += n;
+                        if (!stalled && received >= stallAt) {
+                            // The backend stops reading for 2 s (the condition under test, not synchronisation).
+                            stalled = true;
+                            Thread.sleep(2_000);
+                            clientAheadAfterStall.set(clientSent.get() - received);
+                        }
+                    }
+                    String hex = HexFormat.of().formatHex(digest.digest());
+                    socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Received-Bytes: "
+                            + received + "\r\nX-Received-Sha256: " + hex + "\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    socket.getOutputStream().flush();
+                    backendDigest.complete(hex);
+                } catch (Exception e) {
+                    backendDigest.completeExceptionally(e);
+                }
+            }, "stalling-backend");
+            backendThread.setDaemon(true);
+            backendThread.start();
+            SiteFiles.overwrite(siteFile, """
+                    apiVersion: portico.dev/v1alpha1
+                    kind: ProxySite
+                    metadata: {name: test, generation: 2}
+                    spec:
+                      hosts: ["*"]
+                      limits: {maxRequestBodySize: 2Gi}
+                      routes:
+                        - match: {path: {value: /}}
+                          backend: {service: 127.0.0.1, port: %d}
+                    """.formatted(slow.getLocalPort()));
+            awaitGeneration(2);
+
+            MessageDigest sent = sha256();
+            byte[] block = new byte[BLOCK];
+            new Random(11).nextBytes(block);
+            RawResponse response;
+            try (RawHttpClient client = RawHttpClient.connect(runtime.httpPort())) {
+                client.readTimeout(BUDGET);
+                client.send("PUT /stall HTTP/1.1\r\nHost: a\r\nContent-Length: " + size + "\r\n\r\n");
+                for (long offset = 0; offset < size; offset += BLOCK) {
+                    long index = offset / BLOCK;
+                    for (int i = 0; i < 8; i++) {
+                        block[i] = (byte) (index >>> (8 * i));
+                    }
+                    sent.update(block);
+                    client.send(block);
+                    clientSent.addAndGet(BLOCK);
+                }
+                response = client.readResponse();
+            }
+            String expected = HexFormat.of().formatHex(sent.digest());
+            assertThat(backendDigest.get(BUDGET.toSeconds(), TimeUnit.SECONDS)).isEqualTo(expected);
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.header("X-Received-Sha256")).isEqualTo(expected);
+        }
+        System.out.printf(Locale.ROOT, "client ahead of a stalled backend after 2 s: %d KiB%n",
+                clientAheadAfterStall.get() / 1024);
+        // While the backend read nothing for 2 s, the client could only fill socket buffers and the
+        // proxy's small write buffer: tens of MiB at most, not the 240 MiB it still had to send.
+        assertThat(clientAheadAfterStall.get()).isBetween(0L, 64L * 1024 * 1024);
+        assertThat(runtime.isAlive()).isTrue();
+    }
+
+    private void awaitGeneration(long generation) {
+        HttpClient admin = HttpClient.newHttpClient();
+        await().atMost(Duration.ofSeconds(10)).until(() -> admin.send(
+                HttpRequest.newBuilder(URI.create(runtime.adminBaseUrl() + "/config")).build(),
+                HttpResponse.BodyHandlers.ofString()).body().contains("\"generation\":" + generation + ","));
     }
 
     /** The status line and headers up to the blank line, as ISO-8859-1. */
