@@ -2,8 +2,6 @@ package dev.portico.runtime.log;
 
 import io.netty.util.internal.PlatformDependent;
 import java.io.BufferedOutputStream;
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -33,9 +31,9 @@ public final class AccessLog implements AutoCloseable {
     private final Thread writer;
     private volatile boolean closed;
 
-    /** Writes to the process's stdout. */
+    /** Writes to the process's stdout (through System.out, so a test harness can capture it). */
     public AccessLog() {
-        this(new FileOutputStream(FileDescriptor.out));
+        this(System.out);
     }
 
     AccessLog(OutputStream out) {
