@@ -41,6 +41,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code /__sse} [events=3, intervalMs=100, hold=false]: server-sent events;</li>
  *   <li>{@code /__close}, {@code /__reset}, {@code /__garbage}: misbehaving origins;</li>
  *   <li>{@code /__headers} [any name=value, repeatable]: those response headers;</li>
+ *   <li>{@code /__text} [bytes=2048, type=text/plain, chunked=false, encoding]: a compressible body of
+ *       {@link #textBody(int) known} bytes, for compression tests;</li>
  *   <li>{@code Upgrade: websocket} on any path: a WebSocket echo ({@code close} drops the TCP connection,
  *       {@code bye} makes the server send a Close frame).</li>
  * </ul>
@@ -83,6 +85,11 @@ public final class TestBackend implements AutoCloseable {
     /** SHA-256 (lower-case hex) of the first {@code n} bytes {@code /__download} sends. */
     public static String downloadSha256(long n) {
         return DownloadPattern.sha256(n);
+    }
+
+    /** The body {@code /__text?bytes=n} sends. */
+    public static byte[] textBody(int n) {
+        return TextResponder.body(n);
     }
 
     private void bind() {
