@@ -17,6 +17,9 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
+import com.aayushatharva.brotli4j.Brotli4jLoader;
+import com.aayushatharva.brotli4j.decoder.BrotliInputStream;
+import com.github.luben.zstd.ZstdInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -174,6 +177,43 @@ class CompressionTest {
     }
 
     @Test
+    void aBrowserAcceptingBrotliGetsBrotli() {
+        RawResponse response = proxy.get("/__text?bytes=4000&type=text/html", "Accept-Encoding: gzip, deflate, br, zstd");
+
+        assertThat(response.header("Content-Encoding")).isEqualTo("br");
+        assertThat(response.headers("Vary")).anySatisfy(v -> assertThat(v).containsIgnoringCase("Accept-Encoding"));
+        assertThat(response.body().length).isLessThan(4000);
+        assertThat(unbrotli(response.body())).isEqualTo(TestBackend.textBody(4000));
+    }
+
+    @Test
+    void aStreamedResponseIsBrotliCompressedWhole() {
+        RawResponse response = proxy.get("/__text?bytes=50000&type=text/plain&chunked=true", "Accept-Encoding: br");
+
+        assertThat(response.header("Content-Encoding")).isEqualTo("br");
+        assertThat(unbrotli(response.body())).isEqualTo(TestBackend.textBody(50000));
+    }
+
+    @Test
+    void zstdIsPreferredOverGzipAndStreams() {
+        RawResponse whole = proxy.get("/__text?bytes=4000&type=application/json", "Accept-Encoding: gzip, zstd");
+        RawResponse streamed = proxy.get("/__text?bytes=50000&type=text/plain&chunked=true", "Accept-Encoding: zstd");
+
+        assertThat(whole.header("Content-Encoding")).isEqualTo("zstd");
+        assertThat(unzstd(whole.body())).isEqualTo(TestBackend.textBody(4000));
+        assertThat(streamed.header("Content-Encoding")).isEqualTo("zstd");
+        assertThat(unzstd(streamed.body())).isEqualTo(TestBackend.textBody(50000));
+    }
+
+    @Test
+    void aCodingTheClientRefusesIsNotChosen() {
+        RawResponse response = proxy.get("/__text?bytes=4000&type=text/html", "Accept-Encoding: br;q=0, zstd;q=0, gzip");
+
+        assertThat(response.header("Content-Encoding")).isEqualTo("gzip");
+        assertThat(gunzip(response.body())).isEqualTo(TestBackend.textBody(4000));
+    }
+
+    @Test
     void compressionIsOffByDefault() {
         proxy.reconfigure(RunningProxy.siteFor(backend, ""));
         // Compression is chosen per connection; RunningProxy.get opens a new one.
@@ -198,6 +238,23 @@ class CompressionTest {
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException("not a gzip body (" + compressed.length + " bytes)", e);
+        }
+    }
+
+    static byte[] unbrotli(byte[] compressed) {
+        Brotli4jLoader.ensureAvailability();
+        try (InputStream in = new BrotliInputStream(new ByteArrayInputStream(compressed))) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("not a brotli body (" + compressed.length + " bytes)", e);
+        }
+    }
+
+    static byte[] unzstd(byte[] compressed) {
+        try (InputStream in = new ZstdInputStream(new ByteArrayInputStream(compressed))) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("not a zstd body (" + compressed.length + " bytes)", e);
         }
     }
 
