@@ -73,7 +73,9 @@ public final class SiteCompressor extends HttpContentCompressor {
         if (headers.contains(HttpHeaderNames.CONTENT_ENCODING) || !compressible(headers.get(HttpHeaderNames.CONTENT_TYPE))) {
             return null;
         }
-        headers.add(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
+        if (!headers.containsValue(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING, true)) {
+            headers.add(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
+        }
         long length = HttpUtil.getContentLength(response, -1L);
         if (length >= 0 && length < minSize) {
             return null;

@@ -214,6 +214,15 @@ class CompressionTest {
     }
 
     @Test
+    void varyIsAddedOnceAndKeepsWhatTheBackendSaid() {
+        RawResponse already = proxy.get("/__headers?Vary=accept-encoding", "Accept-Encoding: gzip");
+        RawResponse other = proxy.get("/__headers?Vary=Origin", "Accept-Encoding: gzip");
+
+        assertThat(already.headers("Vary")).containsExactly("accept-encoding");
+        assertThat(other.headers("Vary")).containsExactlyInAnyOrder("Origin", "accept-encoding");
+    }
+
+    @Test
     void compressionIsOffByDefault() {
         proxy.reconfigure(RunningProxy.siteFor(backend, ""));
         // Compression is chosen per connection; RunningProxy.get opens a new one.
