@@ -2,6 +2,9 @@ package dev.portico.runtime.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.aayushatharva.brotli4j.Brotli4jLoader;
+import com.aayushatharva.brotli4j.decoder.BrotliInputStream;
+import com.github.luben.zstd.ZstdInputStream;
 import dev.portico.runtime.testing.RawHttpClient;
 import dev.portico.runtime.testing.RawResponse;
 import dev.portico.runtime.testing.RunningProxy;
@@ -14,12 +17,16 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
-import com.aayushatharva.brotli4j.Brotli4jLoader;
-import com.aayushatharva.brotli4j.decoder.BrotliInputStream;
-import com.github.luben.zstd.ZstdInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -220,6 +227,31 @@ class CompressionTest {
 
         assertThat(already.headers("Vary")).containsExactly("accept-encoding");
         assertThat(other.headers("Vary")).containsExactlyInAnyOrder("Origin", "accept-encoding");
+    }
+
+    @Test
+    void aWebSocketThroughACompressingSitePassesUntouched() throws Exception {
+        BlockingQueue<String> received = new LinkedBlockingQueue<>();
+        WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
+                .header("Accept-Encoding", "gzip, br")
+                .buildAsync(URI.create("ws://127.0.0.1:" + proxy.httpPort() + "/chat"), new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+                        received.add(data.toString());
+                        socket.request(1);
+                        return null;
+                    }
+                })
+                .get(10, TimeUnit.SECONDS);
+        try {
+            String big = new String(TestBackend.textBody(5000), StandardCharsets.US_ASCII);
+            ws.sendText(big, true).get(10, TimeUnit.SECONDS);
+            assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo(big);
+            ws.sendText("again", true).get(10, TimeUnit.SECONDS);
+            assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("again");
+        } finally {
+            ws.abort();
+        }
     }
 
     @Test
