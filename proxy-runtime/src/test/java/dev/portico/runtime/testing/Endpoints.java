@@ -39,6 +39,7 @@ final class Endpoints {
             case "/__download" -> new DownloadResponder(ex).start();
             case "/__sse" -> new SseResponder(ex).start();
             case "/__headers" -> headers(ex);
+            case "/__text" -> new TextResponder(ex).start();
             case "/__close" -> close(ex);
             case "/__reset" -> reset(ex);
             case "/__garbage" -> garbage(ex);

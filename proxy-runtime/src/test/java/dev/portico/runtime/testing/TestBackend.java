@@ -46,6 +46,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       closes only a connection that already answered a request (else the default answer): the keep-alive race
  *       where an origin drops an idle connection just as the proxy reuses it;</li>
  *   <li>{@code /__headers} [any name=value, repeatable]: those response headers;</li>
+ *   <li>{@code /__text} [bytes=2048, type=text/plain, chunked=false, encoding]: a compressible body of
+ *       {@link #textBody(int) known} bytes, for compression tests;</li>
  *   <li>{@code Upgrade: websocket} on any path: a WebSocket echo ({@code close} drops the TCP connection,
  *       {@code bye} makes the server send a Close frame).</li>
  * </ul>
@@ -90,6 +92,11 @@ public final class TestBackend implements AutoCloseable {
     /** SHA-256 (lower-case hex) of the first {@code n} bytes {@code /__download} sends. */
     public static String downloadSha256(long n) {
         return DownloadPattern.sha256(n);
+    }
+
+    /** The body {@code /__text?bytes=n} sends. */
+    public static byte[] textBody(int n) {
+        return TextResponder.body(n);
     }
 
     private void bind() {
