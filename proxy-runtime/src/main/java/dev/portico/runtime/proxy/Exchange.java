@@ -259,7 +259,7 @@ final class Exchange implements UpstreamListener {
     }
 
     private static boolean isWebSocketUpgrade(HttpHeaders headers) {
-        return headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+        return headers.contains(HttpHeaderNames.UPGRADE) && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
                 && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
 
@@ -308,7 +308,7 @@ final class Exchange implements UpstreamListener {
         if (requestComplete) {
             startResponseTimer();
         } else {
-            connection.readIfWanted();
+            connection.updateReading();
         }
     }
 
@@ -357,9 +357,15 @@ final class Exchange implements UpstreamListener {
         }
     }
 
-    /** Whether the connection should read more of this request's body now. */
-    boolean wantsRequestContent() {
-        return !requestComplete && !finished && upstreamChannel != null && upstreamChannel.isWritable();
+    /**
+     * Whether the client's connection must stop reading for now: request body that the
+     * upstream cannot take yet (still connecting, or its socket buffer full).
+     */
+    boolean holdsBackRequestBody() {
+        if (requestComplete || finished) {
+            return false;
+        }
+        return upstreamChannel == null ? !pendingBody.isEmpty() : !upstreamChannel.isWritable();
     }
 
     boolean requestComplete() {
@@ -485,9 +491,7 @@ final class Exchange implements UpstreamListener {
 
     @Override
     public void onUpstreamWritabilityChanged(boolean writable) {
-        if (writable) {
-            connection.readIfWanted();
-        }
+        connection.updateReading();
     }
 
     void onDownstreamWritabilityChanged(boolean writable) {
@@ -643,7 +647,8 @@ final class Exchange implements UpstreamListener {
         long durationNanos = System.nanoTime() - startNanos;
         String routeName = route == null ? "none" : route.name();
         services.metrics().requestCompleted(routeName, status, durationNanos);
-        services.accessLog().log(new AccessLogEntry(startMillis, IpAddresses.format(client),
+        services.accessLog().log(new AccessLogEntry(startMillis,
+                client.equals(connection.peer()) ? connection.peerText() : IpAddresses.format(client),
                 connection.peerText(), request.method().name(), authority, path,
                 connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut,
                 durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName));

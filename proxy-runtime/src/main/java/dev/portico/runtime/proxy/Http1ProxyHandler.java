@@ -28,15 +28,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection speaking HTTP/1.1: reads only when it can use what it reads
- * (auto-read is off), runs one {@link Exchange} at a time, and holds pipelined requests
- * until the response before them is complete, so answers leave in order.
+ * One client connection speaking HTTP/1.1 (or one HTTP/2 stream): runs one
+ * {@link Exchange} at a time, holds pipelined requests until the response before them is
+ * complete so answers leave in order, and pauses reading only under backpressure.
  */
 public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(Http1ProxyHandler.class);
     /** How long a closing connection keeps reading the rest of a request it answered early. */
     static final Duration LINGER = Duration.ofSeconds(5);
+
+    /** Pipelined messages held while a response is in progress before reading pauses. */
+    static final int MAX_PIPELINED = 64;
 
     private final ProxyServices services;
     private final boolean tls;
@@ -110,7 +113,6 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         services.metrics().connectionOpened();
         // Counted on the close future, which still fires after a WebSocket upgrade removed this handler.
         ctx.channel().closeFuture().addListener(f -> services.metrics().connectionClosed());
-        ctx.read();
     }
 
     @Override
@@ -129,6 +131,9 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
         } else if (exchange != null && exchange.requestComplete() || !pipelined.isEmpty()) {
             pipelined.add(msg);
+            if (pipelined.size() >= MAX_PIPELINED) {
+                updateReading();
+            }
         } else {
             dispatch(msg);
         }
@@ -165,14 +170,19 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             exchange.flushUpstream();
         }
-        readIfWanted();
+        updateReading();
     }
 
-    /** Asks for the next read when the current exchange (or none) can take more bytes. */
-    void readIfWanted() {
-        if (!closing && pipelined.isEmpty() && (exchange == null || exchange.wantsRequestContent())) {
-            ctx.read();
+    /**
+     * Reading stays on (no per-request epoll changes) and pauses only under pressure: an
+     * upstream that cannot take the body yet, or too many pipelined requests waiting.
+     */
+    void updateReading() {
+        if (closing) {
+            return; // the close path owns reading from here on
         }
+        boolean pause = pipelined.size() >= MAX_PIPELINED || exchange != null && exchange.holdsBackRequestBody();
+        ctx.channel().config().setAutoRead(!pause);
     }
 
     @Override
@@ -237,7 +247,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
             headTimeout.awaitNextHead();
         }
         ctx.flush();
-        readIfWanted();
+        updateReading();
     }
 
     /**
