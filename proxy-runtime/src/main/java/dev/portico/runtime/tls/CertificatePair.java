@@ -87,7 +87,8 @@ public record CertificatePair(String secretName, List<X509Certificate> chain, Pr
             Object pem = parser.readObject();
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             if (pem instanceof PEMKeyPair pair) {
-                return converter.getKeyPair(pair).getPrivate();
+                // Only the private half: a SEC1 key may omit its optional public key.
+                return converter.getPrivateKey(pair.getPrivateKeyInfo());
             }
             if (pem instanceof PrivateKeyInfo info) {
                 return converter.getPrivateKey(info);
