@@ -14,6 +14,7 @@ import dev.portico.runtime.upstream.UpstreamConnection;
 import dev.portico.runtime.upstream.UpstreamListener;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -92,6 +93,8 @@ final class Exchange implements UpstreamListener {
     private TunnelHandler tunnelOut;
 
     private ScheduledFuture<?> idleTimer;
+    /** The write that ends the response; an HTTP/2 stream may only be reset after it. */
+    private ChannelFuture lastWrite;
     private long lastActivity;
 
     Exchange(Http1ProxyHandler connection, ChannelHandlerContext down, ProxyServices services, HttpRequest request,
@@ -468,7 +471,11 @@ final class Exchange implements UpstreamListener {
             return;
         }
         bytesOut += content.content().readableBytes();
-        down.write(content, down.voidPromise());
+        if (last) {
+            lastWrite = down.write(content);
+        } else {
+            down.write(content, down.voidPromise());
+        }
         if (last) {
             responseComplete = true;
             down.flush();
@@ -576,7 +583,7 @@ final class Exchange implements UpstreamListener {
         responseStarted = true;
         responseComplete = true;
         bytesOut += response.content().readableBytes();
-        down.writeAndFlush(response, down.voidPromise());
+        lastWrite = down.writeAndFlush(response);
         if (closeAfter && !requestComplete) {
             finish();
         } else {
@@ -653,7 +660,7 @@ final class Exchange implements UpstreamListener {
                 connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut,
                 durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName));
         services.exchangeFinished();
-        connection.exchangeDone(!closeAfter && requestComplete && responseComplete && !tunnelled);
+        connection.exchangeDone(!closeAfter && requestComplete && responseComplete && !tunnelled, lastWrite);
     }
 
     // ---- timers ------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package dev.portico.runtime.proxy;
 import dev.portico.runtime.forwarding.IpAddresses;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -13,6 +14,8 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -212,15 +215,13 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Called by the exchange once both its request and its response are over. */
-    void exchangeDone(boolean keepAlive) {
+    void exchangeDone(boolean keepAlive, ChannelFuture lastWrite) {
         boolean bodyUnread = exchange != null && !exchange.requestComplete();
         exchange = null;
         if (multiplexed) {
-            // The response ended the stream (END_STREAM); closing the stream channel now
-            // sends nothing more, or RST_STREAM if the client is still sending.
             closing = true;
             ctx.flush();
-            ctx.close();
+            endStream(bodyUnread, lastWrite);
             return;
         }
         if (!keepAlive) {
@@ -267,6 +268,26 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.executor().schedule(() -> channel.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
         channel.config().setAutoRead(true); // what arrives is released in channelRead (closing is set)
+    }
+
+    /**
+     * An HTTP/2 stream ends once its response is out. Resetting it earlier would drop
+     * response frames still queued behind flow control; and when the client is still
+     * sending a body we no longer want, RFC 9113 section 8.1 asks for RST_STREAM with
+     * NO_ERROR after the complete response, not the CANCEL of a plain close.
+     */
+    private void endStream(boolean bodyUnread, ChannelFuture lastWrite) {
+        Runnable end = () -> {
+            if (bodyUnread && ctx.channel().isActive()) {
+                ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+            }
+            ctx.close();
+        };
+        if (lastWrite == null || lastWrite.isDone()) {
+            end.run();
+        } else {
+            lastWrite.addListener(f -> end.run());
+        }
     }
 
     /**
