@@ -4,7 +4,6 @@ import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.forwarding.ClientAddressResolver;
 import dev.portico.runtime.forwarding.ForwardedHeaders;
 import dev.portico.runtime.forwarding.IpAddresses;
-import dev.portico.runtime.headers.HopByHopHeaders;
 import dev.portico.runtime.log.AccessLogEntry;
 import dev.portico.runtime.routing.CompiledRoute;
 import dev.portico.runtime.routing.HostNames;
@@ -19,7 +18,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -41,7 +39,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayDeque;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -64,8 +61,7 @@ final class Exchange implements UpstreamListener {
     private final long startNanos = System.nanoTime();
     private final long startMillis = System.currentTimeMillis();
 
-    private String authority = "";
-    private String path = "";
+    private RequestTarget target;
     private InetAddress client;
     private CompiledRoute route;
     private RouteAction.Forward forward;
@@ -117,7 +113,8 @@ final class Exchange implements UpstreamListener {
             rejectMalformed(request.decoderResult().cause());
             return;
         }
-        if (!parseTarget()) {
+        target = RequestTarget.parse(request);
+        if (target == null) {
             respondError(HttpResponseStatus.BAD_REQUEST);
             return;
         }
@@ -135,13 +132,13 @@ final class Exchange implements UpstreamListener {
                 return;
             }
         }
-        String host = HostNames.normalise(authority);
+        String host = HostNames.normalise(target.authority());
         if (redirectsToHttps(host)) {
-            respondLocally(LocalResponses.redirect(down.alloc(), 301, "https://" + hostWithoutPort(authority)
-                    + request.uri(), config.responseHeaders(), tls, closeIfBody()));
+            respondLocally(LocalResponses.redirect(down.alloc(), 301, Redirects.toHttps(target),
+                    config.responseHeaders(), tls, closeIfBody()));
             return;
         }
-        RouteResult result = config.router().route(host, path,
+        RouteResult result = config.router().route(host, target.path(),
                 (name, value) -> request.headers().getAll(name).contains(value));
         if (!(result instanceof RouteResult.Matched matched)) {
             respondError(HttpResponseStatus.NOT_FOUND);
@@ -154,7 +151,8 @@ final class Exchange implements UpstreamListener {
             respondLocally(LocalResponses.text(down.alloc(), HttpResponseStatus.valueOf(respond.status()),
                     respond.body(), route.responseHeaders(), tls, closeIfBody()));
         } else if (action instanceof RouteAction.Redirect redirect) {
-            respondLocally(LocalResponses.redirect(down.alloc(), redirect.statusCode(), location(redirect),
+            respondLocally(LocalResponses.redirect(down.alloc(), redirect.statusCode(),
+                    Redirects.location(redirect, target, tls),
                     route.responseHeaders(), tls, closeIfBody()));
         } else {
             forward = (RouteAction.Forward) action;
@@ -163,56 +161,17 @@ final class Exchange implements UpstreamListener {
     }
 
     /**
-     * Reads Host and the request target. Absolute-form targets must agree with Host, so a
-     * request cannot be routed by one name and forwarded with another.
-     */
-    private boolean parseTarget() {
-        HttpHeaders headers = request.headers();
-        int hosts = headers.getAll(HttpHeaderNames.HOST).size();
-        boolean http11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
-        if (hosts > 1 || (http11 && hosts == 0)) {
-            return false;
-        }
-        authority = hosts == 1 ? headers.get(HttpHeaderNames.HOST) : "";
-        String uri = request.uri();
-        if (uri.startsWith("/")) {
-            path = pathOf(uri);
-            return true;
-        }
-        String lower = uri.toLowerCase(Locale.ROOT);
-        int schemeEnd = lower.startsWith("http://") ? 7 : lower.startsWith("https://") ? 8 : -1;
-        if (schemeEnd < 0) {
-            return false;
-        }
-        int slash = uri.indexOf('/', schemeEnd);
-        String targetAuthority = slash < 0 ? uri.substring(schemeEnd) : uri.substring(schemeEnd, slash);
-        if (hosts == 1 && !HostNames.normalise(targetAuthority).equals(HostNames.normalise(authority))) {
-            return false;
-        }
-        authority = targetAuthority;
-        String origin = slash < 0 ? "/" : uri.substring(slash);
-        request.setUri(origin);
-        path = pathOf(origin);
-        return true;
-    }
-
-    /**
      * {@code tls.httpRedirect}: plain HTTP for a served host goes to https, except ACME
      * HTTP-01 challenges, which cert-manager must be able to answer over plain HTTP.
      */
     private boolean redirectsToHttps(String host) {
         return !tls && config.tls() != null && config.tls().httpRedirect()
-                && !path.startsWith("/.well-known/acme-challenge/") && config.router().servesHost(host);
-    }
-
-    private static String pathOf(String uri) {
-        int query = uri.indexOf('?');
-        return query < 0 ? uri : uri.substring(0, query);
+                && !target.path().startsWith("/.well-known/acme-challenge/") && config.router().servesHost(host);
     }
 
     private void startForwarding(ClientAddressResolver.Resolution resolution) {
         HttpHeaders headers = request.headers();
-        websocket = forward.websocket() && isWebSocketUpgrade(headers);
+        websocket = forward.websocket() && UpstreamRequests.isWebSocketUpgrade(headers);
         if (websocket && !request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
             // RFC 6455 needs HTTP/1.1; an HTTP/1.0 proxy chain would break the upgrade silently.
             respondError(HttpResponseStatus.BAD_REQUEST);
@@ -236,34 +195,9 @@ final class Exchange implements UpstreamListener {
                         Unpooled.EMPTY_BUFFER));
             }
         }
-        upstreamRequest = upstreamRequest(resolution);
+        upstreamRequest = UpstreamRequests.build(request, target, route, resolution, connection.peerText(), tls,
+                websocket);
         acquireUpstream();
-    }
-
-    private HttpRequest upstreamRequest(ClientAddressResolver.Resolution resolution) {
-        HttpHeaders headers = request.headers();
-        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
-        HopByHopHeaders.strip(headers);
-        headers.remove(HttpHeaderNames.EXPECT);
-        if (websocket) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-            headers.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
-        } else if (chunked) {
-            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
-        int port = HostNames.port(authority);
-        ForwardedHeaders.apply(headers, resolution, connection.peerText(), tls ? "https" : "http", authority,
-                port > 0 ? port : tls ? 443 : 80);
-        route.requestHeaders().apply(headers, tls);
-        String uri = request.uri();
-        int query = uri.indexOf('?');
-        String upstreamUri = route.upstreamPath(path) + (query < 0 ? "" : uri.substring(query));
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri, headers);
-    }
-
-    private static boolean isWebSocketUpgrade(HttpHeaders headers) {
-        return headers.contains(HttpHeaderNames.UPGRADE) && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
-                && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
 
     private boolean hasBody() {
@@ -432,26 +366,10 @@ final class Exchange implements UpstreamListener {
         connection.responseDeadline().disarm();
         status = code;
         responseStarted = true;
-        HttpHeaders headers = response.headers();
-        boolean framed = headers.contains(HttpHeaderNames.CONTENT_LENGTH) || HttpUtil.isTransferEncodingChunked(response);
-        boolean bodyless = request.method().equals(HttpMethod.HEAD) || code == 204 || code == 304;
-        upstreamReusable = HttpUtil.isKeepAlive(response) && (framed || bodyless);
-        HopByHopHeaders.strip(headers);
-        HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(), headers);
-        if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-            if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
-                HttpUtil.setTransferEncodingChunked(out, true);
-            } else {
-                closeAfter = true; // an HTTP/1.0 client learns where the body ends by the close
-            }
-        }
-        route.responseHeaders().apply(headers, tls);
-        if (closeAfter) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
-        down.write(out, down.voidPromise());
+        var translated = ClientResponseHeads.translate(response, request, route.responseHeaders(), tls, closeAfter);
+        upstreamReusable = translated.upstreamReusable();
+        closeAfter = translated.closeAfter();
+        down.write(translated.head(), down.voidPromise());
     }
 
     private void onResponseContent(HttpContent content) {
@@ -656,7 +574,8 @@ final class Exchange implements UpstreamListener {
         services.metrics().requestCompleted(routeName, status, durationNanos);
         services.accessLog().log(new AccessLogEntry(startMillis,
                 client.equals(connection.peer()) ? connection.peerText() : IpAddresses.format(client),
-                connection.peerText(), request.method().name(), authority, path,
+                connection.peerText(), request.method().name(),
+                target == null ? null : target.authority(), target == null ? request.uri() : target.path(),
                 connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut,
                 durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName));
         services.exchangeFinished();
@@ -703,24 +622,5 @@ final class Exchange implements UpstreamListener {
         if (timer != null) {
             timer.cancel(false);
         }
-    }
-
-    // ---- redirects ---------------------------------------------------------------------
-
-    private String location(RouteAction.Redirect redirect) {
-        String scheme = redirect.scheme() != null ? redirect.scheme() : tls ? "https" : "http";
-        String host = redirect.hostname() != null ? redirect.hostname() : hostWithoutPort(authority);
-        int port = redirect.port() > 0 ? redirect.port()
-                : redirect.scheme() == null && redirect.hostname() == null ? HostNames.port(authority) : -1;
-        boolean defaultPort = port < 0 || (scheme.equals("https") && port == 443) || (scheme.equals("http") && port == 80);
-        String uri = request.uri();
-        int query = uri.indexOf('?');
-        String target = (redirect.path() != null ? redirect.path() : path) + (query < 0 ? "" : uri.substring(query));
-        return scheme + "://" + host + (defaultPort ? "" : ":" + port) + target;
-    }
-
-    private static String hostWithoutPort(String authority) {
-        int port = HostNames.port(authority);
-        return port < 0 ? authority : authority.substring(0, authority.lastIndexOf(':'));
     }
 }

@@ -1,0 +1,51 @@
+package dev.portico.runtime.proxy;
+
+import dev.portico.runtime.forwarding.ClientAddressResolver;
+import dev.portico.runtime.forwarding.ForwardedHeaders;
+import dev.portico.runtime.headers.HopByHopHeaders;
+import dev.portico.runtime.routing.CompiledRoute;
+import dev.portico.runtime.routing.HostNames;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+
+/**
+ * The request head the backend gets: the client's, minus hop-by-hop headers, plus the
+ * forwarded headers and the route's and site's request rules, always HTTP/1.1, with the
+ * path rewritten only when the route says so.
+ */
+final class UpstreamRequests {
+
+    private UpstreamRequests() {}
+
+    static boolean isWebSocketUpgrade(HttpHeaders headers) {
+        return headers.contains(HttpHeaderNames.UPGRADE)
+                && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    /** Builds the upstream head from the client's, reusing (and editing) its header object. */
+    static HttpRequest build(HttpRequest request, RequestTarget target, CompiledRoute route,
+                             ClientAddressResolver.Resolution client, String peer, boolean tls, boolean websocket) {
+        HttpHeaders headers = request.headers();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        HopByHopHeaders.strip(headers);
+        headers.remove(HttpHeaderNames.EXPECT); // the proxy answered it
+        if (websocket) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            headers.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+        } else if (chunked) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        int port = HostNames.port(target.authority());
+        ForwardedHeaders.apply(headers, client, peer, tls ? "https" : "http", target.authority(),
+                port > 0 ? port : tls ? 443 : 80);
+        route.requestHeaders().apply(headers, tls);
+        String uri = route.upstreamPath(target.path()) + target.query();
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
+    }
+}
