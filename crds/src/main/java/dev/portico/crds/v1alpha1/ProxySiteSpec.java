@@ -1,19 +1,85 @@
 package dev.portico.crds.v1alpha1;
 
+import static dev.portico.crds.v1alpha1.SchemaPatterns.MAX_HOSTS;
+import static dev.portico.crds.v1alpha1.SchemaPatterns.MAX_ROUTES;
+import static dev.portico.crds.v1alpha1.SchemaPatterns.MAX_SITE_HOST_LENGTH;
+import static dev.portico.crds.v1alpha1.SchemaPatterns.SITE_HOST;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 import java.util.List;
 
-/** What a user asks for: one site, its hosts, and how its traffic is routed. */
+/**
+ * What a user asks for: one site, its hosts, and how its traffic is routed.
+ *
+ * <p>The CEL rule mirrors the validator's check that a route's hosts are site hosts; it compares
+ * the strings as written (the validator ignores case), which keeps it cheap enough for the API
+ * server's cost estimate: 256 routes x 64 route hosts x 64 site hosts.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+        value = "self.routes.all(r, !has(r.match) || !has(r.match.hosts) || r.match.hosts.all(h, h in self.hosts))",
+        message = "every entry of a route's match.hosts must be one of spec.hosts")
 public record ProxySiteSpec(
-        List<String> hosts,
+        @JsonPropertyDescription("The host names this site serves, matched against the request's Host "
+                + "(or :authority) without its port, case-insensitively. Each is an exact DNS name "
+                + "(vera.example.com), a wildcard of exactly one leading label (*.vera.example.com "
+                + "matches a.vera.example.com, not vera.example.com nor a.b.vera.example.com), or \"*\" "
+                + "alone for any host, IP literals included. An exact host beats a wildcard, a wildcard "
+                + "beats \"*\". A request for no listed host gets 404.")
+        @Required
+        @Size(min = 1, max = MAX_HOSTS)
+        List<@Size(max = MAX_SITE_HOST_LENGTH) @Pattern(SITE_HOST) String> hosts,
+
+        @JsonPropertyDescription("Number of proxy pods. Also the scale subresource: kubectl scale and "
+                + "a HorizontalPodAutoscaler set it. A PodDisruptionBudget is kept when it is more than 1.")
+        @Default("2")
+        @Min(0)
+        @SpecReplicas
         Integer replicas,
+
+        @JsonPropertyDescription("TLS termination. Absent: the site serves plain HTTP only.")
         Tls tls,
+
+        @JsonPropertyDescription("Offer HTTP/2 on the TLS listener (ALPN h2 next to http/1.1). "
+                + "Plain HTTP is always HTTP/1.1.")
+        @Default("true")
         Boolean http2,
+
+        @JsonPropertyDescription("Who may tell the proxy the client's address (X-Forwarded-For). Absent: "
+                + "nobody; the client is the TCP peer and incoming X-Forwarded-*, X-Real-IP and Forwarded "
+                + "headers are dropped.")
         TrustedProxies trustedProxies,
+
+        @JsonPropertyDescription("Request limits of the whole site. Each absent field takes its default.")
         Limits limits,
+
+        @JsonPropertyDescription("Header edits for every request and response of the site, applied after "
+                + "the route's own, and the security preset.")
         SiteHeaders headers,
+
+        @JsonPropertyDescription("Response compression (br, zstd or gzip, chosen by the client's "
+                + "Accept-Encoding q-values). Absent: off. text/event-stream is never compressed.")
         Compression compression,
+
+        @JsonPropertyDescription("Allow and deny lists of CIDRs, checked against the resolved client IP "
+                + "(see trustedProxies); a refused request gets 403. Absent: everyone is allowed.")
         AccessControl accessControl,
+
+        @JsonPropertyDescription("A token bucket per resolved client IP; a request over the limit gets 429 "
+                + "with Retry-After. Absent: no limit.")
         RateLimit rateLimit,
+
+        @JsonPropertyDescription("The routing rules. Among the routes whose hosts and headers match: an Exact "
+                + "path beats a PathPrefix, the longest PathPrefix wins, and RegularExpression routes are "
+                + "tried in the order written, after them. No match: 404.")
+        @Required
+        @Size(min = 1, max = MAX_ROUTES)
         List<Route> routes) {}

@@ -1,25 +1,71 @@
 package dev.portico.crds.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
 import java.util.List;
 
-/** What the operator observed; written by the operator only. */
+/**
+ * What the operator observed; written by the operator only.
+ *
+ * <p>{@code selector} exists for the scale subresource: {@code kubectl scale} and a
+ * HorizontalPodAutoscaler read the proxy pods' label selector from it, in the string form
+ * of {@code kubectl get -l} ({@code app.kubernetes.io/name=portico-proxy,app.kubernetes.io/instance=S}).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ProxySiteStatus(
+        @JsonPropertyDescription("The metadata.generation of the ProxySite this status describes.")
         Long observedGeneration,
+
+        @JsonPropertyDescription("Number of proxy pods that exist (the scale subresource's status replicas).")
+        @StatusReplicas
         Integer replicas,
+
+        @JsonPropertyDescription("Number of proxy pods that are ready.")
         Integer readyReplicas,
+
+        @JsonPropertyDescription("Hash of the config bundle the pods serve, e.g. sha256:...; each pod reports "
+                + "the hash it serves, and Programmed is True when all ready pods serve this one.")
         String configHash,
+
+        @JsonPropertyDescription("Where the site is reached, e.g. https://vera.example.com.")
         String url,
-        List<Condition> conditions) {
+
+        @JsonPropertyDescription("Standard conditions: Accepted (the spec is valid), Programmed (every ready "
+                + "pod serves the current config) and Ready (the proxy Deployment is available).")
+        List<Condition> conditions,
+
+        @JsonPropertyDescription("Label selector of the proxy pods in string form, for the scale subresource "
+                + "(kubectl scale, HorizontalPodAutoscaler).")
+        @LabelSelector
+        String selector) {
 
     /** The shape of a standard {@code metav1.Condition}. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Condition(
+            @JsonPropertyDescription("Type of the condition: Accepted, Programmed or Ready.")
+            @Required
             String type,
+
+            @JsonPropertyDescription("Status of the condition: True, False or Unknown.")
+            @Required
+            @Pattern("^(True|False|Unknown)$")
             String status,
+
+            @JsonPropertyDescription("A CamelCase reason for the condition's last transition, e.g. Valid, "
+                    + "ConfigApplied, Available.")
             String reason,
+
+            @JsonPropertyDescription("A human-readable message about the transition; says what to do when "
+                    + "the status is False.")
             String message,
+
+            @JsonPropertyDescription("The metadata.generation the condition was set for.")
             Long observedGeneration,
+
+            @JsonPropertyDescription("When the condition last changed status (RFC 3339).")
             String lastTransitionTime) {}
 }

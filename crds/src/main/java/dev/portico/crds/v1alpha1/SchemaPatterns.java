@@ -1,0 +1,55 @@
+package dev.portico.crds.v1alpha1;
+
+/**
+ * The regular expressions of the CRD schema, in one place so that the annotations on the
+ * records and the tests that hold them to {@code Durations}, {@code Sizes} and the validator
+ * read the same text. They are RE2 (the API server's dialect) and Java regex alike: no
+ * look-around, no back-references. A pattern is the first line of defence only; the
+ * validation in {@code dev.portico.crds.validation} is the full rule (e.g. it also refuses
+ * a zero timeout or a CIDR prefix longer than the address).
+ */
+public final class SchemaPatterns {
+
+    /** Go duration syntax limited to ms, s, m and h, as {@code Durations.parse} reads it. */
+    public static final String DURATION = "^(0|((\\d+(\\.\\d*)?|\\.\\d+)(ms|h|m|s))+)$";
+
+    /** A Kubernetes quantity, as {@code Sizes.parse} reads it. */
+    public static final String SIZE =
+            "^\\+?(\\d+(\\.\\d*)?|\\.\\d+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|[eE][+-]?\\d{1,3})?$";
+
+    /** An entry of spec.hosts: a DNS name, the same with one leading {@code *.} label, or {@code *}. */
+    public static final String SITE_HOST =
+            "^(\\*|(\\*\\.)?[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*)$";
+
+    /** A DNS name (any case, no trailing dot). */
+    public static final String DNS_NAME =
+            "^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*$";
+
+    /** The characters of a DNS name or an IPv4/IPv6 literal; the validator checks the rest. */
+    public static final String HOST_OR_IP = "^[-a-zA-Z0-9.:]+$";
+
+    /** A Secret name: an RFC 1123 subdomain, lowercase. */
+    public static final String SECRET_NAME = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
+    /** The characters of an IP address or CIDR; the validator checks the rest. */
+    public static final String CIDR = "^[0-9a-fA-F.:]+(/[0-9]{1,3})?$";
+
+    /** An RFC 7230 token: a header name. */
+    public static final String HEADER_NAME = "^[-!#$%&'*+.^_`|~0-9a-zA-Z]+$";
+
+    /** A header value: anything but CR, LF and NUL. */
+    public static final String HEADER_VALUE = "^[^\\r\\n\\x00]*$";
+
+    /** An absolute path. */
+    public static final String ABSOLUTE_PATH = "^/";
+
+    public static final String HTTP_SCHEME = "^(http|https)$";
+
+    /** The longest host name: a 253-character DNS name after {@code *.}. */
+    public static final int MAX_SITE_HOST_LENGTH = 255;
+    public static final int MAX_DNS_NAME_LENGTH = 253;
+    public static final int MAX_HOSTS = 64;
+    public static final int MAX_ROUTES = 256;
+
+    private SchemaPatterns() {}
+}
