@@ -31,6 +31,9 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
                             .initialWindowSize(INITIAL_WINDOW)
                             .maxHeaderListSize(maxHeaders))
                     .validateHeaders(true)
+                    // A request without :method, :scheme or :path is malformed (RFC 9113 8.3.1):
+                    // reset it with PROTOCOL_ERROR instead of proxying it.
+                    .validateRequiredPseudoHeaders(true)
                     .build());
             ctx.pipeline().addLast("streams", new Http2MultiplexHandler(new Http2StreamInitializer(services)));
         } else {
