@@ -207,10 +207,18 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         exchange = null;
         if (multiplexed) {
             // The response ended the stream (END_STREAM); closing the stream channel now
-            // sends nothing more, or RST_STREAM if the client is still sending.
+            // sends nothing more. A client still sending its body gets to finish it, read and
+            // dropped as over HTTP/1.1 (the stream channel closes itself at the client's
+            // END_STREAM): closing now would reset the stream with CANCEL, and Netty can write
+            // that RST_STREAM before the response's last DATA frame, which then goes out on a
+            // reset stream.
             closing = true;
             ctx.flush();
-            ctx.close();
+            if (bodyUnread && ctx.channel().isActive()) {
+                lingeringClose(ctx.newSucceededFuture());
+            } else {
+                ctx.close();
+            }
             return;
         }
         if (!keepAlive) {
