@@ -31,7 +31,7 @@ make_certs() {
   local dir=$1 secret=$2
   local s="$dir/secrets/$secret"
   mkdir -p "$s"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
     -subj "/CN=Portico conformance test CA" -keyout "$dir/ca.key" -out "$dir/ca.crt" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     2>/dev/null
@@ -41,7 +41,7 @@ make_certs() {
     "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
     "subjectAltName=DNS:localhost,IP:127.0.0.1" > "$dir/server.ext"
   openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
-    -days 2 -sha256 -extfile "$dir/server.ext" -out "$s/tls.crt" 2>/dev/null
+    -days 90 -sha256 -extfile "$dir/server.ext" -out "$s/tls.crt" 2>/dev/null
 }
 
 # write_site FILE SECRET: TLS with every default left alone (what a user gets).
