@@ -14,8 +14,6 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -271,22 +269,21 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * An HTTP/2 stream ends once its response is out. Resetting it earlier would drop
-     * response frames still queued behind flow control; and when the client is still
-     * sending a body we no longer want, RFC 9113 section 8.1 asks for RST_STREAM with
-     * NO_ERROR after the complete response, not the CANCEL of a plain close.
+     * An HTTP/2 stream ends once its response is out: closing the stream channel earlier
+     * would reset the stream (CANCEL) while the response's last frames may still wait
+     * behind flow control. A client still sending a body we no longer want gets to finish
+     * it, read and dropped as over HTTP/1.1 (the stream channel closes itself at the
+     * client's END_STREAM, or after the linger time); resetting at once would also keep
+     * Netty from checking the rest of the stream (content-length, trailers), which h2spec
+     * holds us to.
      */
     private void endStream(boolean bodyUnread, ChannelFuture lastWrite) {
-        Runnable end = () -> {
-            if (bodyUnread && ctx.channel().isActive()) {
-                ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
-            }
-            ctx.close();
-        };
-        if (lastWrite == null || lastWrite.isDone()) {
-            end.run();
+        if (bodyUnread && ctx.channel().isActive()) {
+            lingeringClose(ctx.newSucceededFuture());
+        } else if (lastWrite != null && !lastWrite.isDone()) {
+            lastWrite.addListener(f -> ctx.close());
         } else {
-            lastWrite.addListener(f -> end.run());
+            ctx.close();
         }
     }
 

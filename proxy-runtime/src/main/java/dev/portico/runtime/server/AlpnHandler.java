@@ -1,7 +1,11 @@
 package dev.portico.runtime.server;
 
 import dev.portico.runtime.proxy.ProxyServices;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -31,10 +35,39 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
                             .initialWindowSize(INITIAL_WINDOW)
                             .maxHeaderListSize(maxHeaders))
                     .validateHeaders(true)
+                    // A request without :method, :scheme or :path is malformed (RFC 9113 8.3.1):
+                    // reset it with PROTOCOL_ERROR instead of proxying it.
+                    .validateRequiredPseudoHeaders(true)
                     .build());
+            ctx.pipeline().addLast("stream-errors", StreamErrorReset.INSTANCE);
             ctx.pipeline().addLast("streams", new Http2MultiplexHandler(new Http2StreamInitializer(services)));
         } else {
             Http1ChannelInitializer.addHandlers(ctx.pipeline(), services, true);
+        }
+    }
+
+    /**
+     * A stream error the peer caused (DATA after END_STREAM, a content-length the DATA frames do not
+     * match, pseudo-headers in trailers, a stream window past 2^31-1...) must reset the stream with
+     * that error's code (RFC 9113 5.4.2). Http2FrameCodec only hands it on as an exception and leaves
+     * the reset to the stream channel, which sends nothing when it is already closed (our answer was
+     * complete, as a `respond` route's is at once) and CANCEL when the proxy handler closes it first.
+     * So the reset is written here, before the stream channel hears of it; a later reset of the same
+     * stream is not sent twice.
+     */
+    @ChannelHandler.Sharable
+    static final class StreamErrorReset extends ChannelInboundHandlerAdapter {
+        static final StreamErrorReset INSTANCE = new StreamErrorReset();
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof Http2FrameStreamException e) {
+                // Frames the stream already wrote (a response's DATA waiting for a flush) go out
+                // first: nothing may follow the reset on the wire.
+                ctx.flush();
+                ctx.writeAndFlush(new DefaultHttp2ResetFrame(e.error()).stream(e.stream()));
+            }
+            ctx.fireExceptionCaught(cause);
         }
     }
 }
