@@ -36,18 +36,22 @@ public final class ForwardedHeaders {
             headers.set(X_FORWARDED_FOR, peer);
             headers.set(X_FORWARDED_PROTO, scheme);
             headers.set(X_FORWARDED_HOST, host);
-            headers.set(X_FORWARDED_PORT, port);
+            headers.set(X_FORWARDED_PORT, portText(port));
         } else {
             String chain = String.join(", ", headers.getAll(X_FORWARDED_FOR));
             headers.set(X_FORWARDED_FOR, chain.isEmpty() ? peer : chain + ", " + peer);
             setIfAbsent(headers, X_FORWARDED_PROTO, scheme);
             setIfAbsent(headers, X_FORWARDED_HOST, host);
-            setIfAbsent(headers, X_FORWARDED_PORT, Integer.toString(port));
+            setIfAbsent(headers, X_FORWARDED_PORT, portText(port));
         }
         headers.set(X_REAL_IP, IpAddresses.format(resolution.client()));
         if (host != null && !host.isEmpty()) {
             headers.set(HttpHeaderNames.HOST, host);
         }
+    }
+
+    private static String portText(int port) {
+        return port == 443 ? "443" : port == 80 ? "80" : Integer.toString(port);
     }
 
     private static void setIfAbsent(HttpHeaders headers, AsciiString name, String value) {

@@ -7,7 +7,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Queue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -22,11 +21,13 @@ public final class AccessLog implements AutoCloseable {
 
     static final int QUEUE_CAPACITY = 64 * 1024;
     private static final int BUFFER_BYTES = 64 * 1024;
+    private static final int WAKE_THRESHOLD = QUEUE_CAPACITY / 4;
+    /** How long a line may wait before it reaches stdout when traffic is light. */
+    private static final long IDLE_PARK_NANOS = 20_000_000L;
 
     private final Queue<String> lines = PlatformDependent.newFixedMpscQueue(QUEUE_CAPACITY);
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicLong dropped = new AtomicLong();
-    private final AtomicBoolean writerParked = new AtomicBoolean();
     private final OutputStream out;
     private final Thread writer;
     private volatile boolean closed;
@@ -48,8 +49,9 @@ public final class AccessLog implements AutoCloseable {
             dropped.incrementAndGet();
             return;
         }
-        queued.incrementAndGet();
-        if (writerParked.get() && writerParked.compareAndSet(true, false)) {
+        // The writer wakes up by itself every few milliseconds; it is only woken early when
+        // the queue fills, so a busy proxy pays no wake-up per line.
+        if (queued.incrementAndGet() == WAKE_THRESHOLD) {
             LockSupport.unpark(writer);
         }
     }
@@ -68,15 +70,10 @@ public final class AccessLog implements AutoCloseable {
                 continue;
             }
             flush();
-            if (closed) {
+            if (closed && lines.isEmpty()) {
                 return;
             }
-            writerParked.set(true);
-            // Re-check after announcing the park, so a line offered in between is not missed.
-            if (queued.get() == 0) {
-                LockSupport.parkNanos(100_000_000L);
-            }
-            writerParked.set(false);
+            LockSupport.parkNanos(IDLE_PARK_NANOS);
         }
     }
 
@@ -138,7 +135,12 @@ public final class AccessLog implements AutoCloseable {
             return;
         }
         json.append('"');
-        for (int i = 0; i < value.length(); i++) {
+        int clean = 0;
+        while (clean < value.length() && !needsEscape(value.charAt(clean))) {
+            clean++;
+        }
+        json.append(value, 0, clean); // almost always the whole value
+        for (int i = clean; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '"' -> json.append("\\\"");
@@ -156,6 +158,10 @@ public final class AccessLog implements AutoCloseable {
             }
         }
         json.append('"');
+    }
+
+    private static boolean needsEscape(char c) {
+        return c < 0x20 || c == '"' || c == '\\';
     }
 
     /** ISO-8601 UTC timestamps with milliseconds, formatted once per second per thread. */

@@ -14,6 +14,7 @@ import dev.portico.runtime.upstream.UpstreamConnection;
 import dev.portico.runtime.upstream.UpstreamListener;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -92,6 +93,8 @@ final class Exchange implements UpstreamListener {
     private TunnelHandler tunnelOut;
 
     private ScheduledFuture<?> idleTimer;
+    /** The write that ends the response; an HTTP/2 stream may only be reset after it. */
+    private ChannelFuture lastWrite;
     private long lastActivity;
 
     Exchange(Http1ProxyHandler connection, ChannelHandlerContext down, ProxyServices services, HttpRequest request,
@@ -259,7 +262,7 @@ final class Exchange implements UpstreamListener {
     }
 
     private static boolean isWebSocketUpgrade(HttpHeaders headers) {
-        return headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+        return headers.contains(HttpHeaderNames.UPGRADE) && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
                 && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
 
@@ -308,7 +311,7 @@ final class Exchange implements UpstreamListener {
         if (requestComplete) {
             startResponseTimer();
         } else {
-            connection.readIfWanted();
+            connection.updateReading();
         }
     }
 
@@ -357,9 +360,15 @@ final class Exchange implements UpstreamListener {
         }
     }
 
-    /** Whether the connection should read more of this request's body now. */
-    boolean wantsRequestContent() {
-        return !requestComplete && !finished && upstreamChannel != null && upstreamChannel.isWritable();
+    /**
+     * Whether the client's connection must stop reading for now: request body that the
+     * upstream cannot take yet (still connecting, or its socket buffer full).
+     */
+    boolean holdsBackRequestBody() {
+        if (requestComplete || finished) {
+            return false;
+        }
+        return upstreamChannel == null ? !pendingBody.isEmpty() : !upstreamChannel.isWritable();
     }
 
     boolean requestComplete() {
@@ -462,7 +471,11 @@ final class Exchange implements UpstreamListener {
             return;
         }
         bytesOut += content.content().readableBytes();
-        down.write(content, down.voidPromise());
+        if (last) {
+            lastWrite = down.write(content);
+        } else {
+            down.write(content, down.voidPromise());
+        }
         if (last) {
             responseComplete = true;
             down.flush();
@@ -485,9 +498,7 @@ final class Exchange implements UpstreamListener {
 
     @Override
     public void onUpstreamWritabilityChanged(boolean writable) {
-        if (writable) {
-            connection.readIfWanted();
-        }
+        connection.updateReading();
     }
 
     void onDownstreamWritabilityChanged(boolean writable) {
@@ -572,7 +583,7 @@ final class Exchange implements UpstreamListener {
         responseStarted = true;
         responseComplete = true;
         bytesOut += response.content().readableBytes();
-        down.writeAndFlush(response, down.voidPromise());
+        lastWrite = down.writeAndFlush(response);
         if (closeAfter && !requestComplete) {
             finish();
         } else {
@@ -643,12 +654,13 @@ final class Exchange implements UpstreamListener {
         long durationNanos = System.nanoTime() - startNanos;
         String routeName = route == null ? "none" : route.name();
         services.metrics().requestCompleted(routeName, status, durationNanos);
-        services.accessLog().log(new AccessLogEntry(startMillis, IpAddresses.format(client),
+        services.accessLog().log(new AccessLogEntry(startMillis,
+                client.equals(connection.peer()) ? connection.peerText() : IpAddresses.format(client),
                 connection.peerText(), request.method().name(), authority, path,
                 connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut,
                 durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName));
         services.exchangeFinished();
-        connection.exchangeDone(!closeAfter && requestComplete && responseComplete && !tunnelled);
+        connection.exchangeDone(!closeAfter && requestComplete && responseComplete && !tunnelled, lastWrite);
     }
 
     // ---- timers ------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package dev.portico.runtime.proxy;
 import dev.portico.runtime.forwarding.IpAddresses;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -13,6 +14,8 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -28,15 +31,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection speaking HTTP/1.1: reads only when it can use what it reads
- * (auto-read is off), runs one {@link Exchange} at a time, and holds pipelined requests
- * until the response before them is complete, so answers leave in order.
+ * One client connection speaking HTTP/1.1 (or one HTTP/2 stream): runs one
+ * {@link Exchange} at a time, holds pipelined requests until the response before them is
+ * complete so answers leave in order, and pauses reading only under backpressure.
  */
 public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(Http1ProxyHandler.class);
     /** How long a closing connection keeps reading the rest of a request it answered early. */
     static final Duration LINGER = Duration.ofSeconds(5);
+
+    /** Pipelined messages held while a response is in progress before reading pauses. */
+    static final int MAX_PIPELINED = 64;
 
     private final ProxyServices services;
     private final boolean tls;
@@ -110,7 +116,6 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         services.metrics().connectionOpened();
         // Counted on the close future, which still fires after a WebSocket upgrade removed this handler.
         ctx.channel().closeFuture().addListener(f -> services.metrics().connectionClosed());
-        ctx.read();
     }
 
     @Override
@@ -129,6 +134,9 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
         } else if (exchange != null && exchange.requestComplete() || !pipelined.isEmpty()) {
             pipelined.add(msg);
+            if (pipelined.size() >= MAX_PIPELINED) {
+                updateReading();
+            }
         } else {
             dispatch(msg);
         }
@@ -165,14 +173,19 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             exchange.flushUpstream();
         }
-        readIfWanted();
+        updateReading();
     }
 
-    /** Asks for the next read when the current exchange (or none) can take more bytes. */
-    void readIfWanted() {
-        if (!closing && pipelined.isEmpty() && (exchange == null || exchange.wantsRequestContent())) {
-            ctx.read();
+    /**
+     * Reading stays on (no per-request epoll changes) and pauses only under pressure: an
+     * upstream that cannot take the body yet, or too many pipelined requests waiting.
+     */
+    void updateReading() {
+        if (closing) {
+            return; // the close path owns reading from here on
         }
+        boolean pause = pipelined.size() >= MAX_PIPELINED || exchange != null && exchange.holdsBackRequestBody();
+        ctx.channel().config().setAutoRead(!pause);
     }
 
     @Override
@@ -202,15 +215,13 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Called by the exchange once both its request and its response are over. */
-    void exchangeDone(boolean keepAlive) {
+    void exchangeDone(boolean keepAlive, ChannelFuture lastWrite) {
         boolean bodyUnread = exchange != null && !exchange.requestComplete();
         exchange = null;
         if (multiplexed) {
-            // The response ended the stream (END_STREAM); closing the stream channel now
-            // sends nothing more, or RST_STREAM if the client is still sending.
             closing = true;
             ctx.flush();
-            ctx.close();
+            endStream(bodyUnread, lastWrite);
             return;
         }
         if (!keepAlive) {
@@ -237,7 +248,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
             headTimeout.awaitNextHead();
         }
         ctx.flush();
-        readIfWanted();
+        updateReading();
     }
 
     /**
@@ -257,6 +268,26 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.executor().schedule(() -> channel.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
         channel.config().setAutoRead(true); // what arrives is released in channelRead (closing is set)
+    }
+
+    /**
+     * An HTTP/2 stream ends once its response is out. Resetting it earlier would drop
+     * response frames still queued behind flow control; and when the client is still
+     * sending a body we no longer want, RFC 9113 section 8.1 asks for RST_STREAM with
+     * NO_ERROR after the complete response, not the CANCEL of a plain close.
+     */
+    private void endStream(boolean bodyUnread, ChannelFuture lastWrite) {
+        Runnable end = () -> {
+            if (bodyUnread && ctx.channel().isActive()) {
+                ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+            }
+            ctx.close();
+        };
+        if (lastWrite == null || lastWrite.isDone()) {
+            end.run();
+        } else {
+            lastWrite.addListener(f -> end.run());
+        }
     }
 
     /**

@@ -34,8 +34,6 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
                     .build());
             ctx.pipeline().addLast("streams", new Http2MultiplexHandler(new Http2StreamInitializer(services)));
         } else {
-            // HTTP/1.1 reads on demand, like plain connections.
-            ctx.channel().config().setAutoRead(false);
             Http1ChannelInitializer.addHandlers(ctx.pipeline(), services, true);
         }
     }

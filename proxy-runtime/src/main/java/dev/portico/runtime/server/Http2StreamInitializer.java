@@ -22,7 +22,6 @@ final class Http2StreamInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel stream) {
-        stream.config().setAutoRead(false);
         stream.pipeline().addLast("h2-to-h1", new Http2StreamFrameToHttpObjectCodec(true));
         Http1ChannelInitializer.addCompressor(stream.pipeline(), services);
         stream.pipeline().addLast("proxy", new Http1ProxyHandler(services, true, HeadTimer.NONE, true));

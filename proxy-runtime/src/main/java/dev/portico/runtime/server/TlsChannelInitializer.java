@@ -31,7 +31,5 @@ public final class TlsChannelInitializer extends ChannelInitializer<Channel> {
             return tls == null ? null : tls.select(serverName);
         }, HANDSHAKE_TIMEOUT_MILLIS));
         channel.pipeline().addLast("alpn", new AlpnHandler(services));
-        // Nothing is read until ALPN chose a protocol; the handshake needs reads, so read on.
-        channel.config().setAutoRead(true);
     }
 }

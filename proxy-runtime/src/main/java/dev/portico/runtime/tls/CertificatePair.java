@@ -87,7 +87,8 @@ public record CertificatePair(String secretName, List<X509Certificate> chain, Pr
             Object pem = parser.readObject();
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             if (pem instanceof PEMKeyPair pair) {
-                return converter.getKeyPair(pair).getPrivate();
+                // Only the private half: a SEC1 key may omit its optional public key.
+                return converter.getPrivateKey(pair.getPrivateKeyInfo());
             }
             if (pem instanceof PrivateKeyInfo info) {
                 return converter.getPrivateKey(info);
@@ -95,7 +96,8 @@ public record CertificatePair(String secretName, List<X509Certificate> chain, Pr
             throw new InvalidCertificateException("secret " + secret + ": tls.key holds no unencrypted private key");
         } catch (NoSuchFileException e) {
             throw new InvalidCertificateException("secret " + secret + ": missing " + file);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // Bouncy Castle reports bad base64 or ASN.1 with unchecked exceptions.
             throw new InvalidCertificateException("secret " + secret + ": tls.key is not a PEM private key ("
                     + e.getMessage() + ")");
         }

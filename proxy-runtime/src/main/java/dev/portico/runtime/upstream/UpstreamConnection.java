@@ -16,18 +16,25 @@ public final class UpstreamConnection {
     private final UpstreamPool pool;
     private final UpstreamTarget target;
     private final Channel channel;
+    private final UpstreamHandler handler;
     private final boolean reused;
     private boolean returned;
 
-    UpstreamConnection(UpstreamPool pool, UpstreamTarget target, Channel channel, boolean reused) {
+    UpstreamConnection(UpstreamPool pool, UpstreamTarget target, Channel channel, UpstreamHandler handler,
+                       boolean reused) {
         this.pool = pool;
         this.target = target;
         this.channel = channel;
+        this.handler = handler;
         this.reused = reused;
     }
 
     public Channel channel() {
         return channel;
+    }
+
+    UpstreamHandler handler() {
+        return handler;
     }
 
     public boolean reused() {
@@ -56,7 +63,7 @@ public final class UpstreamConnection {
         returned = true;
         ChannelPipeline pipeline = channel.pipeline();
         pipeline.addLast("tunnel", tunnel);
-        pipeline.remove(UpstreamHandler.class);
+        pipeline.remove(handler);
         pipeline.remove(HttpClientCodec.class);
         channel.config().setAutoRead(true);
     }

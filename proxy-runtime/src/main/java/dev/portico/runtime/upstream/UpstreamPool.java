@@ -38,7 +38,7 @@ public final class UpstreamPool {
     private final Map<UpstreamTarget, ArrayDeque<Idle>> idle = new HashMap<>();
     private int idleCount;
 
-    private record Idle(Channel channel, long since) {}
+    private record Idle(Channel channel, UpstreamHandler handler, long since) {}
 
     public UpstreamPool(EventLoop loop, Class<? extends Channel> channelType, UpstreamStats stats,
                         UpstreamTlsContexts tls) {
@@ -56,12 +56,12 @@ public final class UpstreamPool {
         Promise<UpstreamConnection> promise = loop.newPromise();
         ArrayDeque<Idle> queue = idle.get(target);
         while (queue != null && !queue.isEmpty()) {
-            Channel channel = queue.pollLast().channel();
+            Idle entry = queue.pollLast();
             idleCount--;
-            if (channel.isActive()) {
+            if (entry.channel().isActive()) {
                 stats.reused();
-                attach(channel, listener);
-                return promise.setSuccess(new UpstreamConnection(this, target, channel, true));
+                entry.handler().attach(listener);
+                return promise.setSuccess(new UpstreamConnection(this, target, entry.channel(), entry.handler(), true));
             }
         }
         ChannelFuture connect = new Bootstrap()
@@ -112,22 +112,18 @@ public final class UpstreamPool {
 
     private void ready(Channel channel, UpstreamTarget target, UpstreamListener listener,
                        Promise<UpstreamConnection> promise) {
-        attach(channel, listener);
-        promise.setSuccess(new UpstreamConnection(this, target, channel, false));
-    }
-
-    private static void attach(Channel channel, UpstreamListener listener) {
-        channel.pipeline().get(UpstreamHandler.class).attach(listener);
+        UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
+        handler.attach(listener);
+        promise.setSuccess(new UpstreamConnection(this, target, channel, handler, false));
     }
 
     void release(UpstreamConnection connection) {
         Channel channel = connection.channel();
-        UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
-        if (handler == null || !channel.isActive()) {
+        if (!channel.isActive()) {
             channel.close();
             return;
         }
-        handler.detach();
+        connection.handler().detach();
         // A connection handed back while it was paused by backpressure must read again,
         // or the pool would never notice the backend closing it.
         channel.config().setAutoRead(true);
@@ -136,15 +132,12 @@ public final class UpstreamPool {
             channel.close();
             return;
         }
-        queue.addLast(new Idle(channel, System.nanoTime()));
+        queue.addLast(new Idle(channel, connection.handler(), System.nanoTime()));
         idleCount++;
     }
 
     void discard(UpstreamConnection connection) {
-        UpstreamHandler handler = connection.channel().pipeline().get(UpstreamHandler.class);
-        if (handler != null) {
-            handler.detach();
-        }
+        connection.handler().detach();
         connection.channel().close();
     }
 

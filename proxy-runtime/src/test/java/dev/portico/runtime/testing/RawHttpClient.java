@@ -49,6 +49,11 @@ public final class RawHttpClient implements AutoCloseable {
         }
     }
 
+    /** Wraps a socket that is already connected, e.g. an {@code SSLSocket} after its handshake. */
+    public static RawHttpClient over(Socket socket) throws IOException {
+        return new RawHttpClient(socket);
+    }
+
     /** Changes the deadline for each later {@code read*} call (default 10 s). */
     public RawHttpClient readTimeout(Duration timeout) {
         this.readTimeout = timeout;

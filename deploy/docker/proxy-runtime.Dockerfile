@@ -1,0 +1,24 @@
+# The proxy runtime image. Build from the repository root:
+#   docker build -f deploy/docker/proxy-runtime.Dockerfile -t portico/proxy-runtime:dev .
+# Multi-stage: Maven builds the shaded jar; the runtime stage is a distroless JRE
+# (glibc, so BoringSSL, epoll, brotli and zstd natives load) running as non-root.
+
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /src
+COPY pom.xml mvnw ./
+COPY .mvn .mvn
+COPY crds crds
+COPY proxy-runtime proxy-runtime
+COPY operator operator
+RUN ./mvnw -B -q -DskipTests package -pl proxy-runtime -am
+
+FROM gcr.io/distroless/java17-debian12:nonroot
+WORKDIR /app
+COPY --from=build /src/proxy-runtime/target/proxy-runtime.jar /app/proxy-runtime.jar
+# 8080 http, 8443 https, 9901 admin (kept off the Service; see deploy/ and API.md).
+EXPOSE 8080 8443 9901
+USER 65532:65532
+# Container-aware heap: half of the memory limit leaves the rest for
+# direct buffers and natives; override with JAVA_TOOL_OPTIONS.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/proxy-runtime.jar"]
+CMD ["--site", "/etc/portico/site.yaml", "--secrets-dir", "/etc/portico/secrets", "--admin-bind", "0.0.0.0"]
