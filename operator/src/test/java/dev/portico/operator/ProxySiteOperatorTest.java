@@ -309,13 +309,11 @@ class ProxySiteOperatorTest {
 
     /** Re-writes the spec as YAML text, edits it and writes it back, the way a user edits a file. */
     private ProxySiteResource edit(ProxySiteResource site, java.util.function.UnaryOperator<String> change) {
-        String yaml = site("vera", 0, "");
         ProxySiteResource current = client.resources(ProxySiteResource.class).inNamespace(NS)
                 .withName(site.getMetadata().getName()).get();
         String specYaml = ProxySiteLoader.toYaml(new dev.portico.crds.v1alpha1.ProxySite(
                 "portico.dev/v1alpha1", "ProxySite", null, current.getSpec()));
         var edited = ProxySiteLoader.parse(change.apply(specYaml));
-        assertThat(yaml).isNotNull();
         return client.resources(ProxySiteResource.class).inNamespace(NS).withName(site.getMetadata().getName())
                 .edit(r -> {
                     r.setSpec(edited.spec());
