@@ -1,0 +1,70 @@
+package dev.portico.operator;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The operator's settings, read from the environment (see API.md, "The operator").
+ *
+ * @param watchNamespaces empty: all namespaces
+ * @param serverSideApply false for API servers without server-side apply (fabric8's mock server)
+ * @param namespace where the leader-election Lease lives
+ */
+public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
+        boolean leaderElection, String namespace, int healthPort) {
+
+    /** The image of this release; the build does not stamp one yet, so the version of the jar decides. */
+    static final String DEFAULT_IMAGE_REPOSITORY = "ghcr.io/portico-dev/proxy-runtime";
+
+    public static OperatorConfig fromEnvironment(Map<String, String> env) {
+        return new OperatorConfig(
+                nonBlank(env.get("PORTICO_PROXY_IMAGE")) ? env.get("PORTICO_PROXY_IMAGE").trim() : defaultImage(),
+                namespaces(env.get("PORTICO_WATCH_NAMESPACES")),
+                bool(env, "PORTICO_SERVER_SIDE_APPLY", true),
+                bool(env, "PORTICO_LEADER_ELECTION", true),
+                nonBlank(env.get("PORTICO_NAMESPACE")) ? env.get("PORTICO_NAMESPACE").trim() : null,
+                port(env.get("PORTICO_HEALTH_PORT")));
+    }
+
+    private static String defaultImage() {
+        String version = OperatorConfig.class.getPackage().getImplementationVersion();
+        return DEFAULT_IMAGE_REPOSITORY + ":" + (version == null ? "latest" : version);
+    }
+
+    private static Set<String> namespaces(String value) {
+        if (!nonBlank(value)) {
+            return Set.of();
+        }
+        return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .collect(Collectors.toUnmodifiableSet());
+    }
+
+    private static boolean bool(Map<String, String> env, String name, boolean fallback) {
+        String value = env.get(name);
+        if (!nonBlank(value)) {
+            return fallback;
+        }
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "1", "yes" -> true;
+            case "false", "0", "no" -> false;
+            default -> throw new IllegalArgumentException(name + " must be true or false, not " + value);
+        };
+    }
+
+    private static int port(String value) {
+        if (!nonBlank(value)) {
+            return 8081;
+        }
+        int port = Integer.parseInt(value.trim());
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("PORTICO_HEALTH_PORT must be 0..65535, not " + value);
+        }
+        return port;
+    }
+
+    private static boolean nonBlank(String value) {
+        return value != null && !value.isBlank();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.portico.operator.reconciler;
+
+import dev.portico.crds.ProxySiteLoader;
+import dev.portico.crds.v1alpha1.ProxySite;
+import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Everything a proxy pod reads, as the keys of the config bundle Secret: {@code site.yaml}
+ * (the normalised spec) and, per referenced TLS Secret, {@code <name>.tls.crt} and
+ * {@code <name>.tls.key} (Secret keys cannot hold a '/'; the volume's items put them at
+ * {@code secrets/<name>/tls.crt}, the layout of the runtime's --secrets-dir).
+ *
+ * @param files key to file content, sorted by key
+ * @param hash {@code sha256:<hex>} of every key and content, so equal bundles hash equally
+ */
+record ConfigBundle(SortedMap<String, String> files, String hash) {
+
+    static final String SITE_FILE = "site.yaml";
+
+    /** A certificate and key in PEM, as a {@code kubernetes.io/tls} Secret holds them. */
+    record TlsPair(String certificate, String key) {}
+
+    /**
+     * @param normalisedSpec a valid spec with its defaults written out
+     * @param tlsPairs each referenced TLS Secret's PEMs by Secret name
+     */
+    static ConfigBundle render(String name, String namespace, ProxySiteSpec normalisedSpec, Map<String, TlsPair> tlsPairs) {
+        SortedMap<String, String> files = new TreeMap<>();
+        // No generation in the file: an edit that changes nothing the proxy serves must not roll the pods.
+        ProxySite site = new ProxySite(ProxySite.API_VERSION, ProxySite.KIND,
+                new ProxySite.Metadata(name, namespace, null), normalisedSpec);
+        files.put(SITE_FILE, ProxySiteLoader.toYaml(site));
+        tlsPairs.forEach((secretName, pair) -> {
+            files.put(certificateKey(secretName), pair.certificate());
+            files.put(privateKeyKey(secretName), pair.key());
+        });
+        return new ConfigBundle(files, hash(files));
+    }
+
+    static String certificateKey(String secretName) {
+        return secretName + ".tls.crt";
+    }
+
+    static String privateKeyKey(String secretName) {
+        return secretName + ".tls.key";
+    }
+
+    private static String hash(SortedMap<String, String> files) {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        // Length-prefixed, so that no two different bundles feed the digest the same bytes.
+        files.forEach((key, content) -> {
+            update(digest, key);
+            update(digest, content);
+        });
+        return "sha256:" + HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static void update(MessageDigest digest, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        digest.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
+        digest.update((byte) ':');
+        digest.update(bytes);
+    }
+}

@@ -1,0 +1,300 @@
+package dev.portico.operator.reconciler;
+
+import dev.portico.crds.v1alpha1.ProxySite;
+import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import dev.portico.crds.v1alpha1.Tls;
+import dev.portico.operator.api.ProxySiteResource;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.ServicePortBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The pure mapping from a ProxySite to the Kubernetes objects the operator owns for it. No
+ * client, no cache: DerivedResourcesTest holds these to the API without a server.
+ */
+final class DerivedResources {
+
+    static final String APP_NAME = "portico-proxy";
+    static final String MANAGED_BY = "portico";
+    static final String NAME_LABEL = "app.kubernetes.io/name";
+    static final String INSTANCE_LABEL = "app.kubernetes.io/instance";
+    static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+    /** On the bundle Secret: the hash of its content. On the pod template: the hash the pods must serve. */
+    static final String CONFIG_HASH_ANNOTATION = "portico.dev/config-hash";
+    /** Label selector of the objects this operator manages, for the dependents' informers. */
+    static final String MANAGED_SELECTOR = MANAGED_BY_LABEL + "=" + MANAGED_BY;
+
+    static final int HTTP_PORT = 8080;
+    static final int HTTPS_PORT = 8443;
+    static final int ADMIN_PORT = 9901;
+    static final String CONFIG_DIR = "/etc/portico";
+    /** Long enough for the runtime's drain (25s) after the preStop pause (5s) ... */
+    static final long TERMINATION_GRACE_SECONDS = 35;
+    static final String DRAIN_TIMEOUT = "25s";
+    /** ... which lets the endpoints controller and kube-proxies stop sending new connections first. */
+    static final long PRE_STOP_SLEEP_SECONDS = 5;
+    /** The uid and gid of the distroless "nonroot" user the proxy image runs as. */
+    static final long NON_ROOT_ID = 65532;
+
+    private DerivedResources() {}
+
+    static String proxyName(ProxySiteResource site) {
+        return site.getMetadata().getName() + "-proxy";
+    }
+
+    static String bundleName(ProxySiteResource site) {
+        return site.getMetadata().getName() + "-proxy-config";
+    }
+
+    /** The labels that select the site's pods; {@link #labels} adds managed-by. */
+    static Map<String, String> selectorLabels(ProxySiteResource site) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(NAME_LABEL, APP_NAME);
+        labels.put(INSTANCE_LABEL, site.getMetadata().getName());
+        return labels;
+    }
+
+    static Map<String, String> labels(ProxySiteResource site) {
+        Map<String, String> labels = selectorLabels(site);
+        labels.put(MANAGED_BY_LABEL, MANAGED_BY);
+        return labels;
+    }
+
+    /** For the scale subresource: the pods' selector as kubectl get -l writes it. */
+    static String selectorString(ProxySiteResource site) {
+        return NAME_LABEL + "=" + APP_NAME + "," + INSTANCE_LABEL + "=" + site.getMetadata().getName();
+    }
+
+    /** fabric8's addOwnerReference leaves controller unset; the API promises controller: true. */
+    static OwnerReference ownerReference(ProxySiteResource site) {
+        return new OwnerReferenceBuilder()
+                .withApiVersion(ProxySite.API_VERSION)
+                .withKind(ProxySite.KIND)
+                .withName(site.getMetadata().getName())
+                .withUid(site.getMetadata().getUid())
+                .withController(true)
+                .withBlockOwnerDeletion(true)
+                .build();
+    }
+
+    private static ObjectMeta metadata(ProxySiteResource site, String name) {
+        return new ObjectMetaBuilder()
+                .withName(name)
+                .withNamespace(site.getMetadata().getNamespace())
+                .withLabels(labels(site))
+                .withOwnerReferences(ownerReference(site))
+                .build();
+    }
+
+    static Secret bundleSecret(ProxySiteResource site, ConfigBundle bundle) {
+        Map<String, String> data = new LinkedHashMap<>();
+        Base64.Encoder base64 = Base64.getEncoder();
+        bundle.files().forEach((key, content) -> data.put(key, base64.encodeToString(content.getBytes(StandardCharsets.UTF_8))));
+        ObjectMeta metadata = metadata(site, bundleName(site));
+        metadata.setAnnotations(Map.of(CONFIG_HASH_ANNOTATION, bundle.hash()));
+        return new SecretBuilder()
+                .withMetadata(metadata)
+                .withType("Opaque")
+                .withData(data)
+                .build();
+    }
+
+    static ServiceAccount serviceAccount(ProxySiteResource site) {
+        // The proxy never talks to the API server: no token in its pods.
+        return new ServiceAccountBuilder()
+                .withMetadata(metadata(site, proxyName(site)))
+                .withAutomountServiceAccountToken(false)
+                .build();
+    }
+
+    static Service service(ProxySiteResource site, ProxySiteSpec spec) {
+        List<ServicePort> ports = new ArrayList<>();
+        ports.add(servicePort("http", 80, HTTP_PORT));
+        if (spec.tls() != null) {
+            ports.add(servicePort("https", 443, HTTPS_PORT));
+        }
+        // The admin port (9901) takes config pushes: it is deliberately not part of the Service.
+        return new ServiceBuilder()
+                .withMetadata(metadata(site, proxyName(site)))
+                .withNewSpec()
+                    .withType("ClusterIP")
+                    .withSelector(selectorLabels(site))
+                    .withPorts(ports)
+                .endSpec()
+                .build();
+    }
+
+    private static ServicePort servicePort(String name, int port, int targetPort) {
+        return new ServicePortBuilder()
+                .withName(name)
+                .withProtocol("TCP")
+                .withPort(port)
+                .withTargetPort(new IntOrString(targetPort))
+                .build();
+    }
+
+    static PodDisruptionBudget podDisruptionBudget(ProxySiteResource site) {
+        return new PodDisruptionBudgetBuilder()
+                .withMetadata(metadata(site, proxyName(site)))
+                .withNewSpec()
+                    .withMaxUnavailable(new IntOrString(1))
+                    .withSelector(new LabelSelectorBuilder().withMatchLabels(selectorLabels(site)).build())
+                .endSpec()
+                .build();
+    }
+
+    static Deployment deployment(ProxySiteResource site, ProxySiteSpec spec, ConfigBundle bundle, String image) {
+        List<String> args = List.of(
+                "--site", CONFIG_DIR + "/" + ConfigBundle.SITE_FILE,
+                "--secrets-dir", CONFIG_DIR + "/secrets",
+                "--http-port", Integer.toString(HTTP_PORT),
+                "--https-port", Integer.toString(HTTPS_PORT),
+                "--admin-port", Integer.toString(ADMIN_PORT),
+                "--bind", "0.0.0.0",
+                "--admin-bind", "0.0.0.0",
+                "--drain-timeout", DRAIN_TIMEOUT);
+        var container = new ContainerBuilder()
+                .withName("proxy")
+                .withImage(image)
+                .withImagePullPolicy("IfNotPresent")
+                .withArgs(args)
+                .withPorts(
+                        new ContainerPortBuilder().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").build(),
+                        new ContainerPortBuilder().withName("https").withContainerPort(HTTPS_PORT).withProtocol("TCP").build(),
+                        new ContainerPortBuilder().withName("admin").withContainerPort(ADMIN_PORT).withProtocol("TCP").build())
+                .withNewResources()
+                    .addToRequests("cpu", new Quantity("100m"))
+                    .addToRequests("memory", new Quantity("192Mi"))
+                    .addToLimits("cpu", new Quantity("2"))
+                    .addToLimits("memory", new Quantity("512Mi"))
+                .endResources()
+                .withNewLivenessProbe()
+                    .withNewHttpGet().withPath("/healthz").withPort(new IntOrString("admin")).endHttpGet()
+                    .withInitialDelaySeconds(5)
+                    .withPeriodSeconds(10)
+                    .withTimeoutSeconds(2)
+                    .withFailureThreshold(3)
+                .endLivenessProbe()
+                .withNewReadinessProbe()
+                    .withNewHttpGet().withPath("/readyz").withPort(new IntOrString("admin")).endHttpGet()
+                    .withPeriodSeconds(5)
+                    .withTimeoutSeconds(2)
+                    .withFailureThreshold(2)
+                .endReadinessProbe()
+                .withNewLifecycle()
+                    // The image is distroless (no shell, no sleep binary): the kubelet's own sleep action.
+                    .withNewPreStop().withNewSleep(PRE_STOP_SLEEP_SECONDS).endPreStop()
+                .endLifecycle()
+                .withNewSecurityContext()
+                    .withRunAsNonRoot(true)
+                    .withAllowPrivilegeEscalation(false)
+                    .withReadOnlyRootFilesystem(true)
+                    .withNewCapabilities().withDrop("ALL").endCapabilities()
+                .endSecurityContext()
+                .addNewVolumeMount().withName("config").withMountPath(CONFIG_DIR).withReadOnly(true).endVolumeMount()
+                // The JVM and Netty's native libraries need a writable /tmp.
+                .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+                .build();
+
+        return new DeploymentBuilder()
+                .withMetadata(metadata(site, proxyName(site)))
+                .withNewSpec()
+                    .withReplicas(spec.replicas())
+                    .withNewSelector().withMatchLabels(selectorLabels(site)).endSelector()
+                    .withNewTemplate()
+                        .withNewMetadata()
+                            .withLabels(labels(site))
+                            // Any change of the bundle rolls the pods. Once pushes to the admin port
+                            // land, only changes that need a restart should reach this annotation.
+                            .withAnnotations(Map.of(CONFIG_HASH_ANNOTATION, bundle.hash()))
+                        .endMetadata()
+                        .withNewSpec()
+                            .withServiceAccountName(proxyName(site))
+                            .withAutomountServiceAccountToken(false)
+                            .withTerminationGracePeriodSeconds(TERMINATION_GRACE_SECONDS)
+                            .withNewSecurityContext()
+                                .withRunAsNonRoot(true)
+                                .withRunAsUser(NON_ROOT_ID)
+                                .withRunAsGroup(NON_ROOT_ID)
+                                .withFsGroup(NON_ROOT_ID)
+                                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                            .endSecurityContext()
+                            .addNewTopologySpreadConstraint()
+                                .withMaxSkew(1)
+                                .withTopologyKey("kubernetes.io/hostname")
+                                .withWhenUnsatisfiable("ScheduleAnyway")
+                                .withNewLabelSelector().withMatchLabels(selectorLabels(site)).endLabelSelector()
+                            .endTopologySpreadConstraint()
+                            .withContainers(container)
+                            .addNewVolume()
+                                .withName("config")
+                                .withNewSecret()
+                                    .withSecretName(bundleName(site))
+                                    .withItems(bundleItems(spec))
+                                    .withDefaultMode(0440)
+                                .endSecret()
+                            .endVolume()
+                            .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+                        .endSpec()
+                    .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    /** Maps the bundle's flat keys onto the runtime's layout: site.yaml and secrets/NAME/tls.crt|tls.key. */
+    static List<KeyToPath> bundleItems(ProxySiteSpec spec) {
+        List<KeyToPath> items = new ArrayList<>();
+        items.add(new KeyToPath(ConfigBundle.SITE_FILE, null, ConfigBundle.SITE_FILE));
+        for (String secretName : tlsSecretNames(spec)) {
+            items.add(new KeyToPath(ConfigBundle.certificateKey(secretName), null, "secrets/" + secretName + "/tls.crt"));
+            items.add(new KeyToPath(ConfigBundle.privateKeyKey(secretName), null, "secrets/" + secretName + "/tls.key"));
+        }
+        return items;
+    }
+
+    /** The distinct Secret names spec.tls refers to, in the order written. */
+    static List<String> tlsSecretNames(ProxySiteSpec spec) {
+        if (spec == null || spec.tls() == null || spec.tls().certificates() == null) {
+            return List.of();
+        }
+        return spec.tls().certificates().stream()
+                .filter(c -> c != null && c.secretName() != null)
+                .map(Tls.Certificate::secretName)
+                .distinct()
+                .toList();
+    }
+
+    /** https://HOST with TLS, else http://HOST, for the first host that is not a wildcard; null if none. */
+    static String url(ProxySiteSpec spec) {
+        return spec.hosts().stream()
+                .filter(host -> !host.startsWith("*"))
+                .findFirst()
+                .map(host -> (spec.tls() != null ? "https://" : "http://") + host)
+                .orElse(null);
+    }
+}

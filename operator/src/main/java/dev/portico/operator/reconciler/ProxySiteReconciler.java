@@ -1,0 +1,263 @@
+package dev.portico.operator.reconciler;
+
+import dev.portico.crds.ProxySiteDefaults;
+import dev.portico.crds.v1alpha1.ProxySite;
+import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import dev.portico.crds.v1alpha1.ProxySiteStatus;
+import dev.portico.crds.v1alpha1.Tls;
+import dev.portico.crds.validation.ProxySiteValidator;
+import dev.portico.crds.validation.Violation;
+import dev.portico.operator.api.ProxySiteResource;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps each ProxySite's proxy converged. The workflow is invoked explicitly, and only for a
+ * valid spec whose TLS Secrets all resolve: an invalid edit or a broken Secret leaves every
+ * dependent as it is, so the last good config keeps serving, and says why in the status.
+ */
+@Workflow(explicitInvocation = true, dependents = {
+        @Dependent(name = ProxySiteReconciler.BUNDLE, type = Dependents.BundleSecret.class),
+        @Dependent(name = "service-account", type = Dependents.ProxyServiceAccount.class),
+        @Dependent(name = "deployment", type = Dependents.ProxyDeployment.class,
+                dependsOn = {ProxySiteReconciler.BUNDLE, "service-account"}),
+        @Dependent(name = "service", type = Dependents.ProxyService.class),
+        @Dependent(name = "pdb", type = Dependents.ProxyDisruptionBudget.class,
+                reconcilePrecondition = Dependents.MoreThanOneReplica.class)})
+@ControllerConfiguration(name = ProxySiteReconciler.NAME)
+public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
+
+    public static final String NAME = "proxysite";
+    static final String BUNDLE = "bundle";
+    static final String TLS_SECRETS = "tls-secrets";
+    private static final String SECRET_INDEX = "portico.dev/tls-secret";
+    private static final String TLS_TYPE = "kubernetes.io/tls";
+    private static final Logger LOG = LoggerFactory.getLogger(ProxySiteReconciler.class);
+
+    private final String proxyImage;
+    private final Clock clock;
+
+    public ProxySiteReconciler(String proxyImage) {
+        this(proxyImage, Clock.systemUTC());
+    }
+
+    ProxySiteReconciler(String proxyImage, Clock clock) {
+        this.proxyImage = Objects.requireNonNull(proxyImage, "proxyImage");
+        this.clock = clock;
+    }
+
+    /**
+     * Watches every Secret the sites refer to: an index on the primary cache maps a Secret
+     * back to exactly the sites that use it (a renewal re-renders those, no others), and the
+     * primary-to-secondary mapper lets a site find a Secret that existed before it.
+     */
+    @Override
+    public List<EventSource<?, ProxySiteResource>> prepareEventSources(EventSourceContext<ProxySiteResource> context) {
+        context.getPrimaryCache().addIndexer(SECRET_INDEX, site -> DerivedResources.tlsSecretNames(site.getSpec()).stream()
+                .map(name -> indexKey(name, site.getMetadata().getNamespace()))
+                .toList());
+        var configuration = InformerEventSourceConfiguration.from(Secret.class, ProxySiteResource.class)
+                .withName(TLS_SECRETS)
+                .withSecondaryToPrimaryMapper(secret -> context.getPrimaryCache()
+                        .byIndex(SECRET_INDEX, indexKey(secret.getMetadata().getName(), secret.getMetadata().getNamespace()))
+                        .stream()
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+                .withPrimaryToSecondaryMapper((ProxySiteResource site) -> DerivedResources.tlsSecretNames(site.getSpec()).stream()
+                        .map(name -> new ResourceID(name, site.getMetadata().getNamespace()))
+                        .collect(Collectors.toSet()))
+                .build();
+        return List.of(new InformerEventSource<>(configuration, context));
+    }
+
+    private static String indexKey(String name, String namespace) {
+        return namespace + "/" + name;
+    }
+
+    @Override
+    public UpdateControl<ProxySiteResource> reconcile(ProxySiteResource site, Context<ProxySiteResource> context) {
+        String url = null;
+        String wantedHash = null;
+        StatusFactory.Verdict verdict = validate(site);
+        if (verdict.isValid()) {
+            ProxySiteSpec spec = ProxySiteDefaults.normalise(site.getSpec());
+            Map<String, ConfigBundle.TlsPair> tlsPairs = new LinkedHashMap<>();
+            verdict = resolveTls(site, spec, context, tlsPairs);
+            url = DerivedResources.url(spec);
+            if (verdict.isResolved()) {
+                ConfigBundle bundle = ConfigBundle.render(site.getMetadata().getName(), site.getMetadata().getNamespace(),
+                        spec, tlsPairs);
+                wantedHash = bundle.hash();
+                new SiteModel(spec, bundle, proxyImage).putInto(context);
+                context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+            }
+        }
+
+        Optional<Deployment> deployment = context.getSecondaryResource(Deployment.class);
+        ProxySiteStatus status = StatusFactory.status(site, verdict, url, wantedHash, deployment, Instant.now(clock));
+        reportRefusals(site, status, context);
+        if (Objects.equals(status, site.getStatus())) {
+            return UpdateControl.noUpdate();
+        }
+        site.setStatus(status);
+        return UpdateControl.patchStatus(site);
+    }
+
+    private static StatusFactory.Verdict validate(ProxySiteResource site) {
+        if (site.getSpec() == null) {
+            return StatusFactory.Verdict.invalid(List.of(new Violation("spec", "is required")));
+        }
+        ProxySite document = new ProxySite(ProxySite.API_VERSION, ProxySite.KIND,
+                new ProxySite.Metadata(site.getMetadata().getName(), site.getMetadata().getNamespace(),
+                        site.getMetadata().getGeneration()),
+                site.getSpec());
+        List<Violation> violations = ProxySiteValidator.validate(document);
+        return violations.isEmpty() ? StatusFactory.Verdict.valid() : StatusFactory.Verdict.invalid(violations);
+    }
+
+    /** Reads each referenced Secret's PEMs into {@code tlsPairs}, or says what is wrong with them. */
+    private static StatusFactory.Verdict resolveTls(ProxySiteResource site, ProxySiteSpec spec,
+            Context<ProxySiteResource> context, Map<String, ConfigBundle.TlsPair> tlsPairs) {
+        if (spec.tls() == null) {
+            return StatusFactory.Verdict.valid();
+        }
+        @SuppressWarnings("unchecked")
+        var secrets = (InformerEventSource<Secret, ProxySiteResource>)
+                context.eventSourceRetriever().getEventSourceFor(Secret.class, TLS_SECRETS);
+        String namespace = site.getMetadata().getNamespace();
+        List<Violation> problems = new ArrayList<>();
+        boolean anyMissing = false;
+        List<Tls.Certificate> certificates = spec.tls().certificates();
+        for (int i = 0; i < certificates.size(); i++) {
+            String name = certificates.get(i).secretName();
+            String path = "spec.tls.certificates[" + i + "].secretName";
+            if (tlsPairs.containsKey(name)) {
+                continue;
+            }
+            Optional<Secret> secret = secrets.get(new ResourceID(name, namespace));
+            if (secret.isEmpty()) {
+                anyMissing = true;
+                problems.add(new Violation(path, "Secret \"" + name + "\" not found in namespace \"" + namespace + "\""));
+                continue;
+            }
+            String problem = tlsProblem(secret.get());
+            if (problem != null) {
+                problems.add(new Violation(path, "Secret \"" + name + "\" " + problem));
+                continue;
+            }
+            Map<String, String> data = secret.get().getData();
+            tlsPairs.put(name, new ConfigBundle.TlsPair(decode(data.get("tls.crt")), decode(data.get("tls.key"))));
+        }
+        if (problems.isEmpty()) {
+            return StatusFactory.Verdict.valid();
+        }
+        return StatusFactory.Verdict.unresolved(anyMissing ? "SecretNotFound" : "InvalidSecret", problems);
+    }
+
+    /** Why {@code secret} cannot serve as a certificate, or null if it can. */
+    static String tlsProblem(Secret secret) {
+        if (!TLS_TYPE.equals(secret.getType())) {
+            return "is of type " + secret.getType() + "; it must be " + TLS_TYPE;
+        }
+        Map<String, String> data = Optional.ofNullable(secret.getData()).orElse(Map.of());
+        for (String key : List.of("tls.crt", "tls.key")) {
+            String value = data.get(key);
+            if (value == null || value.isEmpty()) {
+                return "has no " + key;
+            }
+            String pem;
+            try {
+                pem = decode(value);
+            } catch (IllegalArgumentException e) {
+                return "has a " + key + " that is not base64";
+            }
+            if (!pem.contains("-----BEGIN ")) {
+                return "has a " + key + " that is not PEM";
+            }
+        }
+        return null;
+    }
+
+    private static String decode(String base64) {
+        return new String(Base64.getMimeDecoder().decode(base64), StandardCharsets.UTF_8);
+    }
+
+    /** A Warning Event when Accepted or ResolvedRefs turns False, or its reason changes; not on every reconcile. */
+    private static void reportRefusals(ProxySiteResource site, ProxySiteStatus status, Context<ProxySiteResource> context) {
+        for (String type : List.of(StatusFactory.ACCEPTED, StatusFactory.RESOLVED_REFS)) {
+            var now = StatusFactory.previousCondition(status, type).filter(c -> "False".equals(c.status()));
+            if (now.isEmpty()) {
+                continue;
+            }
+            var before = StatusFactory.previousCondition(site.getStatus(), type);
+            boolean same = before.isPresent() && before.get().status().equals(now.get().status())
+                    && Objects.equals(before.get().reason(), now.get().reason())
+                    && Objects.equals(before.get().message(), now.get().message());
+            if (!same) {
+                LOG.warn("ProxySite {}/{} {}: {}", site.getMetadata().getNamespace(), site.getMetadata().getName(),
+                        now.get().reason(), now.get().message());
+                warn(site, context, now.get().reason(), now.get().message());
+            }
+        }
+    }
+
+    private static void warn(ProxySiteResource site, Context<ProxySiteResource> context, String reason, String message) {
+        String now = Instant.now().toString();
+        var event = new EventBuilder()
+                .withNewMetadata()
+                    .withName(site.getMetadata().getName() + "." + UUID.randomUUID().toString().replace("-", "").substring(0, 16))
+                    .withNamespace(site.getMetadata().getNamespace())
+                .endMetadata()
+                .withNewInvolvedObject()
+                    .withApiVersion(ProxySite.API_VERSION)
+                    .withKind(ProxySite.KIND)
+                    .withName(site.getMetadata().getName())
+                    .withNamespace(site.getMetadata().getNamespace())
+                    .withUid(site.getMetadata().getUid())
+                    .withResourceVersion(site.getMetadata().getResourceVersion())
+                .endInvolvedObject()
+                .withType("Warning")
+                .withReason(reason)
+                .withMessage(message)
+                .withCount(1)
+                .withFirstTimestamp(now)
+                .withLastTimestamp(now)
+                .withNewSource().withComponent("portico-operator").endSource()
+                .withReportingComponent("portico.dev/operator")
+                .build();
+        try {
+            context.getClient().v1().events().inNamespace(site.getMetadata().getNamespace()).resource(event).create();
+        } catch (KubernetesClientException e) {
+            // An Event is a courtesy: the condition already says it. Never fail the reconcile for it.
+            LOG.warn("Could not record Event {} for ProxySite {}/{}: {}", reason, site.getMetadata().getNamespace(),
+                    site.getMetadata().getName(), e.getMessage());
+        }
+    }
+}

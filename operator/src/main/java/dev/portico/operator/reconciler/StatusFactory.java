@@ -1,0 +1,179 @@
+package dev.portico.operator.reconciler;
+
+import dev.portico.crds.v1alpha1.ProxySiteStatus;
+import dev.portico.crds.v1alpha1.ProxySiteStatus.Condition;
+import dev.portico.crds.validation.Violation;
+import dev.portico.operator.api.ProxySiteResource;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Builds a ProxySite's status from what one reconcile found. Pure: the same inputs give an
+ * equal status (transition times are kept while a condition's status holds), so the
+ * reconciler can compare it with the current one and patch only a change.
+ */
+final class StatusFactory {
+
+    static final String ACCEPTED = "Accepted";
+    static final String RESOLVED_REFS = "ResolvedRefs";
+    static final String PROGRAMMED = "Programmed";
+    static final String READY = "Ready";
+
+    private StatusFactory() {}
+
+    /** What the reconcile concluded about the spec and its references. */
+    record Verdict(List<Violation> invalid, List<Violation> unresolved, String unresolvedReason) {
+
+        static Verdict valid() {
+            return new Verdict(List.of(), List.of(), null);
+        }
+
+        static Verdict invalid(List<Violation> violations) {
+            return new Verdict(violations, List.of(), null);
+        }
+
+        static Verdict unresolved(String reason, List<Violation> problems) {
+            return new Verdict(List.of(), problems, reason);
+        }
+
+        boolean isValid() {
+            return invalid.isEmpty();
+        }
+
+        boolean isResolved() {
+            return unresolved.isEmpty();
+        }
+    }
+
+    /**
+     * @param url the site's URL when the spec is valid, else null (the previous one is kept)
+     * @param wantedHash the hash of the bundle just rendered, or null when nothing was rendered
+     * @param deployment the proxy Deployment as the cache has it, if any
+     */
+    static ProxySiteStatus status(ProxySiteResource site, Verdict verdict, String url, String wantedHash,
+            Optional<Deployment> deployment, Instant now) {
+        ProxySiteStatus previous = site.getStatus();
+        long generation = Optional.ofNullable(site.getMetadata().getGeneration()).orElse(0L);
+        List<Condition> conditions = new ArrayList<>();
+
+        if (verdict.isValid()) {
+            conditions.add(condition(ACCEPTED, true, "Valid", ""));
+            if (verdict.isResolved()) {
+                conditions.add(condition(RESOLVED_REFS, true, "ResolvedRefs", ""));
+            } else {
+                conditions.add(condition(RESOLVED_REFS, false, verdict.unresolvedReason(), join(verdict.unresolved())));
+            }
+        } else {
+            conditions.add(condition(ACCEPTED, false, "Invalid", join(verdict.invalid())));
+            // Nothing was resolved against an invalid spec: keep what was last known.
+            previousCondition(previous, RESOLVED_REFS).ifPresent(conditions::add);
+        }
+
+        String servedHash = deployment.map(StatusFactory::templateHash).orElse(null);
+        conditions.add(programmed(verdict, wantedHash, deployment, servedHash));
+        conditions.add(ready(deployment));
+
+        DeploymentStatus deploymentStatus = deployment.map(Deployment::getStatus).orElse(null);
+        ProxySiteStatus status = new ProxySiteStatus(
+                generation,
+                deploymentStatus == null ? 0 : orZero(deploymentStatus.getReplicas()),
+                deploymentStatus == null ? 0 : orZero(deploymentStatus.getReadyReplicas()),
+                servedHash,
+                url != null || verdict.isValid() ? url : previous == null ? null : previous.url(),
+                conditions.stream().map(c -> finish(c, previous, generation, now)).toList(),
+                DerivedResources.selectorString(site));
+        return status;
+    }
+
+    private static Condition programmed(Verdict verdict, String wantedHash, Optional<Deployment> deployment,
+            String servedHash) {
+        if (!verdict.isValid()) {
+            return condition(PROGRAMMED, false, "Invalid",
+                    "the spec is not accepted; the pods keep serving " + describe(servedHash));
+        }
+        if (!verdict.isResolved()) {
+            return condition(PROGRAMMED, false, "RefsNotResolved",
+                    "a reference is not resolved; the pods keep serving " + describe(servedHash));
+        }
+        if (deployment.isEmpty()) {
+            return condition(PROGRAMMED, false, "Pending", "the proxy Deployment does not exist yet");
+        }
+        Deployment d = deployment.get();
+        int wanted = orZero(d.getSpec().getReplicas());
+        DeploymentStatus s = Optional.ofNullable(d.getStatus()).orElseGet(DeploymentStatus::new);
+        Long generation = d.getMetadata().getGeneration();
+        // An API server always sets generation; fabric8's mock server in CRUD mode does not.
+        boolean observed = s.getObservedGeneration() != null
+                && (generation == null || s.getObservedGeneration() >= generation);
+        int updated = orZero(s.getUpdatedReplicas());
+        int available = orZero(s.getAvailableReplicas());
+        int serving = observed ? Math.min(updated, available) : 0;
+        boolean done = Objects.equals(servedHash, wantedHash) && observed
+                && updated == wanted && available >= updated && orZero(s.getReplicas()) == updated;
+        String message = serving + "/" + wanted + " pods serve " + wantedHash;
+        return condition(PROGRAMMED, done, done ? "ConfigApplied" : "RollingOut", message);
+    }
+
+    private static Condition ready(Optional<Deployment> deployment) {
+        Optional<DeploymentCondition> available = deployment
+                .map(Deployment::getStatus)
+                .flatMap(s -> Optional.ofNullable(s.getConditions()).orElse(List.of()).stream()
+                        .filter(c -> "Available".equals(c.getType()))
+                        .findFirst());
+        if (available.isEmpty()) {
+            return condition(READY, false, "Unavailable", "the proxy Deployment reports no availability yet");
+        }
+        boolean isAvailable = "True".equals(available.get().getStatus());
+        return condition(READY, isAvailable, isAvailable ? "Available" : "Unavailable",
+                isAvailable ? "" : Objects.toString(available.get().getMessage(), ""));
+    }
+
+    static String templateHash(Deployment deployment) {
+        Map<String, String> annotations = deployment.getSpec().getTemplate().getMetadata().getAnnotations();
+        return annotations == null ? null : annotations.get(DerivedResources.CONFIG_HASH_ANNOTATION);
+    }
+
+    static String join(List<Violation> violations) {
+        return violations.stream().map(Violation::toString).collect(Collectors.joining("; "));
+    }
+
+    private static String describe(String hash) {
+        return hash == null ? "nothing yet" : hash;
+    }
+
+    private static int orZero(Integer value) {
+        return value == null ? 0 : value;
+    }
+
+    private static Condition condition(String type, boolean status, String reason, String message) {
+        return new Condition(type, status ? "True" : "False", reason, message, null, null);
+    }
+
+    static Optional<Condition> previousCondition(ProxySiteStatus previous, String type) {
+        if (previous == null || previous.conditions() == null) {
+            return Optional.empty();
+        }
+        return previous.conditions().stream().filter(c -> type.equals(c.type())).findFirst();
+    }
+
+    /** Sets observedGeneration, and a transition time that stays put while the status holds. */
+    private static Condition finish(Condition c, ProxySiteStatus previous, long generation, Instant now) {
+        if (c.lastTransitionTime() != null) {
+            return c; // carried over unchanged
+        }
+        String since = previousCondition(previous, c.type())
+                .filter(old -> c.status().equals(old.status()) && old.lastTransitionTime() != null)
+                .map(Condition::lastTransitionTime)
+                .orElse(now.truncatedTo(ChronoUnit.SECONDS).toString());
+        return new Condition(c.type(), c.status(), c.reason(), c.message(), generation, since);
+    }
+}

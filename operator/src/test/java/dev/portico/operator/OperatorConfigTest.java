@@ -1,0 +1,42 @@
+package dev.portico.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class OperatorConfigTest {
+
+    @Test
+    void defaultsAreThoseOfTheApi() {
+        OperatorConfig config = OperatorConfig.fromEnvironment(Map.of());
+        assertThat(config.proxyImage()).startsWith("ghcr.io/portico-dev/proxy-runtime:");
+        assertThat(config.watchNamespaces()).isEmpty();
+        assertThat(config.serverSideApply()).isTrue();
+        assertThat(config.leaderElection()).isTrue();
+        assertThat(config.namespace()).isNull();
+        assertThat(config.healthPort()).isEqualTo(8081);
+    }
+
+    @Test
+    void readsEveryVariable() {
+        OperatorConfig config = OperatorConfig.fromEnvironment(Map.of(
+                "PORTICO_PROXY_IMAGE", "registry.example/proxy:1.2",
+                "PORTICO_WATCH_NAMESPACES", " aidoo, ,vera ",
+                "PORTICO_SERVER_SIDE_APPLY", "false",
+                "PORTICO_LEADER_ELECTION", "FALSE",
+                "PORTICO_NAMESPACE", "portico-system",
+                "PORTICO_HEALTH_PORT", "9090"));
+        assertThat(config).isEqualTo(new OperatorConfig("registry.example/proxy:1.2",
+                java.util.Set.of("aidoo", "vera"), false, false, "portico-system", 9090));
+    }
+
+    @Test
+    void refusesWhatItCannotRead() {
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("PORTICO_LEADER_ELECTION", "maybe")))
+                .hasMessageContaining("PORTICO_LEADER_ELECTION");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("PORTICO_HEALTH_PORT", "70000")))
+                .hasMessageContaining("PORTICO_HEALTH_PORT");
+    }
+}

@@ -1,0 +1,209 @@
+package dev.portico.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
+
+import dev.portico.crds.ProxySiteLoader;
+import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import dev.portico.operator.api.ProxySiteResource;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DerivedResourcesTest {
+
+    private static final String PLAIN = """
+            apiVersion: portico.dev/v1alpha1
+            kind: ProxySite
+            metadata: {name: vera, namespace: aidoo}
+            spec:
+              hosts: ["vera.example.com"]
+              replicas: 3
+              routes:
+                - match: {path: {value: /}}
+                  backend: {service: vera-frontend, port: 3000}
+            """;
+
+    private static final String TLS = """
+            apiVersion: portico.dev/v1alpha1
+            kind: ProxySite
+            metadata: {name: vera, namespace: aidoo}
+            spec:
+              hosts: ["*.vera.example.com", "Vera.example.com"]
+              tls:
+                certificates: [{secretName: vera-tls}]
+              routes:
+                - match: {path: {value: /}}
+                  backend: {service: vera-frontend, port: 3000}
+            """;
+
+    private static final Map<String, ConfigBundle.TlsPair> VERA_TLS =
+            Map.of("vera-tls", new ConfigBundle.TlsPair("CERT PEM", "KEY PEM"));
+
+    static ProxySiteResource site(String yaml) {
+        ProxySiteResource site = new ProxySiteResource();
+        site.setMetadata(new ObjectMetaBuilder().withName("vera").withNamespace("aidoo").withUid("uid-1").withGeneration(1L).build());
+        site.setSpec(ProxySiteLoader.parse(yaml).spec());
+        return site;
+    }
+
+    static ProxySiteSpec normalised(String yaml) {
+        return ProxySiteLoader.load(yaml).spec();
+    }
+
+    @Test
+    void everyObjectIsOwnedByTheSiteAsControllerAndLabelled() {
+        ProxySiteResource site = site(PLAIN);
+        ProxySiteSpec spec = normalised(PLAIN);
+        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, Map.of());
+        var objects = java.util.List.of(
+                DerivedResources.deployment(site, spec, bundle, "portico/proxy:1"),
+                DerivedResources.service(site, spec),
+                DerivedResources.serviceAccount(site),
+                DerivedResources.podDisruptionBudget(site),
+                DerivedResources.bundleSecret(site, bundle));
+        for (var object : objects) {
+            assertThat(object.getMetadata().getNamespace()).isEqualTo("aidoo");
+            assertThat(object.getMetadata().getLabels()).containsOnly(
+                    entry("app.kubernetes.io/name", "portico-proxy"),
+                    entry("app.kubernetes.io/instance", "vera"),
+                    entry("app.kubernetes.io/managed-by", "portico"));
+            assertThat(object.getMetadata().getOwnerReferences()).singleElement().satisfies(owner -> {
+                assertThat(owner.getApiVersion()).isEqualTo("portico.dev/v1alpha1");
+                assertThat(owner.getKind()).isEqualTo("ProxySite");
+                assertThat(owner.getName()).isEqualTo("vera");
+                assertThat(owner.getUid()).isEqualTo("uid-1");
+                assertThat(owner.getController()).isTrue();
+            });
+        }
+        assertThat(objects).extracting(o -> o.getMetadata().getName())
+                .containsExactly("vera-proxy", "vera-proxy", "vera-proxy", "vera-proxy", "vera-proxy-config");
+    }
+
+    @Test
+    void deploymentRunsTheRuntimeHardenedAndProbedOnTheAdminPort() {
+        ProxySiteSpec spec = normalised(PLAIN);
+        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, Map.of());
+        Deployment deployment = DerivedResources.deployment(site(PLAIN), spec, bundle, "portico/proxy:1");
+
+        assertThat(deployment.getSpec().getReplicas()).isEqualTo(3);
+        assertThat(deployment.getSpec().getSelector().getMatchLabels()).containsOnly(
+                entry("app.kubernetes.io/name", "portico-proxy"), entry("app.kubernetes.io/instance", "vera"));
+        assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
+                .containsEntry("portico.dev/config-hash", bundle.hash());
+
+        PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+        assertThat(pod.getServiceAccountName()).isEqualTo("vera-proxy");
+        assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        assertThat(pod.getTerminationGracePeriodSeconds()).isGreaterThan(25 + 5);
+        assertThat(pod.getTopologySpreadConstraints()).singleElement()
+                .satisfies(c -> assertThat(c.getTopologyKey()).isEqualTo("kubernetes.io/hostname"));
+
+        Container proxy = pod.getContainers().get(0);
+        assertThat(proxy.getImage()).isEqualTo("portico/proxy:1");
+        assertThat(String.join(" ", proxy.getArgs())).isEqualTo("--site /etc/portico/site.yaml "
+                + "--secrets-dir /etc/portico/secrets --http-port 8080 --https-port 8443 --admin-port 9901 "
+                + "--bind 0.0.0.0 --admin-bind 0.0.0.0 --drain-timeout 25s");
+        assertThat(proxy.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(proxy.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(proxy.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(proxy.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+        assertThat(proxy.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+        assertThat(proxy.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("admin");
+        assertThat(proxy.getPorts()).anySatisfy(p -> {
+            assertThat(p.getName()).isEqualTo("admin");
+            assertThat(p.getContainerPort()).isEqualTo(9901);
+        });
+        assertThat(proxy.getLifecycle().getPreStop().getSleep().getSeconds()).isEqualTo(5L);
+        assertThat(proxy.getResources().getRequests()).containsKeys("cpu", "memory");
+        assertThat(proxy.getResources().getLimits()).containsKeys("memory");
+        assertThat(proxy.getVolumeMounts()).anySatisfy(m -> {
+            assertThat(m.getMountPath()).isEqualTo("/etc/portico");
+            assertThat(m.getReadOnly()).isTrue();
+        });
+        assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("vera-proxy-config"));
+    }
+
+    @Test
+    void bundleMountsTheSiteAndEachCertificateInTheRuntimesLayout() {
+        ProxySiteSpec spec = normalised(TLS);
+        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS);
+        Deployment deployment = DerivedResources.deployment(site(TLS), spec, bundle, "portico/proxy:1");
+        var items = deployment.getSpec().getTemplate().getSpec().getVolumes().get(0).getSecret().getItems();
+        assertThat(items).extracting(i -> i.getKey() + "=" + i.getPath()).containsExactly(
+                "site.yaml=site.yaml",
+                "vera-tls.tls.crt=secrets/vera-tls/tls.crt",
+                "vera-tls.tls.key=secrets/vera-tls/tls.key");
+        assertThat(bundle.files()).containsOnlyKeys("site.yaml", "vera-tls.tls.crt", "vera-tls.tls.key");
+    }
+
+    @Test
+    void bundleSecretHoldsTheNormalisedSiteAndTheHashOfItsContent() {
+        ProxySiteSpec spec = normalised(TLS);
+        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS);
+        Secret secret = DerivedResources.bundleSecret(site(TLS), bundle);
+
+        assertThat(secret.getMetadata().getAnnotations()).containsEntry("portico.dev/config-hash", bundle.hash());
+        assertThat(bundle.hash()).matches("sha256:[0-9a-f]{64}");
+        String siteYaml = decode(secret.getData().get("site.yaml"));
+        // Normalised: hosts lower-cased, defaults written out, and loadable by the runtime as it is.
+        assertThat(siteYaml).contains("vera.example.com").doesNotContain("Vera.example.com").contains("minVersion");
+        assertThat(ProxySiteLoader.load(siteYaml).spec()).isEqualTo(spec);
+        assertThat(decode(secret.getData().get("vera-tls.tls.crt"))).isEqualTo("CERT PEM");
+        assertThat(decode(secret.getData().get("vera-tls.tls.key"))).isEqualTo("KEY PEM");
+    }
+
+    @Test
+    void hashChangesWithTheSiteAndTheCertificatesAndOnlyThen() {
+        ProxySiteSpec spec = normalised(TLS);
+        String hash = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS).hash();
+        assertThat(ConfigBundle.render("vera", "aidoo", normalised(TLS), VERA_TLS).hash()).isEqualTo(hash);
+        assertThat(ConfigBundle.render("vera", "aidoo", spec,
+                Map.of("vera-tls", new ConfigBundle.TlsPair("RENEWED PEM", "KEY PEM"))).hash()).isNotEqualTo(hash);
+        assertThat(ConfigBundle.render("vera", "aidoo", normalised(TLS.replace("3000", "3001")), VERA_TLS).hash())
+                .isNotEqualTo(hash);
+    }
+
+    @Test
+    void serviceExposesHttpAndWithTlsHttpsButNeverTheAdminPort() {
+        Service plain = DerivedResources.service(site(PLAIN), normalised(PLAIN));
+        assertThat(plain.getSpec().getPorts()).extracting(ServicePort::getName, ServicePort::getPort)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("http", 80));
+        assertThat(plain.getSpec().getPorts().get(0).getTargetPort().getIntVal()).isEqualTo(8080);
+
+        Service tls = DerivedResources.service(site(TLS), normalised(TLS));
+        assertThat(tls.getSpec().getPorts()).extracting(ServicePort::getName, ServicePort::getPort, p -> p.getTargetPort().getIntVal())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("http", 80, 8080),
+                        org.assertj.core.groups.Tuple.tuple("https", 443, 8443));
+        assertThat(tls.getSpec().getSelector()).containsOnly(
+                entry("app.kubernetes.io/name", "portico-proxy"), entry("app.kubernetes.io/instance", "vera"));
+    }
+
+    @Test
+    void serviceAccountAndPodDisruptionBudget() {
+        assertThat(DerivedResources.serviceAccount(site(PLAIN)).getAutomountServiceAccountToken()).isFalse();
+        var pdb = DerivedResources.podDisruptionBudget(site(PLAIN));
+        assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+        assertThat(pdb.getSpec().getSelector().getMatchLabels()).containsEntry("app.kubernetes.io/instance", "vera");
+    }
+
+    @Test
+    void urlIsTheFirstExactHostWithTheSitesScheme() {
+        assertThat(DerivedResources.url(normalised(PLAIN))).isEqualTo("http://vera.example.com");
+        assertThat(DerivedResources.url(normalised(TLS))).isEqualTo("https://vera.example.com");
+    }
+
+    private static String decode(String base64) {
+        return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
+    }
+}
