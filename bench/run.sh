@@ -497,11 +497,16 @@ EOF
     tls_args=(--secrets-dir "$TLS_DIR" --https-port "$PORTICO_TLS_PORT")
     PROXY_TLS_PORT[portico]="$PORTICO_TLS_PORT"
   fi
+  # Run a private copy: a rebuild of PORTICO_JAR during the run (other
+  # worktrees build too) can then neither change what is measured nor make
+  # the report's checksum describe another jar.
+  cp "$PORTICO_JAR" "$dir/proxy-runtime.jar"
+  PORTICO_JAR_SHA="$(sha256sum "$dir/proxy-runtime.jar" | cut -c1-12)"
   # stdout (one JSON access-log line per request) goes to a file, appended so
   # that it can be truncated between runs.
   # shellcheck disable=SC2086  # JAVA_OPTS / PORTICO_ARGS are word lists
   taskset -c "$PROXY_CPU" "$JAVA_BIN" -Xmx512m -Dio.netty.eventLoopThreads=1 $JAVA_OPTS \
-    -jar "$PORTICO_JAR" --site "$dir/site.yaml" \
+    -jar "$dir/proxy-runtime.jar" --site "$dir/site.yaml" \
     --http-port "$PORTICO_PORT" ${tls_args[@]+"${tls_args[@]}"} --admin-port "$ADMIN_PORT" --bind 127.0.0.1 $PORTICO_ARGS \
     >>"$dir/stdout.log" 2>"$dir/stderr.log" &
   pid=$!
@@ -701,7 +706,7 @@ report() {
       local loops
       loops="$(grep -m1 -i 'event loop' "$WORKDIR/portico/stderr.log" "$WORKDIR/portico/stdout.log" 2>/dev/null | sed 's/^[^:]*://' || true)"
       [[ -z "$loops" ]] || echo "- Portico startup says: \`${loops}\`"
-      echo "- Portico: $PORTICO_JAR (sha256 $(sha256sum "$PORTICO_JAR" | cut -c1-12)), $("$JAVA_BIN" -version 2>&1 | head -n1), $flags, stdout access log to a file"
+      echo "- Portico: $PORTICO_JAR (sha256 $PORTICO_JAR_SHA, copied at start), $("$JAVA_BIN" -version 2>&1 | head -n1), $flags, stdout access log to a file"
     fi
     echo "- peak RSS: VmHWM of the nginx worker / the Portico JVM, over the whole run (all scenarios)"
     if (( NEED_TLS )); then
