@@ -23,6 +23,12 @@ BACKEND_PORT="${BACKEND_PORT:-18081}"
 NGINX_PORT="${NGINX_PORT:-18082}"
 PORTICO_PORT="${PORTICO_PORT:-18083}"
 ADMIN_PORT="${ADMIN_PORT:-18084}"
+NGINX_TLS_PORT="${NGINX_TLS_PORT:-18085}"     # TLS listeners (only with a TLS scenario)
+PORTICO_TLS_PORT="${PORTICO_TLS_PORT:-18086}"
+TLS_KEY="${TLS_KEY:-ec}"                    # throwaway self-signed cert: "ec" (P-256) or "rsa" (2048)
+NEWCONN_CONNECTIONS="${NEWCONN_CONNECTIONS:-16}"   # wrk connections for https_newconn
+H2_CONNECTIONS="${H2_CONNECTIONS:-16}"      # h2load connections (-c)
+H2_STREAMS="${H2_STREAMS:-10}"              # h2load concurrent streams per connection (-m)
 HOST_HEADER="${HOST_HEADER:-bench.local}"
 BODY_BYTES="${BODY_BYTES:-100}"
 PORTICO_JAR="${PORTICO_JAR:-}"              # default: <repo>/proxy-runtime/target/proxy-runtime.jar
@@ -34,8 +40,13 @@ RESULTS_FILE="${RESULTS_FILE:-$SCRIPT_DIR/results/latest.md}"
 KEEP_WORKDIR="${KEEP_WORKDIR:-0}"           # 1 = keep configs and logs for inspection
 NOISY_PCT="${NOISY_PCT:-10}"                # warn when foreign processes used >= this % of a core
 
-RPS_TARGET="0.8"   # Portico req/s >= 0.8 x nginx
-P99_TARGET="2.0"   # Portico p99   <= 2.0 x nginx
+# Targets per scenario: Portico req/s >= RPS x nginx, Portico p99 <= P99 x nginx.
+# "-" = reported for information only, no verdict.
+declare -A RPS_TARGET=([http1_keepalive]=0.8 [https_keepalive]=0.8 [https_newconn]=- [h2]=0.8)
+declare -A P99_TARGET=([http1_keepalive]=2.0 [https_keepalive]=- [https_newconn]=- [h2]=-)
+declare -A LOAD_DESC=()   # scenario -> load command, for the report
+TLS_SCENARIOS=" https_keepalive https_newconn h2 "
+NEED_TLS=0
 
 # ---------------------------------------------------------------------------
 # Small helpers
@@ -267,6 +278,47 @@ check_ports() {
   done
 }
 
+# One throwaway self-signed certificate per run, used by both proxies:
+# $TLS_DIR/bench-tls/tls.crt + tls.key (PEM), the layout of a mounted
+# kubernetes.io/tls Secret, which is what Portico's --secrets-dir reads.
+make_cert() {
+  TLS_DIR="$WORKDIR/secrets"
+  local d="$TLS_DIR/bench-tls" keyopt
+  mkdir -p "$d"
+  case "$TLS_KEY" in
+    ec)  keyopt=(-newkey ec -pkeyopt ec_paramgen_curve:P-256); TLS_KEY_DESC="ECDSA P-256" ;;
+    rsa) keyopt=(-newkey rsa:2048);                            TLS_KEY_DESC="RSA 2048" ;;
+    *)   die "TLS_KEY must be 'ec' or 'rsa' (got '$TLS_KEY')" ;;
+  esac
+  openssl req -x509 "${keyopt[@]}" -nodes -sha256 -days 2 \
+    -subj "/CN=$HOST_HEADER" -addext "subjectAltName=DNS:$HOST_HEADER,IP:127.0.0.1" \
+    -keyout "$d/tls.key" -out "$d/tls.crt" >/dev/null 2>&1 \
+    || die "openssl could not make the bench certificate"
+  chmod 644 "$d/tls.key" "$d/tls.crt"   # throwaway; read by nginx's master and by java
+  log "self-signed $TLS_KEY_DESC certificate for $HOST_HEADER in $d"
+}
+
+# tls_probe PORT -> what openssl s_client negotiates, and whether the server
+# resumes a session that the client offers again on a new connection, per TLS
+# version. Like wrk's reconnects: send a request, read the whole response (a
+# TLS 1.3 ticket arrives after the handshake), close, reconnect with the session.
+tls_probe() {
+  local port="$1" neg v res="" sess="$WORKDIR/probe.sess" req
+  req="$(printf 'GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$HOST_HEADER")"
+  s_client() { timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername "$HOST_HEADER" -ign_eof "$@" 2>/dev/null || true; }
+  neg="$(s_client <<<"$req" | awk '/^New, / { print $2, $NF; exit }' | tr -d ',')"
+  for v in 1_2 1_3; do
+    rm -f "$sess"
+    s_client -tls$v -sess_out "$sess" <<<"$req" >/dev/null
+    if [[ -s "$sess" ]] && s_client -tls$v -sess_in "$sess" <<<"$req" | grep -q '^Reused'; then
+      res+="${res:+, }TLS${v/_/.} yes"
+    else
+      res+="${res:+, }TLS${v/_/.} no"
+    fi
+  done
+  echo "negotiated ${neg:-?}; resumes an offered session: $res"
+}
+
 # The temp dirs nginx insists on having, inside our work dir.
 nginx_temp_paths() {
   local d="$1"
@@ -378,6 +430,41 @@ $(nginx_temp_paths "$dir/tmp")
   }
 }
 EOF
+  if (( NEED_TLS )); then
+    # Same proxying, same log line (plus TLS fields) on a TLS listener with
+    # ALPN h2 + http/1.1, like Portico's "http2: true".
+    cat >"$dir/tls.conf" <<EOF
+  log_format bench_tls escape=json '{"time":"\$time_iso8601","remote":"\$remote_addr",'
+                                   '"method":"\$request_method","host":"\$host","path":"\$request_uri",'
+                                   '"status":\$status,"bytes":\$body_bytes_sent,'
+                                   '"duration_ms":\$request_time,"upstream":"\$upstream_addr",'
+                                   '"proto":"\$server_protocol","tls":"\$ssl_protocol","tls_reused":"\$ssl_session_reused"}';
+  server {
+    listen 127.0.0.1:$NGINX_TLS_PORT ssl http2 default_server backlog=4096;
+    server_name _;
+    access_log $NGINX_ACCESS_LOG bench_tls;
+    ssl_certificate     $TLS_DIR/bench-tls/tls.crt;
+    ssl_certificate_key $TLS_DIR/bench-tls/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m;
+    ssl_session_timeout 10m;
+    location / {
+      proxy_pass http://bench_backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host              \$host;
+      proxy_set_header X-Real-IP         \$remote_addr;
+      proxy_set_header X-Forwarded-For   \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host  \$host;
+      proxy_set_header X-Forwarded-Port  \$server_port;
+    }
+  }
+EOF
+    sed -i '$d' "$dir/nginx.conf"                      # drop the closing "}" of http
+    { cat "$dir/tls.conf"; echo "}"; } >>"$dir/nginx.conf"
+    PROXY_TLS_PORT[nginx]="$NGINX_TLS_PORT"
+  fi
   launch_nginx nginx "$dir/nginx.conf" "$PROXY_CPU"
   wait_ready "http://127.0.0.1:$NGINX_PORT/" 10 "$NGINX_MASTER_PID" "nginx proxy" "$dir/error.log"
   PROXY_PID[nginx]="$(nginx_worker_pid "$NGINX_MASTER_PID")"
@@ -399,12 +486,28 @@ spec:
     - match: {path: {value: /}}
       backend: {service: 127.0.0.1, port: $BACKEND_PORT}
 EOF
+  local tls_args=()
+  if (( NEED_TLS )); then
+    cat >>"$dir/site.yaml" <<EOF
+  tls:
+    certificates: [{secretName: bench-tls}]
+    httpRedirect: false
+  http2: true
+EOF
+    tls_args=(--secrets-dir "$TLS_DIR" --https-port "$PORTICO_TLS_PORT")
+    PROXY_TLS_PORT[portico]="$PORTICO_TLS_PORT"
+  fi
+  # Run a private copy: a rebuild of PORTICO_JAR during the run (other
+  # worktrees build too) can then neither change what is measured nor make
+  # the report's checksum describe another jar.
+  cp "$PORTICO_JAR" "$dir/proxy-runtime.jar"
+  PORTICO_JAR_SHA="$(sha256sum "$dir/proxy-runtime.jar" | cut -c1-12)"
   # stdout (one JSON access-log line per request) goes to a file, appended so
   # that it can be truncated between runs.
   # shellcheck disable=SC2086  # JAVA_OPTS / PORTICO_ARGS are word lists
   taskset -c "$PROXY_CPU" "$JAVA_BIN" -Xmx512m -Dio.netty.eventLoopThreads=1 $JAVA_OPTS \
-    -jar "$PORTICO_JAR" --site "$dir/site.yaml" \
-    --http-port "$PORTICO_PORT" --admin-port "$ADMIN_PORT" --bind 127.0.0.1 $PORTICO_ARGS \
+    -jar "$dir/proxy-runtime.jar" --site "$dir/site.yaml" \
+    --http-port "$PORTICO_PORT" ${tls_args[@]+"${tls_args[@]}"} --admin-port "$ADMIN_PORT" --bind 127.0.0.1 $PORTICO_ARGS \
     >>"$dir/stdout.log" 2>"$dir/stderr.log" &
   pid=$!
   STARTED_PIDS+=("$pid")
@@ -422,12 +525,23 @@ sanity_check() {
   got="$(curl -s --max-time 5 -H "Host: $HOST_HEADER" "http://127.0.0.1:${PROXY_PORT[$name]}/" || true)"
   [[ "$got" == "$BACKEND_BODY" ]] \
     || die "$name did not proxy GET / to the backend (got: ${got:0:200})"
+  (( NEED_TLS )) || return 0
+  local url="https://127.0.0.1:${PROXY_TLS_PORT[$name]}/" ver
+  got="$(curl -sk --http1.1 --max-time 5 -H "Host: $HOST_HEADER" "$url" || true)"
+  [[ "$got" == "$BACKEND_BODY" ]] \
+    || die "$name did not proxy GET / over TLS + HTTP/1.1 (got: ${got:0:200})"
+  got="$(curl -sk --http2 --max-time 5 -H "Host: $HOST_HEADER" -w '\n%{http_version}' "$url" || true)"
+  ver="${got##*$'\n'}"; got="${got%$'\n'*}"
+  [[ "$ver" == "2" && "$got" == "$BACKEND_BODY" ]] \
+    || die "$name did not proxy GET / over TLS + HTTP/2 via ALPN (http version '$ver', got: ${got:0:200})"
+  TLS_INFO[$name]="$(tls_probe "${PROXY_TLS_PORT[$name]}")"
+  log "$name TLS: ${TLS_INFO[$name]}"
 }
 
 # ---------------------------------------------------------------------------
-# Results: rows "scenario proxy round rps p50 p99 errors requests cpu% logged other% req/cpu-s"
+# Results: rows "scenario proxy round rps p50 p99 errors requests cpu% logged other% req/cpu-s tls-resumed"
 # ---------------------------------------------------------------------------
-declare -A PROXY_PID PROXY_PORT PROXY_LOG
+declare -A PROXY_PID PROXY_PORT PROXY_LOG PROXY_TLS_PORT TLS_INFO
 
 record_round() { echo "$*" >>"$WORKDIR/rounds.txt"; }
 
@@ -450,6 +564,13 @@ measure() {
   run_load "$out" "$dur" "$@"
   after="$(tick_snapshot "$pid")"
   logged="$(wc -l <"${PROXY_LOG[$name]}")"
+  # nginx logs $ssl_session_reused on its TLS listener: how many of the
+  # requests came on a resumed session ("-" where we cannot tell: Portico,
+  # or plain HTTP).
+  local reused="-"
+  if [[ "$name" == nginx ]] && grep -q '"tls_reused":' "${PROXY_LOG[$name]}"; then
+    reused="$(grep -c '"tls_reused":"r"' "${PROXY_LOG[$name]}" || true)"
+  fi
   : >"${PROXY_LOG[$name]}"
   kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) died during the run"
   parsed="$($parser "$out")"
@@ -471,7 +592,7 @@ measure() {
   (( other < NOISY_PCT )) || log "  WARNING: other processes used $other% of a core during round $round: noisy round"
   local eff
   eff="$(awk -v r="$rps" -v c="$cpu" 'BEGIN { if (r == "-" || c + 0 == 0) print "-"; else printf "%.0f\n", r / (c / 100) }')"
-  record_round "$scenario $name $round $rps $p50 $p99 $errs $reqs $cpu $logged $other $eff"
+  record_round "$scenario $name $round $rps $p50 $p99 $errs $reqs $cpu $logged $other $eff $reused"
 }
 
 # ---------------------------------------------------------------------------
@@ -506,12 +627,54 @@ load_http1_keepalive() {
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency \
     -H "Host: $HOST_HEADER" "http://127.0.0.1:${PROXY_PORT[$name]}/"
 }
-scenario_http1_keepalive() { run_scenario http1_keepalive load_http1_keepalive; }
+scenario_http1_keepalive() {
+  LOAD_DESC[http1_keepalive]="wrk -t$THREADS -c$CONNECTIONS --latency, HTTP/1.1 keep-alive, plain HTTP"
+  run_scenario http1_keepalive load_http1_keepalive
+}
 
-# Planned, not implemented yet (they will reuse measure/parse_wrk/parse_h2load):
-scenario_https_keepalive() { die "scenario https_keepalive is not implemented yet"; }
-scenario_https_newconn()   { die "scenario https_newconn is not implemented yet"; }
-scenario_http2_h2load()    { die "scenario http2_h2load is not implemented yet"; }
+# HTTPS (wrk offers no ALPN: HTTP/1.1 over TLS), CONNECTIONS keep-alive
+# connections: one handshake per connection, then record encryption only.
+load_https_keepalive() {
+  local name="$1" round="$2" secs="$3"
+  measure https_keepalive "$name" "$round" "$secs" parse_wrk \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency \
+    -H "Host: $HOST_HEADER" "https://127.0.0.1:${PROXY_TLS_PORT[$name]}/"
+}
+scenario_https_keepalive() {
+  LOAD_DESC[https_keepalive]="wrk -t$THREADS -c$CONNECTIONS --latency, HTTP/1.1 keep-alive over TLS"
+  run_scenario https_keepalive load_https_keepalive
+}
+
+# A new TLS connection per request: "Connection: close" makes both proxies
+# close after the response and wrk reconnect, so this is handshakes/s. Whether
+# wrk's reconnects resume the TLS session shows in the "TLS resumed" column
+# (counted from nginx's $ssl_session_reused).
+load_https_newconn() {
+  local name="$1" round="$2" secs="$3"
+  measure https_newconn "$name" "$round" "$secs" parse_wrk \
+    wrk -t"$THREADS" -c"$NEWCONN_CONNECTIONS" -d"${secs}s" --latency \
+    -H "Host: $HOST_HEADER" -H "Connection: close" "https://127.0.0.1:${PROXY_TLS_PORT[$name]}/"
+}
+scenario_https_newconn() {
+  LOAD_DESC[https_newconn]="wrk -t$THREADS -c$NEWCONN_CONNECTIONS --latency -H 'Connection: close', one TLS handshake per request"
+  run_scenario https_newconn load_https_newconn
+}
+
+# HTTP/2 over TLS (ALPN h2), h2load: H2_CONNECTIONS connections with
+# H2_STREAMS concurrent streams each. h2load prints no percentiles: p50/p99
+# come from its per-request --log-file.
+parse_h2load_logged() { parse_h2load "$1" "$1.log"; }
+load_h2() {
+  local name="$1" round="$2" secs="$3"
+  measure h2 "$name" "$round" "$secs" parse_h2load_logged \
+    h2load -t1 -c"$H2_CONNECTIONS" -m"$H2_STREAMS" -D"$secs" \
+    --log-file="$WORKDIR/h2-$name-$round.out.log" \
+    -H ":authority: $HOST_HEADER" "https://127.0.0.1:${PROXY_TLS_PORT[$name]}/"
+}
+scenario_h2() {
+  LOAD_DESC[h2]="h2load -t1 -c$H2_CONNECTIONS -m$H2_STREAMS, HTTP/2 over TLS (ALPN h2)"
+  run_scenario h2 load_h2
+}
 
 # ---------------------------------------------------------------------------
 # Report
@@ -535,7 +698,7 @@ report() {
     echo "# Portico vs nginx — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo
     echo "- machine: $(nproc) CPUs, $(uname -r); proxy on CPU $PROXY_CPU, backend + load on CPU $LOAD_CPU"
-    echo "- load: wrk -t$THREADS -c$CONNECTIONS, ${ROUNDS} rounds x $(seconds_of "$DURATION")s per proxy, alternating, after $(seconds_of "$WARMUP")s warm-up each; medians shown"
+    echo "- rounds: ${ROUNDS} x $(seconds_of "$DURATION")s per proxy per scenario, alternating, after $(seconds_of "$WARMUP")s warm-up each; medians shown"
     echo "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //'), worker_processes 1, upstream keepalive 64, JSON access log to a file"
     if [[ -n "${PROXY_PID[portico]:-}" ]]; then
       local flags
@@ -543,9 +706,15 @@ report() {
       local loops
       loops="$(grep -m1 -i 'event loop' "$WORKDIR/portico/stderr.log" "$WORKDIR/portico/stdout.log" 2>/dev/null | sed 's/^[^:]*://' || true)"
       [[ -z "$loops" ]] || echo "- Portico startup says: \`${loops}\`"
-      echo "- Portico: $PORTICO_JAR (sha256 $(sha256sum "$PORTICO_JAR" | cut -c1-12)), $("$JAVA_BIN" -version 2>&1 | head -n1), $flags, stdout access log to a file"
+      echo "- Portico: $PORTICO_JAR (sha256 $PORTICO_JAR_SHA, copied at start), $("$JAVA_BIN" -version 2>&1 | head -n1), $flags, stdout access log to a file"
     fi
     echo "- peak RSS: VmHWM of the nginx worker / the Portico JVM, over the whole run (all scenarios)"
+    if (( NEED_TLS )); then
+      echo "- TLS: one self-signed $TLS_KEY_DESC certificate for both proxies; nginx: ssl_protocols TLSv1.2 TLSv1.3, ssl_session_cache shared:SSL:10m, listen ... ssl http2"
+      for name in "${PROXIES[@]}"; do
+        echo "- TLS $name (openssl s_client probe): ${TLS_INFO[$name]:-?}"
+      done
+    fi
   } >"$md"
   for scenario in "${SCENARIO_LIST[@]}"; do
     for name in "${PROXIES[@]}"; do
@@ -568,6 +737,8 @@ report() {
       echo
       echo "## $scenario"
       echo
+      echo "load: ${LOAD_DESC[$scenario]:-?}"
+      echo
       echo "| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | proxy CPU % | req per proxy CPU-s | errors | other load % |"
       echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
       for name in "${PROXIES[@]}"; do
@@ -582,8 +753,11 @@ report() {
         pr="$(ratio "${P99[portico]}" "${P99[nginx]}")"
         echo "| ratio Portico/nginx | value | target | verdict |"
         echo "|---|---:|---:|---|"
-        echo "| req/s | $rr | >= $RPS_TARGET | $(verdict "$rr" '>=' "$RPS_TARGET")$tag |"
-        echo "| p99 latency | $pr | <= $P99_TARGET | $(verdict "$pr" '<=' "$P99_TARGET")$tag |"
+        local rt="${RPS_TARGET[$scenario]:--}" pt="${P99_TARGET[$scenario]:--}"
+        if [[ "$rt" == "-" ]]; then echo "| req/s | $rr | (info) | |"
+        else echo "| req/s | $rr | >= $rt | $(verdict "$rr" '>=' "$rt")$tag |"; fi
+        if [[ "$pt" == "-" ]]; then echo "| p99 latency | $pr | (info) | |"
+        else echo "| p99 latency | $pr | <= $pt | $(verdict "$pr" '<=' "$pt")$tag |"; fi
         echo "| req per proxy CPU-second | $(ratio "${EFF[portico]}" "${EFF[nginx]}") | (info) | |"
         if (( ERR[portico] + ERR[nginx] > 0 )); then
           echo
@@ -600,9 +774,9 @@ report() {
       echo
       echo "<details><summary>rounds</summary>"
       echo
-      echo "| proxy | round | req/s | p50 ms | p99 ms | errors | requests | proxy CPU % | access-log lines | other load % | req per proxy CPU-s |"
-      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-      awk -v s="$scenario" '$1 == s { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' \
+      echo "| proxy | round | req/s | p50 ms | p99 ms | errors | requests | proxy CPU % | access-log lines | other load % | req per proxy CPU-s | TLS resumed (nginx log) |"
+      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+      awk -v s="$scenario" '$1 == s { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' \
         "$WORKDIR/rounds.txt"
       echo
       echo "</details>"
@@ -631,6 +805,9 @@ main() {
   for s in "${SCENARIO_LIST[@]}"; do
     declare -F "scenario_$s" >/dev/null || die "unknown scenario '$s'"
   done
+  for s in "${SCENARIO_LIST[@]}"; do
+    [[ "$TLS_SCENARIOS" != *" $s "* ]] || NEED_TLS=1
+  done
   [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
   seconds_of "$DURATION" >/dev/null
   seconds_of "$WARMUP" >/dev/null
@@ -646,6 +823,11 @@ main() {
   local ports=("$BACKEND_PORT")
   [[ " ${PROXIES[*]} " == *" nginx "* ]] && ports+=("$NGINX_PORT")
   [[ " ${PROXIES[*]} " == *" portico "* ]] && ports+=("$PORTICO_PORT" "$ADMIN_PORT")
+  if (( NEED_TLS )); then
+    command -v openssl >/dev/null 2>&1 || die "openssl is needed for the TLS scenarios (apt-get install openssl)"
+    [[ " ${PROXIES[*]} " == *" nginx "* ]] && ports+=("$NGINX_TLS_PORT")
+    [[ " ${PROXIES[*]} " == *" portico "* ]] && ports+=("$PORTICO_TLS_PORT")
+  fi
   check_ports "${ports[@]}"
 
   WORKDIR="$(mktemp -d /tmp/portico-bench.XXXXXX)"
@@ -653,6 +835,7 @@ main() {
   : >"$WORKDIR/rounds.txt"
   log "work dir $WORKDIR; proxies: ${PROXIES[*]}; scenarios: ${SCENARIO_LIST[*]}"
 
+  (( NEED_TLS )) && make_cert
   start_backend
   local name
   for name in "${PROXIES[@]}"; do
