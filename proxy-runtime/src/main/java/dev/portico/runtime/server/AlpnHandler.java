@@ -11,9 +11,13 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** After the TLS handshake: HTTP/2 when the client chose h2, HTTP/1.1 otherwise. */
 final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AlpnHandler.class);
 
     static final int MAX_CONCURRENT_STREAMS = 128;
     static final int INITIAL_WINDOW = 1024 * 1024;
@@ -69,5 +73,22 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
             }
             ctx.fireExceptionCaught(cause);
         }
+    }
+
+    /**
+     * Clients that go away mid-handshake (a reset, a scanner, a load tester stopping) are
+     * routine at the edge: a debug line, not a warning with a stack trace per connection.
+     */
+    @Override
+    protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("connection {} failed before a protocol was chosen: {}", ctx.channel().remoteAddress(),
+                cause.toString());
+        ctx.close();
     }
 }
