@@ -111,9 +111,6 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         peer = remote.getAddress();
         peerText = IpAddresses.format(peer);
-        services.metrics().connectionOpened();
-        // Counted on the close future, which still fires after a WebSocket upgrade removed this handler.
-        ctx.channel().closeFuture().addListener(f -> services.metrics().connectionClosed());
     }
 
     @Override

@@ -31,6 +31,7 @@ public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel channel) {
+        countConnection(channel, services);
         addHandlers(channel.pipeline(), services, false);
     }
 
@@ -46,6 +47,16 @@ public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
                 .setStrictLineParsing(true)));
         addCompressor(pipeline, services);
         pipeline.addLast("proxy", new Http1ProxyHandler(services, tls, headTimeout, false));
+    }
+
+    /**
+     * Counts a client connection for {@code portico_connections_open}: once per TCP
+     * connection (HTTP/2 streams are not connections), and on the close future, which
+     * fires whatever the pipeline became (a WebSocket tunnel, an HTTP/2 multiplexer).
+     */
+    static void countConnection(Channel channel, ProxyServices services) {
+        services.metrics().connectionOpened();
+        channel.closeFuture().addListener(f -> services.metrics().connectionClosed());
     }
 
     /** Compression is set per connection, like the limits: only sites that enable it pay for it. */

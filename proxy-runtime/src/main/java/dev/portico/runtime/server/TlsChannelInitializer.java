@@ -24,6 +24,7 @@ public final class TlsChannelInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel channel) {
+        Http1ChannelInitializer.countConnection(channel, services);
         ConfigHolder config = services.config();
         channel.pipeline().addLast("sni", new SniHandler(serverName -> {
             TlsConfig tls = config.current().tls();

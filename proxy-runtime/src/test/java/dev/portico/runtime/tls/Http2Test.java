@@ -190,6 +190,29 @@ class Http2Test {
     }
 
     @Test
+    void streamsAreNotCountedAsClientConnections() throws Exception {
+        // One request first, so the client has its connection before it opens streams on it.
+        assertThat(get("localhost", "/warm-up").version()).isEqualTo(HttpClient.Version.HTTP_2);
+        List<CompletableFuture<HttpResponse<java.io.InputStream>>> open = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            open.add(client.sendAsync(HttpRequest.newBuilder(uri("localhost", "/__sse?events=1&hold=true&i=" + i))
+                    .build(), HttpResponse.BodyHandlers.ofInputStream()));
+        }
+        for (var stream : open) {
+            assertThat(stream.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        }
+
+        // Five streams are open on one TLS connection: the gauge counts the connection.
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + proxy.adminPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).containsPattern("(?m)^portico_connections_open 1\\.0$");
+        for (var stream : open) {
+            stream.get().body().close();
+        }
+    }
+
+    @Test
     void serverSentEventsArriveWhileTheStreamIsHeldOpen() throws Exception {
         HttpResponse<InputStream> response = client.send(HttpRequest.newBuilder(
                 uri("localhost", "/__sse?events=1&hold=true")).build(), HttpResponse.BodyHandlers.ofInputStream());
