@@ -21,6 +21,8 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
 
     static final int MAX_CONCURRENT_STREAMS = 128;
     static final int INITIAL_WINDOW = 1024 * 1024;
+    static final int MAX_RESETS = 200;
+    static final int RESET_WINDOW_SECONDS = 30;
 
     private final ProxyServices services;
 
@@ -42,6 +44,12 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
                     // A request without :method, :scheme or :path is malformed (RFC 9113 8.3.1):
                     // reset it with PROTOCOL_ERROR instead of proxying it.
                     .validateRequiredPseudoHeaders(true)
+                    // Reset floods (CVE-2023-44487 rapid reset: the client resets; CVE-2025-55163
+                    // MadeYouReset: the client makes us reset): past 200 RST_STREAM either way in 30 s,
+                    // GOAWAY(ENHANCE_YOUR_CALM) and close. Netty's defaults, pinned: RapidResetTest and
+                    // SECURITY.md rely on them.
+                    .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
+                    .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
                     .build());
             ctx.pipeline().addLast("stream-errors", StreamErrorReset.INSTANCE);
             ctx.pipeline().addLast("streams", new Http2MultiplexHandler(new Http2StreamInitializer(services)));
