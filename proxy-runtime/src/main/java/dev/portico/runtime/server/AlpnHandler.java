@@ -53,6 +53,7 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
                     .build());
             ctx.pipeline().addLast("stream-errors", StreamErrorReset.INSTANCE);
             ctx.pipeline().addLast("streams", new Http2MultiplexHandler(new Http2StreamInitializer(services)));
+            ctx.pipeline().addLast("connection-errors", ConnectionErrorLog.INSTANCE);
         } else {
             Http1ChannelInitializer.addHandlers(ctx.pipeline(), services, true);
         }
@@ -80,6 +81,22 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
                 ctx.writeAndFlush(new DefaultHttp2ResetFrame(e.error()).stream(e.stream()));
             }
             ctx.fireExceptionCaught(cause);
+        }
+    }
+
+    /**
+     * Connection errors (a reset flood, a protocol error) pass the multiplexer just before Http2FrameCodec
+     * sends its GOAWAY and closes, as do I/O errors (a client's TCP reset). Without this they reach the
+     * pipeline's tail, where Netty logs a WARN per connection: a log flood any client can cause. A debug
+     * line instead; closing is the codec's (closing here first would replace its GOAWAY by a NO_ERROR one).
+     */
+    @ChannelHandler.Sharable
+    static final class ConnectionErrorLog extends ChannelInboundHandlerAdapter {
+        static final ConnectionErrorLog INSTANCE = new ConnectionErrorLog();
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.debug("HTTP/2 connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
         }
     }
 
