@@ -183,6 +183,7 @@ public final class ProxyRuntime implements AutoCloseable {
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         accessLog.close();
+        metrics.close();
         LOG.info("stopped");
     }
 

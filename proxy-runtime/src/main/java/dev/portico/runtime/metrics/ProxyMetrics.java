@@ -4,6 +4,10 @@ import dev.portico.runtime.upstream.UpstreamStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -17,7 +21,7 @@ import java.util.function.IntSupplier;
  * The data plane's metrics in Prometheus form (Micrometer). Meters are looked up once
  * per route and status and then cached, so a request costs a few atomic increments.
  */
-public final class ProxyMetrics {
+public final class ProxyMetrics implements AutoCloseable {
 
     private static final Duration[] LATENCY_BUCKETS = {
         Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
@@ -35,6 +39,7 @@ public final class ProxyMetrics {
     private final Counter upstreamReuses;
     private final Counter reloadsApplied;
     private final Counter reloadsRejected;
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
     public ProxyMetrics() {
         Gauge.builder("portico.connections.open", openConnections, AtomicInteger::get)
@@ -49,6 +54,12 @@ public final class ProxyMetrics {
                 .description("Requests sent on a pooled keep-alive upstream connection").register(registry);
         reloadsApplied = Counter.builder("portico.config.reloads").tag("result", "applied").register(registry);
         reloadsRejected = Counter.builder("portico.config.reloads").tag("result", "rejected").register(registry);
+        // The JVM itself (jvm_memory_used_bytes, jvm_gc_pause_seconds, jvm_threads_live_threads,
+        // process_cpu_usage...): heap use is what the resource bounds in SECURITY.md are stated in.
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
     }
 
     /** Publishes the number of idle pooled upstream connections, summed over event loops. */
@@ -93,6 +104,12 @@ public final class ProxyMetrics {
                 upstreamReuses.increment();
             }
         };
+    }
+
+    /** Stops listening for GC notifications (tests start many runtimes in one JVM). */
+    @Override
+    public void close() {
+        gcMetrics.close();
     }
 
     /** The Prometheus text exposition of every meter. */

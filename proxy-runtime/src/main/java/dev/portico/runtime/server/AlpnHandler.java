@@ -21,6 +21,8 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
 
     static final int MAX_CONCURRENT_STREAMS = 128;
     static final int INITIAL_WINDOW = 1024 * 1024;
+    static final int MAX_RESETS = 200;
+    static final int RESET_WINDOW_SECONDS = 30;
 
     private final ProxyServices services;
 
@@ -42,9 +44,16 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
                     // A request without :method, :scheme or :path is malformed (RFC 9113 8.3.1):
                     // reset it with PROTOCOL_ERROR instead of proxying it.
                     .validateRequiredPseudoHeaders(true)
+                    // Reset floods (CVE-2023-44487 rapid reset: the client resets; CVE-2025-55163
+                    // MadeYouReset: the client makes us reset): past 200 RST_STREAM either way in 30 s,
+                    // GOAWAY(ENHANCE_YOUR_CALM) and close. Netty's defaults, pinned: RapidResetTest and
+                    // SECURITY.md rely on them.
+                    .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
+                    .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
                     .build());
             ctx.pipeline().addLast("stream-errors", StreamErrorReset.INSTANCE);
             ctx.pipeline().addLast("streams", new Http2MultiplexHandler(new Http2StreamInitializer(services)));
+            ctx.pipeline().addLast("connection-errors", ConnectionErrorLog.INSTANCE);
         } else {
             Http1ChannelInitializer.addHandlers(ctx.pipeline(), services, true);
         }
@@ -72,6 +81,22 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
                 ctx.writeAndFlush(new DefaultHttp2ResetFrame(e.error()).stream(e.stream()));
             }
             ctx.fireExceptionCaught(cause);
+        }
+    }
+
+    /**
+     * Connection errors (a reset flood, a protocol error) pass the multiplexer just before Http2FrameCodec
+     * sends its GOAWAY and closes, as do I/O errors (a client's TCP reset). Without this they reach the
+     * pipeline's tail, where Netty logs a WARN per connection: a log flood any client can cause. A debug
+     * line instead; closing is the codec's (closing here first would replace its GOAWAY by a NO_ERROR one).
+     */
+    @ChannelHandler.Sharable
+    static final class ConnectionErrorLog extends ChannelInboundHandlerAdapter {
+        static final ConnectionErrorLog INSTANCE = new ConnectionErrorLog();
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.debug("HTTP/2 connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
         }
     }
 
