@@ -19,7 +19,8 @@ final class RequestFraming {
     /** Whether {@code request} (a decoded HTTP/1.x head) may be processed; false means 400 and close. */
     static boolean acceptable(HttpRequest request) {
         HttpHeaders headers = request.headers();
-        return transferEncodingIsChunkedOrAbsent(headers) && connectionNamesNoMessageField(headers);
+        return transferEncodingIsChunkedOrAbsent(headers) && connectionNamesNoMessageField(headers)
+                && targetHasNoControls(request.uri()) && hostIsValid(headers.get(HttpHeaderNames.HOST));
     }
 
     /**
@@ -50,5 +51,80 @@ final class RequestFraming {
             }
         }
         return true;
+    }
+
+    /**
+     * The request target has no control characters (NUL, bare CR and the like stay in it: Netty splits the line at
+     * spaces only) and no DEL; they would go upstream on the request line. Bytes above 0x7F pass, as with nginx.
+     */
+    private static boolean targetHasNoControls(String uri) {
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c <= ' ' || c == 0x7F) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Host, when present, is {@code uri-host [":" port]} (RFC 9112 section 3.2: anything else is 400): not empty, no
+     * whitespace, list, userinfo or path, an IPv6 literal only in brackets. Whether it must be present is
+     * {@link RequestTarget}'s business.
+     */
+    static boolean hostIsValid(String host) {
+        if (host == null) {
+            return true;
+        }
+        if (host.isEmpty()) {
+            return false;
+        }
+        int end = host.length();
+        int portStart = -1;
+        if (host.charAt(0) == '[') {
+            int close = host.indexOf(']');
+            if (close < 2) {
+                return false;
+            }
+            for (int i = 1; i < close; i++) {
+                char c = host.charAt(i);
+                if (!(Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
+                    return false;
+                }
+            }
+            if (close + 1 < end) {
+                if (host.charAt(close + 1) != ':') {
+                    return false;
+                }
+                portStart = close + 2;
+            }
+        } else {
+            int colon = host.indexOf(':');
+            int nameEnd = colon < 0 ? end : colon;
+            if (nameEnd == 0) {
+                return false;
+            }
+            for (int i = 0; i < nameEnd; i++) {
+                if (!isRegNameChar(host.charAt(i))) {
+                    return false;
+                }
+            }
+            portStart = colon < 0 ? -1 : colon + 1;
+        }
+        if (portStart >= 0) {
+            for (int i = portStart; i < end; i++) {
+                char c = host.charAt(i);
+                if (c < '0' || c > '9') {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** RFC 3986 reg-name: unreserved, pct-encoded and sub-delims. */
+    private static boolean isRegNameChar(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
     }
 }
