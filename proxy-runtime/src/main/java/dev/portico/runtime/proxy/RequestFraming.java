@@ -19,7 +19,8 @@ final class RequestFraming {
     /** Whether {@code request} (a decoded HTTP/1.x head) may be processed; false means 400 and close. */
     static boolean acceptable(HttpRequest request) {
         HttpHeaders headers = request.headers();
-        return transferEncodingIsChunkedOrAbsent(headers) && connectionNamesNoMessageField(headers)
+        return transferEncodingIsChunkedOrAbsent(headers) && contentLengthIsOneField(headers)
+                && connectionNamesNoMessageField(headers)
                 && targetHasNoControls(request.uri()) && hostIsValid(headers.get(HttpHeaderNames.HOST));
     }
 
@@ -33,6 +34,14 @@ final class RequestFraming {
         List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
         return codings.isEmpty()
                 || codings.size() == 1 && HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(codings.get(0).trim());
+    }
+
+    /**
+     * At most one Content-Length field line. Netty refuses repeated ones on HTTP/1.1 (even equal ones, as nginx
+     * does), but on HTTP/1.0 it keeps the first and drops the rest, so a hop that takes the last would disagree.
+     */
+    private static boolean contentLengthIsOneField(HttpHeaders headers) {
+        return !(headers instanceof DecodedRequestHeaders decoded && decoded.repeatedContentLength());
     }
 
     /**

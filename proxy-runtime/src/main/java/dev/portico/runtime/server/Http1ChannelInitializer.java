@@ -1,6 +1,7 @@
 package dev.portico.runtime.server;
 
 import dev.portico.runtime.config.SiteConfig;
+import dev.portico.runtime.proxy.DecodedRequestHeaders;
 import dev.portico.runtime.proxy.Http1ProxyHandler;
 import dev.portico.runtime.policy.SiteCompressor;
 import dev.portico.runtime.proxy.ProxyServices;
@@ -43,7 +44,8 @@ public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
                 .setMaxInitialLineLength(MAX_INITIAL_LINE)
                 .setMaxHeaderSize(limits.maxRequestHeadersSize())
                 .setMaxChunkSize(MAX_CONTENT_PIECE)
-                .setStrictLineParsing(true)));
+                .setStrictLineParsing(true)
+                .setHeadersFactory(DecodedRequestHeaders.FACTORY)));
         addCompressor(pipeline, services);
         pipeline.addLast("proxy", new Http1ProxyHandler(services, tls, headTimeout, false));
     }
