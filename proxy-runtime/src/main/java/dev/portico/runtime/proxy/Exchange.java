@@ -113,6 +113,10 @@ final class Exchange implements UpstreamListener {
             rejectMalformed(request.decoderResult().cause());
             return;
         }
+        if (!connection.multiplexed() && !RequestFraming.acceptable(request)) {
+            respondError(HttpResponseStatus.BAD_REQUEST); // and close: the framing cannot be trusted
+            return;
+        }
         target = RequestTarget.parse(request);
         if (target == null) {
             respondError(HttpResponseStatus.BAD_REQUEST);

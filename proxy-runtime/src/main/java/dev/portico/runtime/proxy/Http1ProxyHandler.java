@@ -1,6 +1,7 @@
 package dev.portico.runtime.proxy;
 
 import dev.portico.runtime.forwarding.IpAddresses;
+import dev.portico.runtime.server.ObsFoldGuard;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -294,6 +295,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         pipeline.addLast("tunnel", tunnel);
         pipeline.remove(this);
         pipeline.remove(HttpServerCodec.class);
+        ObsFoldGuard.removeFrom(pipeline);
         if (headTimeout instanceof ChannelHandler timer) {
             pipeline.remove(timer);
         }

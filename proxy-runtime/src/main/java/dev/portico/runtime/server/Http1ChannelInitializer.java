@@ -1,6 +1,7 @@
 package dev.portico.runtime.server;
 
 import dev.portico.runtime.config.SiteConfig;
+import dev.portico.runtime.proxy.DecodedRequestHeaders;
 import dev.portico.runtime.proxy.Http1ProxyHandler;
 import dev.portico.runtime.policy.SiteCompressor;
 import dev.portico.runtime.proxy.ProxyServices;
@@ -13,8 +14,8 @@ import java.time.Duration;
 
 /**
  * The pipeline of an HTTP/1.1 client connection, assembled in one place: head timeout,
- * then the HTTP/1.1 codec, then the proxy. Plain connections get it at once; TLS
- * connections after ALPN chose http/1.1.
+ * then the HTTP/1.1 codec (with the {@link ObsFoldGuard} on either side), then the proxy.
+ * Plain connections get it at once; TLS connections after ALPN chose http/1.1.
  */
 public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
 
@@ -44,7 +45,9 @@ public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
                 .setMaxInitialLineLength(MAX_INITIAL_LINE)
                 .setMaxHeaderSize(limits.maxRequestHeadersSize())
                 .setMaxChunkSize(MAX_CONTENT_PIECE)
-                .setStrictLineParsing(true)));
+                .setStrictLineParsing(true)
+                .setHeadersFactory(DecodedRequestHeaders.FACTORY)));
+        ObsFoldGuard.addAround(pipeline, "codec");
         addCompressor(pipeline, services);
         pipeline.addLast("proxy", new Http1ProxyHandler(services, tls, headTimeout, false));
     }
