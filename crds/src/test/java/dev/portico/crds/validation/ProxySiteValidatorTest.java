@@ -122,6 +122,7 @@ class ProxySiteValidatorTest {
                 // Found by RequestHeadFuzzTest#headerRules: Netty refuses these when the rule runs.
                 arguments(siteWith("headers: {request: {set: {X-A: \"\\x0e\"}}}"), "spec.headers.request.set[\"X-A\"]", "control character"),
                 arguments(siteWith("headers: {response: {add: {X-A: \"a\\x7f\"}}}"), "spec.headers.response.add[\"X-A\"]", "control character"),
+                arguments(siteWith("headers: {response: {set: {Trailer: \" x\"}}}"), "spec.headers.response.set[\"Trailer\"]", "start with a space"),
                 arguments(siteWith("headers: {response: {set: {X-A: ~}}}"), "spec.headers.response.set[\"X-A\"]", "is required"),
                 arguments(siteWith("headers: {response: {remove: [Server, 'X:Y']}}"), "spec.headers.response.remove[1]", "header name"),
                 // compression, access control, rate limit

@@ -201,8 +201,8 @@ class RequestHeadFuzzTest {
         int count = data.consumeInt(0, 6);
         for (int i = 0; i < count; i++) {
             String name = data.pickValue(NAMES);
-            // What the crds validator lets through: no control character but tab.
-            String value = data.consumeString(24).replaceAll("[\\x00-\\x08\\x0a-\\x1f\\x7f]", "");
+            // What the crds validator lets through: no control character but tab, no leading whitespace.
+            String value = data.consumeString(24).replaceAll("[\\x00-\\x08\\x0a-\\x1f\\x7f]", "").replaceAll("^[ \\t]+", "");
             switch (data.consumeInt(0, 2)) {
                 case 0 -> set.put(name, value);
                 case 1 -> add.put(name, value);
