@@ -51,7 +51,19 @@ final class JsonPaths {
         return path.toString();
     }
 
+    /** {@code path.name}, or {@code path["name"]} for a name that is blank or not a plain word. */
+    static String field(String path, String name) {
+        StringBuilder result = new StringBuilder(path);
+        appendField(result, name);
+        return result.toString();
+    }
+
     private static void appendField(StringBuilder path, String name) {
+        if (name == null || !name.matches("[A-Za-z0-9_$-]+")) {
+            // An empty or odd key would otherwise give a blank or unreadable path.
+            path.append("[\"").append(name).append("\"]");
+            return;
+        }
         if (path.length() > 0) {
             path.append('.');
         }

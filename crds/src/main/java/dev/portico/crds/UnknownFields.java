@@ -49,7 +49,7 @@ final class UnknownFields {
                 .collect(Collectors.toMap(RecordComponent::getName, Function.identity()));
         for (Map.Entry<String, JsonNode> field : node.properties()) {
             String name = field.getKey();
-            String fieldPath = path.isEmpty() ? name : path + "." + name;
+            String fieldPath = JsonPaths.field(path, name);
             RecordComponent component = components.get(name);
             if (component != null) {
                 walk(field.getValue(), component.getGenericType(), fieldPath, into);

@@ -119,6 +119,10 @@ class ProxySiteValidatorTest {
                 arguments(siteWith("headers: {request: {set: {'X A': v}}}"), "spec.headers.request.set[\"X A\"]", "header name"),
                 arguments(siteWith("headers: {response: {add: {X-A: \"a\\r\\nSet-Cookie: x\"}}}"), "spec.headers.response.add[\"X-A\"]", "CR, LF or NUL"),
                 arguments(siteWith("headers: {response: {set: {X-A: \"a\\0\"}}}"), "spec.headers.response.set[\"X-A\"]", "CR, LF or NUL"),
+                // Found by RequestHeadFuzzTest#headerRules: Netty refuses these when the rule runs.
+                arguments(siteWith("headers: {request: {set: {X-A: \"\\x0e\"}}}"), "spec.headers.request.set[\"X-A\"]", "control character"),
+                arguments(siteWith("headers: {response: {add: {X-A: \"a\\x7f\"}}}"), "spec.headers.response.add[\"X-A\"]", "control character"),
+                arguments(siteWith("headers: {response: {set: {Trailer: \" x\"}}}"), "spec.headers.response.set[\"Trailer\"]", "start with a space"),
                 arguments(siteWith("headers: {response: {set: {X-A: ~}}}"), "spec.headers.response.set[\"X-A\"]", "is required"),
                 arguments(siteWith("headers: {response: {remove: [Server, 'X:Y']}}"), "spec.headers.response.remove[1]", "header name"),
                 // compression, access control, rate limit
