@@ -37,8 +37,8 @@ public final class SchemaPatterns {
     /** An RFC 7230 token: a header name. */
     public static final String HEADER_NAME = "^[-!#$%&'*+.^_`|~0-9a-zA-Z]+$";
 
-    /** A header value: anything but CR, LF and NUL. */
-    public static final String HEADER_VALUE = "^[^\\r\\n\\x00]*$";
+    /** A header value as Netty accepts it: no control character but tab, no leading whitespace. */
+    public static final String HEADER_VALUE = "^(?:[^\\x00-\\x08\\x0A-\\x1F\\x7F\\t ][^\\x00-\\x08\\x0A-\\x1F\\x7F]*)?$";
 
     /** An absolute path. */
     public static final String ABSOLUTE_PATH = "^/";
