@@ -1,6 +1,7 @@
 package dev.portico.runtime.proxy;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,6 +20,7 @@ public final class Deadline {
     private long deadline = DISARMED;
     /** When the scheduled check runs, or DISARMED when none is scheduled. */
     private long checkAt = DISARMED;
+    private ScheduledFuture<?> scheduled;
 
     public Deadline(EventExecutor executor, Runnable onExpiry) {
         this.executor = executor;
@@ -41,11 +43,25 @@ public final class Deadline {
         return deadline != DISARMED;
     }
 
+    /**
+     * Disarms for good and takes the scheduled check off the event loop's queue: a closed
+     * channel (an HTTP/2 stream lives for one request) must not leave a check behind for
+     * a minute, holding its handler, once per stream.
+     */
+    public void cancel() {
+        deadline = DISARMED;
+        checkAt = DISARMED;
+        if (scheduled != null) {
+            scheduled.cancel(false);
+            scheduled = null;
+        }
+    }
+
     private void schedule(long delayNanos) {
         long at = System.nanoTime() + delayNanos;
         checkAt = at == DISARMED ? 1 : at;
         long scheduledFor = checkAt;
-        executor.schedule(() -> check(scheduledFor), delayNanos, TimeUnit.NANOSECONDS);
+        scheduled = executor.schedule(() -> check(scheduledFor), delayNanos, TimeUnit.NANOSECONDS);
     }
 
     private void check(long scheduledFor) {

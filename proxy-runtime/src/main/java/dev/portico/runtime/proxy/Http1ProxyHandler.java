@@ -117,6 +117,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
+        responseDeadline.cancel();
         releasePipelined();
         if (exchange != null) {
             exchange.onDownstreamClosed();
@@ -290,6 +291,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
      * {@code tunnel} relays bytes, and an idle timer closes a silent tunnel.
      */
     void becomeTunnel(TunnelHandler tunnel, Duration idle) {
+        responseDeadline.cancel();
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.addLast("idle", new IdleStateHandler(0, 0, idle.toNanos(), TimeUnit.NANOSECONDS));
         pipeline.addLast("tunnel", tunnel);

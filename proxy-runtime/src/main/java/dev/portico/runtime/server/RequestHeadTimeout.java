@@ -62,7 +62,7 @@ public final class RequestHeadTimeout extends ChannelInboundHandlerAdapter imple
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancel();
+        timer.cancel();
         ctx.fireChannelInactive();
     }
 
