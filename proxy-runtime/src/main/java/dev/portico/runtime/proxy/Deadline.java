@@ -28,7 +28,7 @@ public final class Deadline {
     }
 
     public void arm(long nanosFromNow) {
-        long at = System.nanoTime() + nanosFromNow;
+        long at = executor.ticker().nanoTime() + nanosFromNow;
         deadline = at == DISARMED ? 1 : at;
         if (checkAt == DISARMED || checkAt - deadline > 0) {
             schedule(nanosFromNow);
@@ -58,7 +58,7 @@ public final class Deadline {
     }
 
     private void schedule(long delayNanos) {
-        long at = System.nanoTime() + delayNanos;
+        long at = executor.ticker().nanoTime() + delayNanos;
         checkAt = at == DISARMED ? 1 : at;
         long scheduledFor = checkAt;
         scheduled = executor.schedule(() -> check(scheduledFor), delayNanos, TimeUnit.NANOSECONDS);
@@ -72,7 +72,7 @@ public final class Deadline {
         if (deadline == DISARMED) {
             return;
         }
-        long remaining = deadline - System.nanoTime();
+        long remaining = deadline - executor.ticker().nanoTime();
         if (remaining > 0) {
             schedule(remaining);
         } else {
