@@ -1,6 +1,7 @@
 package dev.portico.crds;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -70,12 +71,62 @@ public final class ProxySiteLoader {
      * @throws InvalidProxySiteException for malformed YAML, unknown fields and wrong types
      */
     public static ProxySite parse(String yaml) {
-        JsonNode document;
-        try {
-            document = YAML.readTree(yaml);
+        List<JsonNode> documents = documents(yaml);
+        if (documents.size() > 1) {
+            // kubectl takes several documents; a site file is one site, and silently
+            // serving the first of several would lose the others.
+            throw new InvalidProxySiteException(List.of(new Violation("document", "holds " + documents.size()
+                    + " ProxySites; a site file holds one (split the file, one runtime per site)")));
+        }
+        return parse(documents.isEmpty() ? null : documents.get(0));
+    }
+
+    /**
+     * Parses every document of a multi-document YAML stream ({@code ---}), as kubectl
+     * would apply them; used by {@code validate}.
+     *
+     * @return one result per non-empty document: the site, or its violations
+     */
+    public static List<Result> parseAll(String yaml) {
+        List<Result> results = new ArrayList<>();
+        for (JsonNode document : documents(yaml)) {
+            try {
+                ProxySite site = parse(document);
+                List<Violation> violations = ProxySiteValidator.validate(site);
+                results.add(new Result(site, violations));
+            } catch (InvalidProxySiteException e) {
+                results.add(new Result(null, e.violations()));
+            }
+        }
+        return results;
+    }
+
+    /** One document of a YAML stream: its site when it parsed, and every violation found. */
+    public record Result(ProxySite site, List<Violation> violations) {
+        public boolean valid() {
+            return site != null && violations.isEmpty();
+        }
+    }
+
+    private static List<JsonNode> documents(String yaml) {
+        List<JsonNode> documents = new ArrayList<>();
+        // One tree per YAML document; not readValues, which would unwrap a top-level list.
+        try (JsonParser parser = YAML.createParser(yaml)) {
+            while (parser.nextToken() != null) {
+                JsonNode document = YAML.readTree(parser);
+                if (!isEmpty(document)) {
+                    documents.add(document);
+                }
+            }
         } catch (JacksonException e) {
             throw new InvalidProxySiteException(List.of(ParseProblems.malformed(e)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
+        return documents;
+    }
+
+    private static ProxySite parse(JsonNode document) {
         if (isEmpty(document)) {
             throw new InvalidProxySiteException(List.of(ParseProblems.emptyDocument()));
         }

@@ -52,6 +52,42 @@ class ProxySiteLoaderTest {
         assertThat(site.spec().routes().get(3).backend().service()).isEqualTo("vera-frontend");
     }
 
+    private static final String VALID_SPEC = "spec: {hosts: [a.com], routes: [{backend: {service: b, port: 80}}]}\n";
+
+    @Test
+    void aSiteFileWithSeveralDocumentsIsRefusedRatherThanServedInPart() {
+        String twoSites = HEADER + VALID_SPEC + "---\n" + HEADER + VALID_SPEC;
+
+        assertThat(parseViolations(twoSites)).singleElement().satisfies(v -> {
+            assertThat(v.path()).isEqualTo("document");
+            assertThat(v.message()).contains("holds 2 ProxySites");
+        });
+        assertThat(ProxySiteLoader.parse("---\n" + HEADER + VALID_SPEC + "---\n").spec().hosts())
+                .as("empty documents around one site do not count").containsExactly("a.com");
+    }
+
+    @Test
+    void parseAllJudgesEveryDocumentOnItsOwn() {
+        String stream = HEADER + VALID_SPEC + "---\n" + HEADER
+                + "spec: {hosts: [a.com], routes: [{backend: {service: b, port: 70000}}]}\n---\nkind: [\n";
+
+        assertThat(ProxySiteLoader.parseAll(HEADER + VALID_SPEC + "---\n" + HEADER + VALID_SPEC))
+                .hasSize(2).allMatch(ProxySiteLoader.Result::valid);
+        List<ProxySiteLoader.Result> results;
+        try {
+            results = ProxySiteLoader.parseAll(stream);
+        } catch (InvalidProxySiteException e) {
+            // Malformed YAML anywhere in the stream stops the stream: it has no document boundaries to trust.
+            assertThat(e.violations()).singleElement().satisfies(v -> assertThat(v.path()).isEqualTo("document"));
+            results = ProxySiteLoader.parseAll(stream.substring(0, stream.lastIndexOf("---")));
+        }
+        assertThat(results).hasSize(2);
+        assertThat(results.get(0).valid()).isTrue();
+        assertThat(results.get(1).valid()).isFalse();
+        assertThat(results.get(1).violations()).extracting(Violation::path)
+                .containsExactly("spec.routes[0].backend.port");
+    }
+
     static Stream<Arguments> documentsThatDoNotMap() {
         return Stream.of(
                 arguments("spec:\n  hosts: [a.com]\n  routes:\n    - bakend: {service: a}\n",

@@ -2,8 +2,12 @@ package dev.portico.runtime;
 
 import dev.portico.crds.InvalidProxySiteException;
 import dev.portico.crds.ProxySiteLoader;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,19 +44,33 @@ public final class Main {
         };
     }
 
+    /** Validates every document of the file, as {@code kubectl apply -f} would take them. */
     private static int validate(CommandLine command) {
+        Path file = command.validateFile();
+        List<ProxySiteLoader.Result> results;
         try {
-            ProxySiteLoader.load(command.validateFile());
-            System.out.println(command.validateFile() + ": valid");
-            return 0;
+            results = ProxySiteLoader.parseAll(Files.readString(file));
         } catch (InvalidProxySiteException e) {
-            System.out.println(command.validateFile() + ": invalid");
+            System.out.println(file + ": invalid");
             e.violations().forEach(v -> System.out.println("  " + v));
             return 1;
-        } catch (RuntimeException e) {
-            System.out.println(command.validateFile() + ": " + describe(e));
+        } catch (IOException | RuntimeException e) {
+            System.out.println(file + ": " + describe(e));
             return 1;
         }
+        if (results.isEmpty()) {
+            System.out.println(file + ": invalid\n  document: is empty");
+            return 1;
+        }
+        boolean valid = true;
+        for (int i = 0; i < results.size(); i++) {
+            ProxySiteLoader.Result result = results.get(i);
+            String name = results.size() == 1 ? file.toString() : file + " (document " + (i + 1) + ")";
+            System.out.println(name + ": " + (result.valid() ? "valid" : "invalid"));
+            result.violations().forEach(v -> System.out.println("  " + v));
+            valid &= result.valid();
+        }
+        return valid ? 0 : 1;
     }
 
     private static int serve(RuntimeOptions options) {
