@@ -7,8 +7,9 @@ import io.netty.handler.codec.http.HttpRequest;
 import java.util.List;
 
 /**
- * What an HTTP/1.x request head must be, beyond what Netty's decoder already enforces, before anything of it is
- * forwarded: one reading of its framing, and nothing a backend (or a proxy in front of us) could read differently.
+ * How an HTTP/1.x request head must be framed, beyond what Netty's decoder already enforces, before anything of it
+ * is forwarded: one reading of its framing, and nothing a backend (or a proxy in front of us) could read differently.
+ * The request target and Host are {@link RequestTarget}'s (they apply to HTTP/2 too).
  * A request that fails gets 400 and its connection is closed. The vectors, and why each is refused, are in
  * {@code docs/http1-framing.md}.
  */
@@ -20,8 +21,7 @@ final class RequestFraming {
     static boolean acceptable(HttpRequest request) {
         HttpHeaders headers = request.headers();
         return transferEncodingIsChunkedOrAbsent(headers) && contentLengthIsOneField(headers)
-                && connectionNamesNoMessageField(headers)
-                && targetHasNoControls(request.uri()) && hostIsValid(headers.get(HttpHeaderNames.HOST));
+                && connectionNamesNoMessageField(headers);
     }
 
     /**
@@ -60,80 +60,5 @@ final class RequestFraming {
             }
         }
         return true;
-    }
-
-    /**
-     * The request target has no control characters (NUL, bare CR and the like stay in it: Netty splits the line at
-     * spaces only) and no DEL; they would go upstream on the request line. Bytes above 0x7F pass, as with nginx.
-     */
-    private static boolean targetHasNoControls(String uri) {
-        for (int i = 0; i < uri.length(); i++) {
-            char c = uri.charAt(i);
-            if (c <= ' ' || c == 0x7F) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Host, when present, is {@code uri-host [":" port]} (RFC 9112 section 3.2: anything else is 400): not empty, no
-     * whitespace, list, userinfo or path, an IPv6 literal only in brackets. Whether it must be present is
-     * {@link RequestTarget}'s business.
-     */
-    static boolean hostIsValid(String host) {
-        if (host == null) {
-            return true;
-        }
-        if (host.isEmpty()) {
-            return false;
-        }
-        int end = host.length();
-        int portStart = -1;
-        if (host.charAt(0) == '[') {
-            int close = host.indexOf(']');
-            if (close < 2) {
-                return false;
-            }
-            for (int i = 1; i < close; i++) {
-                char c = host.charAt(i);
-                if (!(Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
-                    return false;
-                }
-            }
-            if (close + 1 < end) {
-                if (host.charAt(close + 1) != ':') {
-                    return false;
-                }
-                portStart = close + 2;
-            }
-        } else {
-            int colon = host.indexOf(':');
-            int nameEnd = colon < 0 ? end : colon;
-            if (nameEnd == 0) {
-                return false;
-            }
-            for (int i = 0; i < nameEnd; i++) {
-                if (!isRegNameChar(host.charAt(i))) {
-                    return false;
-                }
-            }
-            portStart = colon < 0 ? -1 : colon + 1;
-        }
-        if (portStart >= 0) {
-            for (int i = portStart; i < end; i++) {
-                char c = host.charAt(i);
-                if (c < '0' || c > '9') {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    /** RFC 3986 reg-name: unreserved, pct-encoded and sub-delims. */
-    private static boolean isRegNameChar(char c) {
-        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-                || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
     }
 }

@@ -27,6 +27,9 @@ record RequestTarget(String authority, String path, String uri) {
         }
         String host = hosts.isEmpty() ? "" : hosts.get(0);
         String uri = request.uri();
+        if (!targetHasNoControls(uri) || !hosts.isEmpty() && !hostIsValid(host)) {
+            return null;
+        }
         if (uri.startsWith("/")) {
             return new RequestTarget(host, pathOf(uri), uri);
         }
@@ -37,6 +40,9 @@ record RequestTarget(String authority, String path, String uri) {
         }
         int slash = uri.indexOf('/', schemeEnd);
         String authority = slash < 0 ? uri.substring(schemeEnd) : uri.substring(schemeEnd, slash);
+        if (!hostIsValid(authority)) {
+            return null;
+        }
         if (!hosts.isEmpty() && !HostNames.normalise(authority).equals(HostNames.normalise(host))) {
             return null;
         }
@@ -57,5 +63,80 @@ record RequestTarget(String authority, String path, String uri) {
     private static String pathOf(String uri) {
         int query = uri.indexOf('?');
         return query < 0 ? uri : uri.substring(0, query);
+    }
+
+    /**
+     * The request target has no control characters (NUL, bare CR and the like stay in it: Netty splits the line at
+     * spaces only) and no DEL; they would go upstream on the request line. Bytes above 0x7F pass, as with nginx.
+     */
+    private static boolean targetHasNoControls(String uri) {
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c <= ' ' || c == 0x7F) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Host, when present, is {@code uri-host [":" port]} (RFC 9112 section 3.2: anything else is 400): not empty, no
+     * whitespace, list, userinfo or path, an IPv6 literal only in brackets. Whether it must be present is decided
+     * in {@link #parse}.
+     */
+    private static boolean hostIsValid(String host) {
+        if (host == null) {
+            return true;
+        }
+        if (host.isEmpty()) {
+            return false;
+        }
+        int end = host.length();
+        int portStart = -1;
+        if (host.charAt(0) == '[') {
+            int close = host.indexOf(']');
+            if (close < 2) {
+                return false;
+            }
+            for (int i = 1; i < close; i++) {
+                char c = host.charAt(i);
+                if (!(Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
+                    return false;
+                }
+            }
+            if (close + 1 < end) {
+                if (host.charAt(close + 1) != ':') {
+                    return false;
+                }
+                portStart = close + 2;
+            }
+        } else {
+            int colon = host.indexOf(':');
+            int nameEnd = colon < 0 ? end : colon;
+            if (nameEnd == 0) {
+                return false;
+            }
+            for (int i = 0; i < nameEnd; i++) {
+                if (!isRegNameChar(host.charAt(i))) {
+                    return false;
+                }
+            }
+            portStart = colon < 0 ? -1 : colon + 1;
+        }
+        if (portStart >= 0) {
+            for (int i = portStart; i < end; i++) {
+                char c = host.charAt(i);
+                if (c < '0' || c > '9') {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** RFC 3986 reg-name: unreserved, pct-encoded and sub-delims. */
+    private static boolean isRegNameChar(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
     }
 }

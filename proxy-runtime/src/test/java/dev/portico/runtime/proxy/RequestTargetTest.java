@@ -70,4 +70,26 @@ class RequestTargetTest {
         assertThat(target.authority()).isEmpty();
         assertThat(target.path()).isEqualTo("/x");
     }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "''", "a.example, b.example", "user@a.example", "a.example/x", "::1", "a .example", "[zz::1]", "a.example:8x",
+        "[::1]x",
+    })
+    void malformedHostIsRefused(String host) {
+        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/", host))).as(host).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"a.example", "a.example:8443", "[::1]", "[::1]:80", "127.0.0.1:80", "xn--bcher-kva.example"})
+    void wellFormedHostIsKept(String host) {
+        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/", host)).authority()).isEqualTo(host);
+    }
+
+    @Test
+    void controlCharactersInTheTargetOrAnAbsoluteAuthorityAreRefused() {
+        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/a\u0000b", "a"))).isNull();
+        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/a\u007fb", "a"))).isNull();
+        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_0, "http://u@a/x"))).isNull();
+    }
 }
