@@ -64,6 +64,7 @@ public final class ProxyRuntime implements AutoCloseable {
         }
         metrics.idleUpstreamConnections(() -> pools.values().stream().mapToInt(UpstreamPool::idleConnections).sum());
         this.accessLog = new AccessLog();
+        metrics.accessLogDropped(accessLog::dropped);
         this.services = new ProxyServices(config, pools, metrics, accessLog);
         this.server = new ProxyServer(transports, boss, workers);
         this.reloader = new ConfigReloader(source, config, metrics, this::configApplied);

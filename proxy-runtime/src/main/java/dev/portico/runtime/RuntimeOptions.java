@@ -32,9 +32,4 @@ public record RuntimeOptions(
                 DEFAULT_HTTPS_PORT, "127.0.0.1", DEFAULT_ADMIN_PORT, Runtime.getRuntime().availableProcessors(),
                 DEFAULT_DRAIN, DEFAULT_RELOAD_INTERVAL);
     }
-
-    public RuntimeOptions withPorts(String bind, int http, int https, int admin) {
-        return new RuntimeOptions(siteFile, secretsDir, bind, http, https, bind, admin, workers, drainTimeout,
-                reloadInterval);
-    }
 }

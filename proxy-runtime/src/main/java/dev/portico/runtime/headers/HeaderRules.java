@@ -91,10 +91,6 @@ public final class HeaderRules {
         return new HeaderRules(all);
     }
 
-    public boolean isEmpty() {
-        return ops.isEmpty();
-    }
-
     /** @param tls whether the exchange arrived over TLS; TLS-only headers (HSTS) need it */
     public void apply(HttpHeaders headers, boolean tls) {
         for (Op op : ops) {

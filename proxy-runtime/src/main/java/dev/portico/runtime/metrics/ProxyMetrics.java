@@ -2,6 +2,7 @@ package dev.portico.runtime.metrics;
 
 import dev.portico.runtime.upstream.UpstreamStats;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The data plane's metrics in Prometheus form (Micrometer). Meters are looked up once
@@ -66,6 +68,12 @@ public final class ProxyMetrics implements AutoCloseable {
     public void idleUpstreamConnections(IntSupplier idle) {
         Gauge.builder("portico.upstream.connections.idle", idle::getAsInt)
                 .description("Keep-alive upstream connections idle in the pool").register(registry);
+    }
+
+    /** Publishes the access-log lines dropped because stdout could not keep up. */
+    public void accessLogDropped(LongSupplier dropped) {
+        FunctionCounter.builder("portico.access.log.dropped", dropped, LongSupplier::getAsLong)
+                .description("Access-log lines dropped because stdout could not keep up").register(registry);
     }
 
     public void connectionOpened() {

@@ -39,10 +39,6 @@ public final class Deadline {
         deadline = DISARMED;
     }
 
-    public boolean armed() {
-        return deadline != DISARMED;
-    }
-
     /**
      * Disarms for good and takes the scheduled check off the event loop's queue: a closed
      * channel (an HTTP/2 stream lives for one request) must not leave a check behind for

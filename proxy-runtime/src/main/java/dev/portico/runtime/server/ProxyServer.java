@@ -35,10 +35,6 @@ public final class ProxyServer {
         return (InetSocketAddress) https.localAddress();
     }
 
-    public boolean httpsBound() {
-        return https != null;
-    }
-
     private Channel bind(String host, int port, ChannelInitializer<Channel> initializer) throws InterruptedException {
         return new ServerBootstrap()
                 .group(boss, workers)

@@ -163,11 +163,4 @@ public final class UpstreamPool {
             }
         }
     }
-
-    /** Closes every idle connection; used at shutdown. */
-    public void closeAll() {
-        idle.values().forEach(queue -> queue.forEach(entry -> entry.channel().close()));
-        idle.clear();
-        idleCount = 0;
-    }
 }

@@ -111,6 +111,12 @@ class AdminEndpointsTest {
     }
 
     @Test
+    void accessLogDropsAreCounted() throws Exception {
+        // Nothing reads stdout slowly here, so nothing is dropped; the counter must exist to be alerted on.
+        assertThat(value(scrape(), "portico_access_log_dropped_total")).isEqualTo(0.0);
+    }
+
+    @Test
     void upstreamPoolMetricsShowConnectsReuseAndIdleConnections() throws Exception {
         try (RawHttpClient client = proxy.connect()) {
             for (int i = 0; i < 3; i++) {
