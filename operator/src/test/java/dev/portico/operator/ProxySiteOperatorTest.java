@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -307,8 +308,23 @@ class ProxySiteOperatorTest {
         return client.resources(ProxySiteResource.class).inNamespace(NS).resource(resource).create();
     }
 
-    /** Re-writes the spec as YAML text, edits it and writes it back, the way a user edits a file. */
+    /**
+     * Re-writes the spec as YAML text, edits it and writes it back, the way a user edits a file.
+     * Like kubectl edit, it starts over when the operator's status patch lands in between (409).
+     */
     private ProxySiteResource edit(ProxySiteResource site, java.util.function.UnaryOperator<String> change) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return editOnce(site, change);
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private ProxySiteResource editOnce(ProxySiteResource site, java.util.function.UnaryOperator<String> change) {
         ProxySiteResource current = client.resources(ProxySiteResource.class).inNamespace(NS)
                 .withName(site.getMetadata().getName()).get();
         String specYaml = ProxySiteLoader.toYaml(new dev.portico.crds.v1alpha1.ProxySite(
