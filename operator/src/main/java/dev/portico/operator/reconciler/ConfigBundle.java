@@ -1,12 +1,9 @@
 package dev.portico.operator.reconciler;
 
 import dev.portico.crds.ProxySiteLoader;
+import dev.portico.crds.bundle.BundleFiles;
 import dev.portico.crds.v1alpha1.ProxySite;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -18,11 +15,11 @@ import java.util.TreeMap;
  * {@code secrets/<name>/tls.crt}, the layout of the runtime's --secrets-dir).
  *
  * @param files key to file content, sorted by key
- * @param hash {@code sha256:<hex>} of every key and content, so equal bundles hash equally
+ * @param hash {@link BundleFiles#hash}: what the pods report once they serve this bundle
  */
 record ConfigBundle(SortedMap<String, String> files, String hash) {
 
-    static final String SITE_FILE = "site.yaml";
+    static final String SITE_FILE = BundleFiles.SITE_FILE;
 
     /** A certificate and key in PEM, as a {@code kubernetes.io/tls} Secret holds them. */
     record TlsPair(String certificate, String key) {}
@@ -41,36 +38,14 @@ record ConfigBundle(SortedMap<String, String> files, String hash) {
             files.put(certificateKey(secretName), pair.certificate());
             files.put(privateKeyKey(secretName), pair.key());
         });
-        return new ConfigBundle(files, hash(files));
+        return new ConfigBundle(files, BundleFiles.hash(files));
     }
 
     static String certificateKey(String secretName) {
-        return secretName + ".tls.crt";
+        return BundleFiles.certificateKey(secretName);
     }
 
     static String privateKeyKey(String secretName) {
-        return secretName + ".tls.key";
-    }
-
-    private static String hash(SortedMap<String, String> files) {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
-        // Length-prefixed, so that no two different bundles feed the digest the same bytes.
-        files.forEach((key, content) -> {
-            update(digest, key);
-            update(digest, content);
-        });
-        return "sha256:" + HexFormat.of().formatHex(digest.digest());
-    }
-
-    private static void update(MessageDigest digest, String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        digest.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
-        digest.update((byte) ':');
-        digest.update(bytes);
+        return BundleFiles.privateKeyKey(secretName);
     }
 }
