@@ -1,10 +1,17 @@
 package dev.portico.operator;
 
+import dev.portico.operator.push.AdminClient;
+import dev.portico.operator.push.ConfigPusher;
 import dev.portico.operator.reconciler.ProxySiteReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
 
 /**
  * Assembles the JOSDK {@link Operator} from an {@link OperatorConfig}: the one place where
@@ -16,6 +23,24 @@ public final class PorticoOperator {
     static final String LEASE_NAME = "portico-operator-lease";
 
     private PorticoOperator() {}
+
+    /**
+     * Pushes run on a few daemon threads of their own: HTTP to the pods is asynchronous, and a
+     * pod that does not answer must never hold a reconcile thread.
+     */
+    private static ConfigPusher pusher(Consumer<ResourceID> wake) {
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("portico-push-retry"));
+        AdminClient client = new AdminClient(Executors.newFixedThreadPool(2, daemon("portico-push")));
+        return new ConfigPusher(client, scheduler, wake, System::nanoTime);
+    }
+
+    private static ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
 
     /**
      * @param exitOnStopLeading true in production (a replica that lost its lease must stop
@@ -37,7 +62,7 @@ public final class PorticoOperator {
                 o.withLeaderElectionConfiguration(leaderElection.build());
             }
         });
-        operator.register(new ProxySiteReconciler(config.proxyImage()), c -> {
+        operator.register(new ProxySiteReconciler(config.proxyImage(), config.namespace(), PorticoOperator::pusher), c -> {
             if (!config.watchNamespaces().isEmpty()) {
                 c.settingNamespaces(config.watchNamespaces());
             }

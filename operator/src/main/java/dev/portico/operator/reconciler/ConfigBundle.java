@@ -2,6 +2,7 @@ package dev.portico.operator.reconciler;
 
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.bundle.BundleFiles;
+import dev.portico.crds.bundle.ConfigPush;
 import dev.portico.crds.v1alpha1.ProxySite;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import java.util.Map;
@@ -16,8 +17,9 @@ import java.util.TreeMap;
  *
  * @param files key to file content, sorted by key
  * @param hash {@link BundleFiles#hash}: what the pods report once they serve this bundle
+ * @param revision orders bundles (docs/config-push.md); 0 until {@link #at} sets it
  */
-record ConfigBundle(SortedMap<String, String> files, String hash) {
+record ConfigBundle(SortedMap<String, String> files, String hash, long revision) {
 
     static final String SITE_FILE = BundleFiles.SITE_FILE;
 
@@ -38,7 +40,30 @@ record ConfigBundle(SortedMap<String, String> files, String hash) {
             files.put(certificateKey(secretName), pair.certificate());
             files.put(privateKeyKey(secretName), pair.key());
         });
-        return new ConfigBundle(files, BundleFiles.hash(files));
+        return new ConfigBundle(files, BundleFiles.hash(files), 0);
+    }
+
+    /**
+     * This bundle at its revision: the current one's when nothing changed, else one above it
+     * and at least the wall clock in milliseconds, so that revisions only grow, also across an
+     * operator failover whose cache is a moment behind.
+     *
+     * @param current hash and revision of the bundle Secret as it is now, or null if there is none
+     */
+    ConfigBundle at(Deployed current, long nowMillis) {
+        if (current != null && current.hash().equals(hash)) {
+            return new ConfigBundle(files, hash, current.revision());
+        }
+        long previous = current == null ? 0 : current.revision();
+        return new ConfigBundle(files, hash, Math.max(previous + 1, nowMillis));
+    }
+
+    /** The hash and revision a bundle Secret carries. */
+    record Deployed(String hash, long revision) {}
+
+    /** What the runtime's PUT /config takes. */
+    ConfigPush push() {
+        return new ConfigPush(revision, hash, files);
     }
 
     static String certificateKey(String secretName) {

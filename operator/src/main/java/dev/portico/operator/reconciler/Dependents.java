@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -33,6 +34,31 @@ public final class Dependents {
         }
     }
 
+    /** The push token; its value is made once and then read back from the cluster (SiteModel). */
+    @KubernetesDependent(informer = @Informer(labelSelector = DerivedResources.MANAGED_SELECTOR))
+    public static class AdminTokenSecret extends CRUDKubernetesDependentResource<Secret, ProxySiteResource> {
+        public AdminTokenSecret() {
+            super(Secret.class);
+        }
+
+        @Override
+        protected Secret desired(ProxySiteResource site, Context<ProxySiteResource> context) {
+            return DerivedResources.adminSecret(site, SiteModel.of(context).adminToken());
+        }
+    }
+
+    @KubernetesDependent(informer = @Informer(labelSelector = DerivedResources.MANAGED_SELECTOR))
+    public static class ProxyNetworkPolicy extends CRUDKubernetesDependentResource<NetworkPolicy, ProxySiteResource> {
+        public ProxyNetworkPolicy() {
+            super(NetworkPolicy.class);
+        }
+
+        @Override
+        protected NetworkPolicy desired(ProxySiteResource site, Context<ProxySiteResource> context) {
+            return DerivedResources.networkPolicy(site, SiteModel.of(context).operatorNamespace());
+        }
+    }
+
     @KubernetesDependent(informer = @Informer(labelSelector = DerivedResources.MANAGED_SELECTOR))
     public static class ProxyServiceAccount extends CRUDKubernetesDependentResource<ServiceAccount, ProxySiteResource> {
         public ProxyServiceAccount() {
@@ -54,7 +80,7 @@ public final class Dependents {
         @Override
         protected Deployment desired(ProxySiteResource site, Context<ProxySiteResource> context) {
             SiteModel model = SiteModel.of(context);
-            return DerivedResources.deployment(site, model.spec(), model.bundle(), model.image());
+            return DerivedResources.deployment(site, model.spec(), model.image());
         }
     }
 

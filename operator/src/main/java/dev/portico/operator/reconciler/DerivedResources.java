@@ -1,5 +1,6 @@
 package dev.portico.operator.reconciler;
 
+import dev.portico.crds.bundle.BundleFiles;
 import dev.portico.crds.v1alpha1.ProxySite;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import dev.portico.crds.v1alpha1.Tls;
@@ -24,6 +25,11 @@ import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import java.nio.charset.StandardCharsets;
@@ -44,8 +50,12 @@ final class DerivedResources {
     static final String NAME_LABEL = "app.kubernetes.io/name";
     static final String INSTANCE_LABEL = "app.kubernetes.io/instance";
     static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
-    /** On the bundle Secret: the hash of its content. On the pod template: the hash the pods must serve. */
+    /** On the bundle Secret: the hash of its content. */
     static final String CONFIG_HASH_ANNOTATION = "portico.dev/config-hash";
+    /** On the bundle Secret: its revision (docs/config-push.md). */
+    static final String CONFIG_REVISION_ANNOTATION = "portico.dev/config-revision";
+    /** The key of the admin token in the Secret S-proxy-admin. */
+    static final String TOKEN_KEY = "token";
     /** Label selector of the objects this operator manages, for the dependents' informers. */
     static final String MANAGED_SELECTOR = MANAGED_BY_LABEL + "=" + MANAGED_BY;
 
@@ -53,6 +63,9 @@ final class DerivedResources {
     static final int HTTPS_PORT = 8443;
     static final int ADMIN_PORT = 9901;
     static final String CONFIG_DIR = "/etc/portico";
+    static final String ADMIN_TOKEN_DIR = "/var/run/portico/admin";
+    /** The operator's pods, the only ones NetworkPolicy lets reach a proxy's admin port. */
+    static final String OPERATOR_APP_NAME = "portico-operator";
     /** Long enough for the runtime's drain (25s) after the preStop pause (5s) ... */
     static final long TERMINATION_GRACE_SECONDS = 35;
     static final String DRAIN_TIMEOUT = "25s";
@@ -69,6 +82,10 @@ final class DerivedResources {
 
     static String bundleName(ProxySiteResource site) {
         return site.getMetadata().getName() + "-proxy-config";
+    }
+
+    static String adminSecretName(ProxySiteResource site) {
+        return site.getMetadata().getName() + "-proxy-admin";
     }
 
     /** The labels that select the site's pods; {@link #labels} adds managed-by. */
@@ -115,13 +132,86 @@ final class DerivedResources {
         Map<String, String> data = new LinkedHashMap<>();
         Base64.Encoder base64 = Base64.getEncoder();
         bundle.files().forEach((key, content) -> data.put(key, base64.encodeToString(content.getBytes(StandardCharsets.UTF_8))));
+        data.put(BundleFiles.REVISION_FILE, base64.encodeToString(Long.toString(bundle.revision()).getBytes(StandardCharsets.US_ASCII)));
         ObjectMeta metadata = metadata(site, bundleName(site));
-        metadata.setAnnotations(Map.of(CONFIG_HASH_ANNOTATION, bundle.hash()));
+        metadata.setAnnotations(Map.of(
+                CONFIG_HASH_ANNOTATION, bundle.hash(),
+                CONFIG_REVISION_ANNOTATION, Long.toString(bundle.revision())));
         return new SecretBuilder()
                 .withMetadata(metadata)
                 .withType("Opaque")
                 .withData(data)
                 .build();
+    }
+
+    /** The hash and revision a bundle Secret carries, or null when it carries none (or is not there). */
+    static ConfigBundle.Deployed deployed(Secret bundleSecret) {
+        Map<String, String> annotations = bundleSecret == null ? null : bundleSecret.getMetadata().getAnnotations();
+        if (annotations == null || annotations.get(CONFIG_HASH_ANNOTATION) == null) {
+            return null;
+        }
+        long revision;
+        try {
+            revision = Long.parseLong(annotations.getOrDefault(CONFIG_REVISION_ANNOTATION, "0"));
+        } catch (NumberFormatException e) {
+            revision = 0; // edited by hand: the next bundle gets a fresh, larger one
+        }
+        return new ConfigBundle.Deployed(annotations.get(CONFIG_HASH_ANNOTATION), revision);
+    }
+
+    /** The token that authenticates the operator's pushes to the site's pods (docs/config-push.md). */
+    static Secret adminSecret(ProxySiteResource site, String token) {
+        return new SecretBuilder()
+                .withMetadata(metadata(site, adminSecretName(site)))
+                .withType("Opaque")
+                .withData(Map.of(TOKEN_KEY, Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.US_ASCII))))
+                .build();
+    }
+
+    /** The token a Secret made by {@link #adminSecret} holds, or null. */
+    static String token(Secret adminSecret) {
+        String value = adminSecret == null || adminSecret.getData() == null ? null : adminSecret.getData().get(TOKEN_KEY);
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        try {
+            return new String(Base64.getDecoder().decode(value), StandardCharsets.US_ASCII).trim();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Traffic ports open to all; the admin port, which takes config pushes, only to the
+     * operator's pods. Kubelet probes come from the node, which NetworkPolicy implementations
+     * let through.
+     */
+    static NetworkPolicy networkPolicy(ProxySiteResource site, String operatorNamespace) {
+        var adminPeer = new NetworkPolicyPeerBuilder()
+                .withNewPodSelector().addToMatchLabels(NAME_LABEL, OPERATOR_APP_NAME).endPodSelector();
+        if (operatorNamespace != null) {
+            adminPeer.withNewNamespaceSelector()
+                    .addToMatchLabels("kubernetes.io/metadata.name", operatorNamespace)
+                    .endNamespaceSelector();
+        }
+        return new NetworkPolicyBuilder()
+                .withMetadata(metadata(site, proxyName(site)))
+                .withNewSpec()
+                    .withNewPodSelector().withMatchLabels(selectorLabels(site)).endPodSelector()
+                    .withPolicyTypes("Ingress")
+                    .addNewIngress()
+                        .withPorts(networkPolicyPort(HTTP_PORT), networkPolicyPort(HTTPS_PORT))
+                    .endIngress()
+                    .addNewIngress()
+                        .withPorts(networkPolicyPort(ADMIN_PORT))
+                        .withFrom(adminPeer.build())
+                    .endIngress()
+                .endSpec()
+                .build();
+    }
+
+    private static NetworkPolicyPort networkPolicyPort(int port) {
+        return new NetworkPolicyPortBuilder().withProtocol("TCP").withPort(new IntOrString(port)).build();
     }
 
     static ServiceAccount serviceAccount(ProxySiteResource site) {
@@ -168,7 +258,13 @@ final class DerivedResources {
                 .build();
     }
 
-    static Deployment deployment(ProxySiteResource site, ProxySiteSpec spec, ConfigBundle bundle, String image) {
+    /**
+     * The pod template holds nothing that a push delivers: a route change or a certificate
+     * rotation reaches running pods through their admin port and restarts nothing. What does
+     * roll the pods is what a process reads only at start: the image, resources, arguments
+     * and the bundle's volume layout (which TLS Secrets it names).
+     */
+    static Deployment deployment(ProxySiteResource site, ProxySiteSpec spec, String image) {
         List<String> args = List.of(
                 "--site", CONFIG_DIR + "/" + ConfigBundle.SITE_FILE,
                 "--secrets-dir", CONFIG_DIR + "/secrets",
@@ -177,6 +273,8 @@ final class DerivedResources {
                 "--admin-port", Integer.toString(ADMIN_PORT),
                 "--bind", "0.0.0.0",
                 "--admin-bind", "0.0.0.0",
+                "--revision-file", CONFIG_DIR + "/" + BundleFiles.REVISION_FILE,
+                "--admin-token-file", ADMIN_TOKEN_DIR + "/" + TOKEN_KEY,
                 "--drain-timeout", DRAIN_TIMEOUT);
         var container = new ContainerBuilder()
                 .withName("proxy")
@@ -217,6 +315,7 @@ final class DerivedResources {
                     .withNewCapabilities().withDrop("ALL").endCapabilities()
                 .endSecurityContext()
                 .addNewVolumeMount().withName("config").withMountPath(CONFIG_DIR).withReadOnly(true).endVolumeMount()
+                .addNewVolumeMount().withName("admin-token").withMountPath(ADMIN_TOKEN_DIR).withReadOnly(true).endVolumeMount()
                 // The JVM and Netty's native libraries need a writable /tmp.
                 .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
                 .build();
@@ -229,9 +328,6 @@ final class DerivedResources {
                     .withNewTemplate()
                         .withNewMetadata()
                             .withLabels(labels(site))
-                            // Any change of the bundle rolls the pods. Once pushes to the admin port
-                            // land, only changes that need a restart should reach this annotation.
-                            .withAnnotations(Map.of(CONFIG_HASH_ANNOTATION, bundle.hash()))
                         .endMetadata()
                         .withNewSpec()
                             .withServiceAccountName(proxyName(site))
@@ -259,6 +355,13 @@ final class DerivedResources {
                                     .withDefaultMode(0440)
                                 .endSecret()
                             .endVolume()
+                            .addNewVolume()
+                                .withName("admin-token")
+                                .withNewSecret()
+                                    .withSecretName(adminSecretName(site))
+                                    .withDefaultMode(0440)
+                                .endSecret()
+                            .endVolume()
                             .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
                         .endSpec()
                     .endTemplate()
@@ -270,6 +373,7 @@ final class DerivedResources {
     static List<KeyToPath> bundleItems(ProxySiteSpec spec) {
         List<KeyToPath> items = new ArrayList<>();
         items.add(new KeyToPath(ConfigBundle.SITE_FILE, null, ConfigBundle.SITE_FILE));
+        items.add(new KeyToPath(BundleFiles.REVISION_FILE, null, BundleFiles.REVISION_FILE));
         for (String secretName : tlsSecretNames(spec)) {
             items.add(new KeyToPath(ConfigBundle.certificateKey(secretName), null, "secrets/" + secretName + "/tls.crt"));
             items.add(new KeyToPath(ConfigBundle.privateKeyKey(secretName), null, "secrets/" + secretName + "/tls.key"));

@@ -8,7 +8,11 @@ import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.crds.validation.ProxySiteValidator;
 import dev.portico.crds.validation.Violation;
 import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.operator.push.ConfigPusher;
+import dev.portico.operator.push.ProxyPod;
+import dev.portico.operator.push.Rollout;
 import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -22,8 +26,10 @@ import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,7 +39,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,10 +54,12 @@ import org.slf4j.LoggerFactory;
  */
 @Workflow(explicitInvocation = true, dependents = {
         @Dependent(name = ProxySiteReconciler.BUNDLE, type = Dependents.BundleSecret.class),
+        @Dependent(name = ProxySiteReconciler.ADMIN_TOKEN, type = Dependents.AdminTokenSecret.class),
         @Dependent(name = "service-account", type = Dependents.ProxyServiceAccount.class),
         @Dependent(name = "deployment", type = Dependents.ProxyDeployment.class,
-                dependsOn = {ProxySiteReconciler.BUNDLE, "service-account"}),
+                dependsOn = {ProxySiteReconciler.BUNDLE, ProxySiteReconciler.ADMIN_TOKEN, "service-account"}),
         @Dependent(name = "service", type = Dependents.ProxyService.class),
+        @Dependent(name = "network-policy", type = Dependents.ProxyNetworkPolicy.class),
         @Dependent(name = "pdb", type = Dependents.ProxyDisruptionBudget.class,
                 reconcilePrecondition = Dependents.MoreThanOneReplica.class)})
 @ControllerConfiguration(name = ProxySiteReconciler.NAME)
@@ -56,21 +67,39 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
 
     public static final String NAME = "proxysite";
     static final String BUNDLE = "bundle";
+    static final String ADMIN_TOKEN = "admin-token";
     static final String TLS_SECRETS = "tls-secrets";
+    static final String PODS = "pods";
+    static final String PUSH_RESULTS = "push-results";
     private static final String SECRET_INDEX = "portico.dev/tls-secret";
     private static final String TLS_TYPE = "kubernetes.io/tls";
     private static final Logger LOG = LoggerFactory.getLogger(ProxySiteReconciler.class);
 
-    private final String proxyImage;
-    private final Clock clock;
+    private static final SecureRandom TOKENS = new SecureRandom();
 
-    public ProxySiteReconciler(String proxyImage) {
-        this(proxyImage, Clock.systemUTC());
+    private final String proxyImage;
+    private final String operatorNamespace;
+    private final Clock clock;
+    /** Push answers come back on other threads; this wakes the site they belong to. */
+    private final SimpleInboundEventSource<ProxySiteResource> pushResults = new SimpleInboundEventSource<>(PUSH_RESULTS);
+    private final ConfigPusher pusher;
+
+    /**
+     * @param operatorNamespace where the operator's pods run: only they may reach a proxy's
+     *     admin port (NetworkPolicy); null lets operator pods of any namespace through
+     * @param pushers makes the pusher, given how to wake a site when a pod answers
+     */
+    public ProxySiteReconciler(String proxyImage, String operatorNamespace,
+            Function<Consumer<ResourceID>, ConfigPusher> pushers) {
+        this(proxyImage, operatorNamespace, pushers, Clock.systemUTC());
     }
 
-    ProxySiteReconciler(String proxyImage, Clock clock) {
+    ProxySiteReconciler(String proxyImage, String operatorNamespace,
+            Function<Consumer<ResourceID>, ConfigPusher> pushers, Clock clock) {
         this.proxyImage = Objects.requireNonNull(proxyImage, "proxyImage");
+        this.operatorNamespace = operatorNamespace;
         this.clock = clock;
+        this.pusher = pushers.apply(pushResults::propagateEvent);
     }
 
     /**
@@ -94,7 +123,18 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                         .map(name -> new ResourceID(name, site.getMetadata().getNamespace()))
                         .collect(Collectors.toSet()))
                 .build();
-        return List.of(new InformerEventSource<>(configuration, context));
+        // The site's pods: their readiness and addresses, for pushes and for Programmed.
+        var pods = InformerEventSourceConfiguration.from(Pod.class, ProxySiteResource.class)
+                .withName(PODS)
+                .withLabelSelector(DerivedResources.MANAGED_SELECTOR)
+                .withSecondaryToPrimaryMapper(pod -> {
+                    String site = pod.getMetadata().getLabels() == null ? null
+                            : pod.getMetadata().getLabels().get(DerivedResources.INSTANCE_LABEL);
+                    return site == null ? Set.of() : Set.of(new ResourceID(site, pod.getMetadata().getNamespace()));
+                })
+                .build();
+        return List.of(new InformerEventSource<>(configuration, context), new InformerEventSource<>(pods, context),
+                pushResults);
     }
 
     private static String indexKey(String name, String namespace) {
@@ -104,7 +144,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     @Override
     public UpdateControl<ProxySiteResource> reconcile(ProxySiteResource site, Context<ProxySiteResource> context) {
         String url = null;
-        String wantedHash = null;
+        Rollout rollout = null;
         StatusFactory.Verdict verdict = validate(site);
         if (verdict.isValid()) {
             ProxySiteSpec spec = ProxySiteDefaults.normalise(site.getSpec());
@@ -113,21 +153,44 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
             url = DerivedResources.url(spec);
             if (verdict.isResolved()) {
                 ConfigBundle bundle = ConfigBundle.render(site.getMetadata().getName(), site.getMetadata().getNamespace(),
-                        spec, tlsPairs);
-                wantedHash = bundle.hash();
-                new SiteModel(spec, bundle, proxyImage).putInto(context);
+                        spec, tlsPairs).at(DerivedResources.deployed(owned(context, BUNDLE, site, DerivedResources.bundleName(site))),
+                        clock.millis());
+                String token = Optional.ofNullable(DerivedResources.token(owned(context, ADMIN_TOKEN, site,
+                        DerivedResources.adminSecretName(site)))).orElseGet(ProxySiteReconciler::newToken);
+                new SiteModel(spec, bundle, proxyImage, token, operatorNamespace).putInto(context);
                 context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+                List<ProxyPod> readyPods = context.getSecondaryResources(Pod.class).stream()
+                        .map(ProxyPod::ifReady)
+                        .flatMap(Optional::stream)
+                        .toList();
+                rollout = pusher.converge(ResourceID.fromResource(site), bundle.push(), token, readyPods);
             }
         }
 
         Optional<Deployment> deployment = context.getSecondaryResource(Deployment.class);
-        ProxySiteStatus status = StatusFactory.status(site, verdict, url, wantedHash, deployment, Instant.now(clock));
+        ProxySiteStatus status = StatusFactory.status(site, verdict, url, rollout, deployment, Instant.now(clock));
         reportRefusals(site, status, context);
+        // Pods are asked again now and then: a restarted process or a missed push shows up there.
         if (Objects.equals(status, site.getStatus())) {
-            return UpdateControl.noUpdate();
+            return UpdateControl.<ProxySiteResource>noUpdate().rescheduleAfter(ConfigPusher.VERIFY_EVERY);
         }
         site.setStatus(status);
-        return UpdateControl.patchStatus(site);
+        return UpdateControl.patchStatus(site).rescheduleAfter(ConfigPusher.VERIFY_EVERY);
+    }
+
+    /** A Secret a dependent owns, as its informer has it; null if it does not exist (yet). */
+    private static Secret owned(Context<ProxySiteResource> context, String dependent, ProxySiteResource site,
+            String name) {
+        @SuppressWarnings("unchecked")
+        var source = (InformerEventSource<Secret, ProxySiteResource>)
+                context.eventSourceRetriever().getEventSourceFor(Secret.class, dependent);
+        return source.get(new ResourceID(name, site.getMetadata().getNamespace())).orElse(null);
+    }
+
+    private static String newToken() {
+        byte[] bytes = new byte[32];
+        TOKENS.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     private static StatusFactory.Verdict validate(ProxySiteResource site) {

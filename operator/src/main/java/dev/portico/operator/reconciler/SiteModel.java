@@ -5,9 +5,10 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 
 /**
  * What one reconcile of a valid ProxySite derives once and every dependent reads: the
- * normalised spec, the rendered bundle and the proxy image.
+ * normalised spec, the rendered bundle, the proxy image, the push token and where the
+ * operator runs (for the NetworkPolicy of the admin port).
  */
-record SiteModel(ProxySiteSpec spec, ConfigBundle bundle, String image) {
+record SiteModel(ProxySiteSpec spec, ConfigBundle bundle, String image, String adminToken, String operatorNamespace) {
 
     static SiteModel of(Context<?> context) {
         return context.managedWorkflowAndDependentResourceContext().getMandatory(SiteModel.class, SiteModel.class);

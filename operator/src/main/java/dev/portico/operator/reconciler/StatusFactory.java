@@ -4,6 +4,7 @@ import dev.portico.crds.v1alpha1.ProxySiteStatus;
 import dev.portico.crds.v1alpha1.ProxySiteStatus.Condition;
 import dev.portico.crds.validation.Violation;
 import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.operator.push.Rollout;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
@@ -11,7 +12,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -56,10 +56,11 @@ final class StatusFactory {
 
     /**
      * @param url the site's URL when the spec is valid, else null (the previous one is kept)
-     * @param wantedHash the hash of the bundle just rendered, or null when nothing was rendered
+     * @param rollout how far the bundle just rendered has reached the ready pods, or null when
+     *     nothing was rendered
      * @param deployment the proxy Deployment as the cache has it, if any
      */
-    static ProxySiteStatus status(ProxySiteResource site, Verdict verdict, String url, String wantedHash,
+    static ProxySiteStatus status(ProxySiteResource site, Verdict verdict, String url, Rollout rollout,
             Optional<Deployment> deployment, Instant now) {
         ProxySiteStatus previous = site.getStatus();
         long generation = Optional.ofNullable(site.getMetadata().getGeneration()).orElse(0L);
@@ -78,12 +79,14 @@ final class StatusFactory {
             previousCondition(previous, RESOLVED_REFS).ifPresent(conditions::add);
         }
 
-        String servedHash = deployment.map(StatusFactory::templateHash).orElse(null);
-        conditions.add(programmed(verdict, wantedHash, deployment, servedHash));
+        String previousHash = previous == null ? null : previous.configHash();
+        // The hash every ready pod said it serves; while a rollout is under way, the last such one.
+        String servedHash = rollout != null && rollout.complete() ? rollout.hash() : previousHash;
+        conditions.add(programmed(verdict, rollout, deployment, servedHash));
         conditions.add(ready(deployment));
 
         DeploymentStatus deploymentStatus = deployment.map(Deployment::getStatus).orElse(null);
-        ProxySiteStatus status = new ProxySiteStatus(
+        return new ProxySiteStatus(
                 generation,
                 deploymentStatus == null ? 0 : orZero(deploymentStatus.getReplicas()),
                 deploymentStatus == null ? 0 : orZero(deploymentStatus.getReadyReplicas()),
@@ -91,36 +94,30 @@ final class StatusFactory {
                 url != null || verdict.isValid() ? url : previous == null ? null : previous.url(),
                 conditions.stream().map(c -> finish(c, previous, generation, now)).toList(),
                 DerivedResources.selectorString(site));
-        return status;
     }
 
-    private static Condition programmed(Verdict verdict, String wantedHash, Optional<Deployment> deployment,
+    private static Condition programmed(Verdict verdict, Rollout rollout, Optional<Deployment> deployment,
             String servedHash) {
         if (!verdict.isValid()) {
             return condition(PROGRAMMED, false, "Invalid",
                     "the spec is not accepted; the pods keep serving " + describe(servedHash));
         }
-        if (!verdict.isResolved()) {
+        if (!verdict.isResolved() || rollout == null) {
             return condition(PROGRAMMED, false, "RefsNotResolved",
                     "a reference is not resolved; the pods keep serving " + describe(servedHash));
         }
         if (deployment.isEmpty()) {
             return condition(PROGRAMMED, false, "Pending", "the proxy Deployment does not exist yet");
         }
-        Deployment d = deployment.get();
-        int wanted = orZero(d.getSpec().getReplicas());
-        DeploymentStatus s = Optional.ofNullable(d.getStatus()).orElseGet(DeploymentStatus::new);
-        Long generation = d.getMetadata().getGeneration();
-        // An API server always sets generation; fabric8's mock server in CRUD mode does not.
-        boolean observed = s.getObservedGeneration() != null
-                && (generation == null || s.getObservedGeneration() >= generation);
-        int updated = orZero(s.getUpdatedReplicas());
-        int available = orZero(s.getAvailableReplicas());
-        int serving = observed ? Math.min(updated, available) : 0;
-        boolean done = Objects.equals(servedHash, wantedHash) && observed
-                && updated == wanted && available >= updated && orZero(s.getReplicas()) == updated;
-        String message = serving + "/" + wanted + " pods serve " + wantedHash;
-        return condition(PROGRAMMED, done, done ? "ConfigApplied" : "RollingOut", message);
+        String message = rollout.serving() + "/" + rollout.ready() + " pods serve " + rollout.hash();
+        if (rollout.ready() == 0) {
+            return condition(PROGRAMMED, false, "NoReadyPods", message + "; no proxy pod is ready yet");
+        }
+        if (rollout.complete()) {
+            return condition(PROGRAMMED, true, "ConfigApplied", message);
+        }
+        return condition(PROGRAMMED, false, "Pushing",
+                rollout.problem() == null ? message : message + "; " + rollout.problem());
     }
 
     private static Condition ready(Optional<Deployment> deployment) {
@@ -135,11 +132,6 @@ final class StatusFactory {
         boolean isAvailable = "True".equals(available.get().getStatus());
         return condition(READY, isAvailable, isAvailable ? "Available" : "Unavailable",
                 isAvailable ? "" : Objects.toString(available.get().getMessage(), ""));
-    }
-
-    static String templateHash(Deployment deployment) {
-        Map<String, String> annotations = deployment.getSpec().getTemplate().getMetadata().getAnnotations();
-        return annotations == null ? null : annotations.get(DerivedResources.CONFIG_HASH_ANNOTATION);
     }
 
     static String join(List<Violation> violations) {

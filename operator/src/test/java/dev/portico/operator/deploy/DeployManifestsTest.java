@@ -83,8 +83,8 @@ class DeployManifestsTest {
             calls.add(Permission.cluster("portico.dev", "proxysites/status", verb));
         }
         calls.add(Permission.cluster("portico.dev", "proxysites/finalizers", "update"));
-        // The dependents: Deployment, Service, ServiceAccount, PDB and bundle Secret S-proxy*;
-        // Secrets are also read for the TLS certificates a site references.
+        // The dependents: Deployment, Service, ServiceAccount, PDB, NetworkPolicy, and the bundle and
+        // push-token Secrets S-proxy*; Secrets are also read for the TLS certificates a site references.
         List<String> crud = List.of("get", "list", "watch", "create", "update", "patch", "delete");
         for (String verb : crud) {
             calls.add(Permission.cluster("apps", "deployments", verb));
@@ -92,6 +92,7 @@ class DeployManifestsTest {
             calls.add(Permission.cluster("", "serviceaccounts", verb));
             calls.add(Permission.cluster("", "secrets", verb));
             calls.add(Permission.cluster("policy", "poddisruptionbudgets", verb));
+            calls.add(Permission.cluster("networking.k8s.io", "networkpolicies", verb));
         }
         // Proxy pods: their IPs for the config push, read only.
         for (String verb : List.of("get", "list", "watch")) {

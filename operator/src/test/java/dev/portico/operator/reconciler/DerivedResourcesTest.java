@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
@@ -65,11 +66,13 @@ class DerivedResourcesTest {
         ProxySiteSpec spec = normalised(PLAIN);
         ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, Map.of());
         var objects = java.util.List.of(
-                DerivedResources.deployment(site, spec, bundle, "portico/proxy:1"),
+                DerivedResources.deployment(site, spec, "portico/proxy:1"),
                 DerivedResources.service(site, spec),
                 DerivedResources.serviceAccount(site),
                 DerivedResources.podDisruptionBudget(site),
-                DerivedResources.bundleSecret(site, bundle));
+                DerivedResources.networkPolicy(site, "portico-system"),
+                DerivedResources.bundleSecret(site, bundle),
+                DerivedResources.adminSecret(site, "t0ken"));
         for (var object : objects) {
             assertThat(object.getMetadata().getNamespace()).isEqualTo("aidoo");
             assertThat(object.getMetadata().getLabels()).containsOnly(
@@ -85,20 +88,18 @@ class DerivedResourcesTest {
             });
         }
         assertThat(objects).extracting(o -> o.getMetadata().getName())
-                .containsExactly("vera-proxy", "vera-proxy", "vera-proxy", "vera-proxy", "vera-proxy-config");
+                .containsExactly("vera-proxy", "vera-proxy", "vera-proxy", "vera-proxy", "vera-proxy",
+                        "vera-proxy-config", "vera-proxy-admin");
     }
 
     @Test
     void deploymentRunsTheRuntimeHardenedAndProbedOnTheAdminPort() {
         ProxySiteSpec spec = normalised(PLAIN);
-        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, Map.of());
-        Deployment deployment = DerivedResources.deployment(site(PLAIN), spec, bundle, "portico/proxy:1");
+        Deployment deployment = DerivedResources.deployment(site(PLAIN), spec, "portico/proxy:1");
 
         assertThat(deployment.getSpec().getReplicas()).isEqualTo(3);
         assertThat(deployment.getSpec().getSelector().getMatchLabels()).containsOnly(
                 entry("app.kubernetes.io/name", "portico-proxy"), entry("app.kubernetes.io/instance", "vera"));
-        assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
-                .containsEntry("portico.dev/config-hash", bundle.hash());
 
         PodSpec pod = deployment.getSpec().getTemplate().getSpec();
         assertThat(pod.getServiceAccountName()).isEqualTo("vera-proxy");
@@ -113,7 +114,8 @@ class DerivedResourcesTest {
         assertThat(proxy.getImage()).isEqualTo("portico/proxy:1");
         assertThat(String.join(" ", proxy.getArgs())).isEqualTo("--site /etc/portico/site.yaml "
                 + "--secrets-dir /etc/portico/secrets --http-port 8080 --https-port 8443 --admin-port 9901 "
-                + "--bind 0.0.0.0 --admin-bind 0.0.0.0 --drain-timeout 25s");
+                + "--bind 0.0.0.0 --admin-bind 0.0.0.0 --revision-file /etc/portico/revision "
+                + "--admin-token-file /var/run/portico/admin/token --drain-timeout 25s");
         assertThat(proxy.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
         assertThat(proxy.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
         assertThat(proxy.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
@@ -132,16 +134,59 @@ class DerivedResourcesTest {
             assertThat(m.getReadOnly()).isTrue();
         });
         assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("vera-proxy-config"));
+        assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("vera-proxy-admin"));
+    }
+
+    @Test
+    void aPushableChangeLeavesThePodTemplateAloneSoNoPodRestarts() {
+        ProxySiteSpec spec = normalised(TLS);
+        ProxySiteSpec edited = normalised(TLS.replace("3000", "3001"));
+
+        assertThat(DerivedResources.deployment(site(TLS), edited, "portico/proxy:1"))
+                .isEqualTo(DerivedResources.deployment(site(TLS), spec, "portico/proxy:1"));
+        assertThat(DerivedResources.deployment(site(TLS), spec, "portico/proxy:2").getSpec().getTemplate())
+                .isNotEqualTo(DerivedResources.deployment(site(TLS), spec, "portico/proxy:1").getSpec().getTemplate());
+    }
+
+    @Test
+    void revisionsOnlyGrowAndStayPutWhileTheContentDoes() {
+        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", normalised(TLS), VERA_TLS);
+
+        assertThat(bundle.at(null, 1_000).revision()).isEqualTo(1_000);
+        assertThat(bundle.at(new ConfigBundle.Deployed(bundle.hash(), 7), 1_000).revision()).isEqualTo(7);
+        assertThat(bundle.at(new ConfigBundle.Deployed("sha256:other", 7), 1_000).revision()).isEqualTo(1_000);
+        // A clock behind the last revision (another operator replica's) still moves forward.
+        assertThat(bundle.at(new ConfigBundle.Deployed("sha256:other", 5_000), 1_000).revision()).isEqualTo(5_001);
+    }
+
+    @Test
+    void onlyTheOperatorsPodsMayReachTheAdminPort() {
+        NetworkPolicy policy = DerivedResources.networkPolicy(site(PLAIN), "portico-system");
+
+        assertThat(policy.getSpec().getPodSelector().getMatchLabels()).containsOnly(
+                entry("app.kubernetes.io/name", "portico-proxy"), entry("app.kubernetes.io/instance", "vera"));
+        assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
+        var rules = policy.getSpec().getIngress();
+        assertThat(rules).hasSize(2);
+        assertThat(rules.get(0).getFrom()).isNullOrEmpty();
+        assertThat(rules.get(0).getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(8080, 8443);
+        assertThat(rules.get(1).getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(9901);
+        assertThat(rules.get(1).getFrom()).singleElement().satisfies(peer -> {
+            assertThat(peer.getPodSelector().getMatchLabels()).containsOnly(entry("app.kubernetes.io/name", "portico-operator"));
+            assertThat(peer.getNamespaceSelector().getMatchLabels())
+                    .containsOnly(entry("kubernetes.io/metadata.name", "portico-system"));
+        });
     }
 
     @Test
     void bundleMountsTheSiteAndEachCertificateInTheRuntimesLayout() {
         ProxySiteSpec spec = normalised(TLS);
         ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS);
-        Deployment deployment = DerivedResources.deployment(site(TLS), spec, bundle, "portico/proxy:1");
+        Deployment deployment = DerivedResources.deployment(site(TLS), spec, "portico/proxy:1");
         var items = deployment.getSpec().getTemplate().getSpec().getVolumes().get(0).getSecret().getItems();
         assertThat(items).extracting(i -> i.getKey() + "=" + i.getPath()).containsExactly(
                 "site.yaml=site.yaml",
+                "revision=revision",
                 "vera-tls.tls.crt=secrets/vera-tls/tls.crt",
                 "vera-tls.tls.key=secrets/vera-tls/tls.key");
         assertThat(bundle.files()).containsOnlyKeys("site.yaml", "vera-tls.tls.crt", "vera-tls.tls.key");
@@ -150,10 +195,13 @@ class DerivedResourcesTest {
     @Test
     void bundleSecretHoldsTheNormalisedSiteAndTheHashOfItsContent() {
         ProxySiteSpec spec = normalised(TLS);
-        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS);
+        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS).at(null, 42);
         Secret secret = DerivedResources.bundleSecret(site(TLS), bundle);
 
-        assertThat(secret.getMetadata().getAnnotations()).containsEntry("portico.dev/config-hash", bundle.hash());
+        assertThat(secret.getMetadata().getAnnotations()).containsEntry("portico.dev/config-hash", bundle.hash())
+                .containsEntry("portico.dev/config-revision", "42");
+        assertThat(decode(secret.getData().get("revision"))).isEqualTo("42");
+        assertThat(DerivedResources.deployed(secret)).isEqualTo(new ConfigBundle.Deployed(bundle.hash(), 42));
         assertThat(bundle.hash()).matches("sha256:[0-9a-f]{64}");
         String siteYaml = decode(secret.getData().get("site.yaml"));
         // Normalised: hosts lower-cased, defaults written out, and loadable by the runtime as it is.

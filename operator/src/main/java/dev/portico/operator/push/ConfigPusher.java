@@ -1,0 +1,139 @@
+package dev.portico.operator.push;
+
+import dev.portico.crds.bundle.ConfigPush;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings every ready pod of a site to the site's current bundle. Each reconcile calls
+ * {@link #converge}: pods not known to serve the bundle get it pushed, pods known to serve it
+ * are re-asked now and then (a restarted process or a missed push shows up there), failures
+ * back off exponentially. Work runs asynchronously; when an answer comes back the site is
+ * woken ({@code wake}) so its next reconcile sees the new state and updates the status.
+ *
+ * <p>What a pod serves is known only from its own answers, never assumed from a push that
+ * was sent: Programmed=True means every ready pod said so.
+ */
+public final class ConfigPusher {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigPusher.class);
+    /** How long a pod's answer is trusted before it is asked again. */
+    public static final Duration VERIFY_EVERY = Duration.ofSeconds(60);
+    static final Duration FIRST_BACKOFF = Duration.ofMillis(250);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    private final AdminClient client;
+    private final ScheduledExecutorService scheduler;
+    private final Consumer<ResourceID> wake;
+    private final LongSupplier nanoTime;
+    private final Map<ResourceID, Map<String, PodState>> sites = new ConcurrentHashMap<>();
+
+    public ConfigPusher(AdminClient client, ScheduledExecutorService scheduler, Consumer<ResourceID> wake,
+            LongSupplier nanoTime) {
+        this.client = client;
+        this.scheduler = scheduler;
+        this.wake = wake;
+        this.nanoTime = nanoTime;
+    }
+
+    /** What one pod process (see {@link ProxyPod#incarnation}) is known to serve. Guarded by itself. */
+    private static final class PodState {
+        AdminClient.Served served;
+        long answeredAt;
+        boolean inFlight;
+        int failures;
+        long notBefore;
+        String problem;
+    }
+
+    /**
+     * Starts what the pods need and reports how far the rollout is. Never blocks on a pod.
+     *
+     * @param readyPods the site's pods that are ready now
+     */
+    public Rollout converge(ResourceID site, ConfigPush bundle, String token, List<ProxyPod> readyPods) {
+        Map<String, PodState> pods = sites.computeIfAbsent(site, s -> new ConcurrentHashMap<>());
+        Set<String> present = readyPods.stream().map(ProxyPod::incarnation).collect(Collectors.toSet());
+        pods.keySet().retainAll(present);
+        long now = nanoTime.getAsLong();
+        int serving = 0;
+        String problem = null;
+        for (ProxyPod pod : readyPods) {
+            PodState state = pods.computeIfAbsent(pod.incarnation(), k -> new PodState());
+            CompletableFuture<AdminClient.Served> call;
+            synchronized (state) {
+                boolean current = state.served != null && state.served.hash().equals(bundle.hash());
+                if (current) {
+                    serving++;
+                } else if (state.problem != null && problem == null) {
+                    problem = pod.name() + ": " + state.problem;
+                }
+                boolean fresh = now - state.answeredAt < VERIFY_EVERY.toNanos();
+                if ((current && fresh) || state.inFlight || now - state.notBefore < 0) {
+                    continue;
+                }
+                state.inFlight = true;
+                // Re-ask a pod believed current; push to every other one.
+                call = current ? client.served(pod) : client.push(pod, bundle, token);
+            }
+            call.whenComplete((served, error) -> answered(site, pod, bundle, state, served, error));
+        }
+        return new Rollout(serving, readyPods.size(), bundle.hash(), problem);
+    }
+
+    private void answered(ResourceID site, ProxyPod pod, ConfigPush bundle, PodState state,
+            AdminClient.Served served, Throwable error) {
+        Duration retryIn = null;
+        synchronized (state) {
+            state.inFlight = false;
+            long now = nanoTime.getAsLong();
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause == null && served.revision() > bundle.revision() && !served.hash().equals(bundle.hash())) {
+                // The pod holds a newer bundle than this operator has rendered (its cache is
+                // behind): pushing again would only be refused, so wait for the cache.
+                cause = new IllegalStateException("serves newer revision " + served.revision() + " " + served.hash());
+            }
+            if (cause == null) {
+                state.served = served;
+                state.answeredAt = now;
+                state.failures = 0;
+                state.problem = served.hash().equals(bundle.hash()) ? null : "serves " + served.hash();
+            } else {
+                state.failures++;
+                retryIn = backoff(state.failures);
+                state.notBefore = now + retryIn.toNanos();
+                state.problem = String.valueOf(cause.getMessage());
+                LOG.warn("config push to pod {} ({}:{}) failed, attempt {}, retrying in {} ms: {}", pod.name(),
+                        pod.ip(), pod.adminPort(), state.failures, retryIn.toMillis(), state.problem);
+            }
+        }
+        if (retryIn == null) {
+            wake.accept(site);
+        } else {
+            scheduler.schedule(() -> wake.accept(site), retryIn.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    static Duration backoff(int failures) {
+        long millis = FIRST_BACKOFF.toMillis() << Math.min(failures - 1, 16);
+        return Duration.ofMillis(Math.min(millis, MAX_BACKOFF.toMillis()));
+    }
+
+    /** Drops what is known about a site's pods (the site is gone). */
+    public void forget(ResourceID site) {
+        sites.remove(site);
+    }
+}

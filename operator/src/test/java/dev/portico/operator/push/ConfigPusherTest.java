@@ -1,0 +1,211 @@
+package dev.portico.operator.push;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.portico.crds.bundle.ConfigPush;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The pusher's protocol with pods, against a stand-in pod on a real socket that answers as
+ * the runtime's admin port does (docs/config-push.md). The real runtime takes the pushes in
+ * the end-to-end tests; here the pod's answers are chosen to drive each branch.
+ */
+class ConfigPusherTest {
+
+    private static final ResourceID SITE = new ResourceID("vera", "aidoo");
+    private static final String TOKEN = "s3cret";
+
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    private final AtomicLong now = new AtomicLong(1_000_000_000L);
+    private final ConcurrentLinkedQueue<ResourceID> wakes = new ConcurrentLinkedQueue<>();
+    private final ConfigPusher pusher = new ConfigPusher(new AdminClient(Executors.newCachedThreadPool()), scheduler,
+            wakes::add, now::get);
+    private StandInPod pod;
+
+    @AfterEach
+    void stop() {
+        scheduler.shutdownNow();
+        if (pod != null) {
+            pod.close();
+        }
+    }
+
+    @Test
+    void aPodThatServesSomethingElseGetsTheBundleAndThenCountsAsServing() throws IOException {
+        pod = StandInPod.start(1, "sha256:old");
+        ConfigPush bundle = bundle(5, "a");
+
+        Rollout first = pusher.converge(SITE, bundle, TOKEN, List.of(pod.asProxyPod("p1")));
+        assertThat(first).isEqualTo(new Rollout(0, 1, bundle.hash(), null));
+        await().until(() -> wakes.contains(SITE));
+
+        assertThat(pod.received).singleElement().isEqualTo("PUT Bearer " + TOKEN + " " + bundle.hash());
+        Rollout second = pusher.converge(SITE, bundle, TOKEN, List.of(pod.asProxyPod("p1")));
+        assertThat(second.complete()).isTrue();
+        assertThat(second.serving()).isEqualTo(1);
+        assertThat(pod.received).as("nothing more to do").hasSize(1);
+    }
+
+    @Test
+    void aFailingPodIsRetriedWithGrowingPausesAndItsProblemIsReported() throws IOException {
+        pod = StandInPod.start(1, "sha256:old");
+        pod.refuseWith.set(401);
+        ConfigPush bundle = bundle(5, "a");
+        ProxyPod target = pod.asProxyPod("p1");
+
+        pusher.converge(SITE, bundle, TOKEN, List.of(target));
+        await().until(() -> pod.received.size() == 1);
+        await().pollDelay(Duration.ofMillis(50)).until(() -> pusher.converge(SITE, bundle, TOKEN, List.of(target)).problem() != null);
+        Rollout failing = pusher.converge(SITE, bundle, TOKEN, List.of(target));
+        assertThat(failing.problem()).startsWith("p1: HTTP 401");
+        assertThat(pod.received).as("backing off: no second push at once").hasSize(1);
+
+        // The scheduled wake comes after the first backoff; the clock has moved past it.
+        await().atMost(Duration.ofSeconds(5)).until(() -> wakes.contains(SITE));
+        now.addAndGet(ConfigPusher.FIRST_BACKOFF.toNanos());
+        pod.refuseWith.set(0);
+        pusher.converge(SITE, bundle, TOKEN, List.of(target));
+        await().until(() -> pusher.converge(SITE, bundle, TOKEN, List.of(target)).complete());
+        assertThat(pod.received).hasSize(2);
+    }
+
+    @Test
+    void backoffDoublesUpToItsCeiling() {
+        assertThat(ConfigPusher.backoff(1)).isEqualTo(Duration.ofMillis(250));
+        assertThat(ConfigPusher.backoff(2)).isEqualTo(Duration.ofMillis(500));
+        assertThat(ConfigPusher.backoff(5)).isEqualTo(Duration.ofSeconds(4));
+        assertThat(ConfigPusher.backoff(40)).isEqualTo(ConfigPusher.MAX_BACKOFF);
+    }
+
+    @Test
+    void aPodServingANewerRevisionIsNotPushedInALoop() throws IOException {
+        pod = StandInPod.start(9, "sha256:newer");
+        ConfigPush older = bundle(5, "a");
+        ProxyPod target = pod.asProxyPod("p1");
+
+        pusher.converge(SITE, older, TOKEN, List.of(target));
+        await().until(() -> pusher.converge(SITE, older, TOKEN, List.of(target)).problem() != null);
+        for (int i = 0; i < 20; i++) {
+            pusher.converge(SITE, older, TOKEN, List.of(target));
+        }
+
+        assertThat(pod.received).hasSize(1);
+        assertThat(pusher.converge(SITE, older, TOKEN, List.of(target)).problem())
+                .contains("serves newer revision 9 sha256:newer");
+    }
+
+    @Test
+    void aServingPodIsAskedAgainLaterAndRePushedWhenItLostTheBundle() throws IOException {
+        pod = StandInPod.start(1, "sha256:old");
+        ConfigPush bundle = bundle(5, "a");
+        ProxyPod target = pod.asProxyPod("p1");
+        pusher.converge(SITE, bundle, TOKEN, List.of(target));
+        await().until(() -> pusher.converge(SITE, bundle, TOKEN, List.of(target)).complete());
+
+        pod.serve(1, "sha256:old"); // e.g. the process was replaced behind the same pod incarnation
+        now.addAndGet(ConfigPusher.VERIFY_EVERY.toNanos());
+        pusher.converge(SITE, bundle, TOKEN, List.of(target));
+        await().until(() -> pod.received.size() == 2);
+        assertThat(pod.received.toArray()[1]).isEqualTo("GET");
+        await().until(() -> !pusher.converge(SITE, bundle, TOKEN, List.of(target)).complete());
+
+        await().until(() -> pusher.converge(SITE, bundle, TOKEN, List.of(target)).complete());
+        assertThat(pod.received).hasSize(3);
+        assertThat(pod.received.toArray()[2]).asString().startsWith("PUT");
+    }
+
+    @Test
+    void aNewIncarnationOfAPodIsNotTrustedWithWhatTheOldOneServed() throws IOException {
+        pod = StandInPod.start(1, "sha256:old");
+        ConfigPush bundle = bundle(5, "a");
+        pusher.converge(SITE, bundle, TOKEN, List.of(pod.asProxyPod("p1")));
+        await().until(() -> pusher.converge(SITE, bundle, TOKEN, List.of(pod.asProxyPod("p1"))).complete());
+
+        ProxyPod restarted = new ProxyPod("p1", "uid-p1/1", "127.0.0.1", pod.port());
+        assertThat(pusher.converge(SITE, bundle, TOKEN, List.of(restarted)).serving()).isZero();
+    }
+
+    private static ConfigPush bundle(long revision, String content) {
+        return ConfigPush.of(revision, Map.of("site.yaml", content));
+    }
+
+    /** Answers GET and PUT /config like the runtime's admin port, and records what it was sent. */
+    static final class StandInPod {
+        final ConcurrentLinkedQueue<String> received = new ConcurrentLinkedQueue<>();
+        final AtomicInteger refuseWith = new AtomicInteger();
+        private final HttpServer server;
+        private volatile long revision;
+        private volatile String hash;
+
+        private StandInPod(HttpServer server) {
+            this.server = server;
+        }
+
+        static StandInPod start(long revision, String hash) throws IOException {
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            StandInPod pod = new StandInPod(server);
+            pod.serve(revision, hash);
+            server.createContext("/config", pod::handle);
+            server.start();
+            return pod;
+        }
+
+        void serve(long revision, String hash) {
+            this.revision = revision;
+            this.hash = hash;
+        }
+
+        int port() {
+            return server.getAddress().getPort();
+        }
+
+        ProxyPod asProxyPod(String name) {
+            return new ProxyPod(name, "uid-" + name + "/0", "127.0.0.1", port());
+        }
+
+        private void handle(HttpExchange exchange) throws IOException {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            int status = 200;
+            if (exchange.getRequestMethod().equals("PUT")) {
+                ConfigPush push = ConfigPush.fromJson(body);
+                received.add("PUT " + exchange.getRequestHeaders().getFirst("Authorization") + " " + push.hash());
+                if (refuseWith.get() != 0) {
+                    status = refuseWith.get();
+                } else if (push.revision() < revision) {
+                    status = 409;
+                } else {
+                    serve(push.revision(), push.hash());
+                }
+            } else {
+                received.add("GET");
+            }
+            byte[] answer = status == 200 || status == 409
+                    ? ("{\"name\":\"vera\",\"generation\":0,\"revision\":" + revision + ",\"hash\":\"" + hash + "\"}")
+                            .getBytes(StandardCharsets.UTF_8)
+                    : "refused\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(status, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        }
+
+        void close() {
+            server.stop(0);
+        }
+    }
+}
