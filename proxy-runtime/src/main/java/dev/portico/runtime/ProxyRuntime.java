@@ -15,9 +15,12 @@ import dev.portico.runtime.tls.UpstreamTlsContexts;
 import dev.portico.runtime.upstream.UpstreamPool;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.resolver.DefaultAddressResolverGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -49,7 +52,8 @@ public final class ProxyRuntime implements AutoCloseable {
     private volatile boolean ready;
     private boolean stopped;
 
-    private ProxyRuntime(RuntimeOptions options, SiteSource source, SiteConfig initial) {
+    private ProxyRuntime(RuntimeOptions options, SiteSource source, SiteConfig initial,
+                         AddressResolverGroup<? extends SocketAddress> upstreamResolver) {
         this.options = options;
         this.config = new ConfigHolder(initial);
         this.metrics = new ProxyMetrics();
@@ -60,7 +64,7 @@ public final class ProxyRuntime implements AutoCloseable {
         UpstreamTlsContexts upstreamTls = new UpstreamTlsContexts();
         for (EventExecutor loop : workers) {
             pools.put(loop, new UpstreamPool((EventLoop) loop, transports.clientChannel(), metrics.upstreamStats(),
-                    upstreamTls));
+                    upstreamTls, upstreamResolver));
         }
         metrics.idleUpstreamConnections(() -> pools.values().stream().mapToInt(UpstreamPool::idleConnections).sum());
         this.accessLog = new AccessLog();
@@ -77,9 +81,19 @@ public final class ProxyRuntime implements AutoCloseable {
      * @throws dev.portico.crds.InvalidProxySiteException when the site file is invalid
      */
     public static ProxyRuntime start(RuntimeOptions options) throws IOException, InterruptedException {
+        return start(options, DefaultAddressResolverGroup.INSTANCE);
+    }
+
+    /**
+     * As {@link #start(RuntimeOptions)}, with backend addresses found by {@code upstreamResolver}
+     * instead of the system's resolver: for embedding the runtime where service names mean
+     * something else than DNS names (a test standing in for a cluster's services, say).
+     */
+    public static ProxyRuntime start(RuntimeOptions options, AddressResolverGroup<? extends SocketAddress> upstreamResolver)
+            throws IOException, InterruptedException {
         SiteSource source = new SiteSource(options.siteFile(), options.secretsDir());
         SiteConfig initial = source.compile(source.snapshot());
-        ProxyRuntime runtime = new ProxyRuntime(options, source, initial);
+        ProxyRuntime runtime = new ProxyRuntime(options, source, initial, upstreamResolver);
         try {
             runtime.bind();
         } catch (IOException | InterruptedException | RuntimeException e) {

@@ -10,8 +10,10 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -35,17 +37,20 @@ public final class UpstreamPool {
     private final Class<? extends Channel> channelType;
     private final UpstreamStats stats;
     private final UpstreamTlsContexts tls;
+    private final AddressResolverGroup<? extends SocketAddress> resolver;
     private final Map<UpstreamTarget, ArrayDeque<Idle>> idle = new HashMap<>();
     private int idleCount;
 
     private record Idle(Channel channel, UpstreamHandler handler, long since) {}
 
+    /** @param resolver turns a backend's service name and port into the address to connect to */
     public UpstreamPool(EventLoop loop, Class<? extends Channel> channelType, UpstreamStats stats,
-                        UpstreamTlsContexts tls) {
+                        UpstreamTlsContexts tls, AddressResolverGroup<? extends SocketAddress> resolver) {
         this.loop = loop;
         this.channelType = channelType;
         this.stats = stats;
         this.tls = tls;
+        this.resolver = resolver;
         loop.scheduleAtFixedRate(this::closeExpired, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
     }
 
@@ -67,6 +72,7 @@ public final class UpstreamPool {
         ChannelFuture connect = new Bootstrap()
                 .group(loop)
                 .channel(channelType)
+                .resolver(resolver)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
