@@ -25,6 +25,21 @@ public record RuntimeOptions(
     public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(25);
     public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofMillis(500);
 
+    /**
+     * The options a command line asks for, as {@code proxy-runtime --site FILE ...} would run
+     * with them: for embedders that start the runtime from the arguments of a pod spec.
+     *
+     * @throws IllegalArgumentException naming the flag that is wrong, or when the arguments
+     *     do not ask to run a site
+     */
+    public static RuntimeOptions fromArgs(java.util.List<String> args) {
+        CommandLine line = CommandLine.parse(args);
+        if (line.command() != CommandLine.Command.RUN) {
+            throw new IllegalArgumentException("not a run command line: " + String.join(" ", args));
+        }
+        return line.options();
+    }
+
     /** Defaults for everything but the site file; the secrets live beside it. */
     public static RuntimeOptions forSite(Path siteFile) {
         Path parent = siteFile.toAbsolutePath().getParent();

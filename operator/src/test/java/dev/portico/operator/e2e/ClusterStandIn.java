@@ -1,0 +1,150 @@
+package dev.portico.operator.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.portico.crds.ProxySiteLoader;
+import dev.portico.crds.v1alpha1.ProxySite;
+import dev.portico.crds.v1alpha1.ProxySiteStatus;
+import dev.portico.operator.OperatorConfig;
+import dev.portico.operator.PorticoOperator;
+import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.runtime.testing.ServiceDirectory;
+import dev.portico.runtime.tls.TestCertificates;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * A cluster for end-to-end tests: the real operator against fabric8's mock API server, a
+ * kubelet that runs the proxy pods as in-process runtimes, a Service directory where the
+ * app's Services lead to test backends, and a CA that issues the sites' certificates.
+ */
+final class ClusterStandIn implements AutoCloseable {
+
+    static final Path EXAMPLES = Path.of(System.getProperty("basedir", ".")).resolve("../deploy/examples").normalize();
+    static final Duration CONVERGE = Duration.ofSeconds(30);
+
+    final KubernetesClient client;
+    final ServiceDirectory services = new ServiceDirectory();
+    final TestCertificates.Ca ca = TestCertificates.newCa("Portico e2e CA");
+    private final Operator operator;
+    private final KubeletStandIn kubelet;
+
+    ClusterStandIn(KubernetesMockServer server, KubernetesClient client, Path root) {
+        this.client = client;
+        server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(ProxySiteResource.class));
+        OperatorConfig config = new OperatorConfig("portico/proxy-runtime:e2e", Set.of(), false, false,
+                "portico-system", 0);
+        this.operator = PorticoOperator.create(config, client, new Metrics() {}, false);
+        this.kubelet = new KubeletStandIn(client, root, services);
+        operator.start();
+    }
+
+    /** The ProxySites of a file in deploy/examples/, applied as a user's kubectl apply would. */
+    List<ProxySiteResource> applyExample(String file) {
+        try {
+            String yaml = Files.readString(EXAMPLES.resolve(file), StandardCharsets.UTF_8);
+            return ProxySiteLoader.parseAll(yaml).stream().map(r -> apply(r.site())).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    ProxySiteResource apply(ProxySite site) {
+        ProxySiteResource resource = new ProxySiteResource();
+        resource.setMetadata(new ObjectMetaBuilder().withName(site.metadata().name())
+                .withNamespace(site.metadata().namespace()).build());
+        resource.setSpec(site.spec());
+        return client.resources(ProxySiteResource.class).inNamespace(site.metadata().namespace()).resource(resource).create();
+    }
+
+    /** Edits a site's spec as YAML text, the way a user edits the file and applies it; retried on 409 like kubectl. */
+    void edit(String namespace, String name, UnaryOperator<String> change) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                ProxySiteResource current = client.resources(ProxySiteResource.class).inNamespace(namespace).withName(name).require();
+                String yaml = ProxySiteLoader.toYaml(new ProxySite(ProxySite.API_VERSION, ProxySite.KIND,
+                        new ProxySite.Metadata(name, namespace, null), current.getSpec()));
+                current.setSpec(ProxySiteLoader.parse(change.apply(yaml)).spec());
+                client.resources(ProxySiteResource.class).inNamespace(namespace).resource(current).update();
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** A kubernetes.io/tls Secret issued by the test CA for {@code hosts}; replaces one of that name (a renewal). */
+    TestCertificates.Issued tlsSecret(String namespace, String name, String... hosts) {
+        TestCertificates.Issued issued = ca.issue(TestCertificates.leaf(hosts[0]).sans(hosts));
+        var secret = new SecretBuilder()
+                .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
+                .withType("kubernetes.io/tls")
+                .withData(Map.of(
+                        "tls.crt", base64(TestCertificates.certificatePem(issued.chain())),
+                        "tls.key", base64(TestCertificates.keyPem(issued.key(), TestCertificates.KeyFormat.PKCS8))))
+                .build();
+        client.secrets().inNamespace(namespace).resource(secret).createOr(s -> s.update());
+        return issued;
+    }
+
+    /** Starts the site's proxy pods once the operator made its Deployment. */
+    List<KubeletStandIn.RunningPod> startPods(String namespace, String site, int count) {
+        await().atMost(CONVERGE).until(() -> client.apps().deployments().inNamespace(namespace)
+                .withName(site + "-proxy").get() != null);
+        return kubelet.startPods(namespace, site + "-proxy", count);
+    }
+
+    /** Waits until every ready pod serves the site's current bundle, and returns that status. */
+    ProxySiteStatus awaitProgrammed(String namespace, String site) {
+        return await().atMost(CONVERGE).until(() -> status(namespace, site), s -> s != null
+                && s.conditions().stream().anyMatch(c -> c.type().equals("Programmed") && c.status().equals("True"))
+                && bundleHash(namespace, site).equals(s.configHash()));
+    }
+
+    ProxySiteStatus status(String namespace, String site) {
+        return Optional.ofNullable(client.resources(ProxySiteResource.class).inNamespace(namespace).withName(site).get())
+                .map(ProxySiteResource::getStatus).orElse(null);
+    }
+
+    String bundleHash(String namespace, String site) {
+        var bundle = client.secrets().inNamespace(namespace).withName(site + "-proxy-config").get();
+        return bundle == null ? "" : bundle.getMetadata().getAnnotations().get("portico.dev/config-hash");
+    }
+
+    KubeletStandIn kubelet() {
+        return kubelet;
+    }
+
+    static String base64(String text) {
+        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void close() {
+        try {
+            operator.stop();
+        } finally {
+            kubelet.close();
+        }
+    }
+}
