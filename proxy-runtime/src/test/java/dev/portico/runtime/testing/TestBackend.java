@@ -13,6 +13,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
 import java.net.InetSocketAddress;
@@ -65,6 +67,7 @@ public final class TestBackend implements AutoCloseable {
             .setMaxChunkSize(64 * 1024);
 
     private final String name;
+    private final SslContext tls;
     private final ChannelGroup connections;
     private final BlockingQueue<RecordedRequest> untaken = new LinkedBlockingQueue<>();
     private final List<RecordedRequest> recorded = new CopyOnWriteArrayList<>();
@@ -74,8 +77,9 @@ public final class TestBackend implements AutoCloseable {
     private final AtomicLong downloadBytes = new AtomicLong();
     private Channel serverChannel;
 
-    private TestBackend(String name) {
+    private TestBackend(String name, SslContext tls) {
         this.name = name;
+        this.tls = tls;
         this.connections = new DefaultChannelGroup("test-backend-" + name, GlobalEventExecutor.INSTANCE);
     }
 
@@ -84,9 +88,27 @@ public final class TestBackend implements AutoCloseable {
     }
 
     public static TestBackend start(String name) {
-        TestBackend backend = new TestBackend(name);
+        TestBackend backend = new TestBackend(name, null);
         backend.bind();
         return backend;
+    }
+
+    /**
+     * The same origin behind TLS with a self-signed certificate for {@code name}: an app that
+     * serves HTTPS itself, which a proxy reaches with {@code protocol: HTTPS} and, since no
+     * one trusts that certificate, {@code insecureSkipVerify}.
+     */
+    public static TestBackend startTls(String name) {
+        var issued = dev.portico.runtime.tls.TestCertificates.selfSigned(dev.portico.runtime.tls.TestCertificates.leaf(name));
+        try {
+            SslContext tls = SslContextBuilder.forServer(issued.key(), issued.chain().toArray(new java.security.cert.X509Certificate[0]))
+                    .build();
+            TestBackend backend = new TestBackend(name, tls);
+            backend.bind();
+            return backend;
+        } catch (javax.net.ssl.SSLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** SHA-256 (lower-case hex) of the first {@code n} bytes {@code /__download} sends. */
@@ -126,6 +148,9 @@ public final class TestBackend implements AutoCloseable {
         connections.add(ch);
 
         ChannelPipeline p = ch.pipeline();
+        if (tls != null) {
+            p.addLast("tls", tls.newHandler(ch.alloc()));
+        }
         p.addLast("http", new HttpServerCodec(DECODER));
         // Adds Connection: close / keep-alive to responses and closes after the last one when the client asked.
         p.addLast("keepAlive", new HttpServerKeepAliveHandler());
@@ -140,9 +165,9 @@ public final class TestBackend implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
-    /** {@code http://127.0.0.1:<port>} without a trailing slash. */
+    /** {@code http://127.0.0.1:<port>} (https for {@link #startTls}) without a trailing slash. */
     public String baseUrl() {
-        return "http://127.0.0.1:" + port();
+        return (tls == null ? "http" : "https") + "://127.0.0.1:" + port();
     }
 
     /** The next request not yet taken, waiting up to 10 s; fails the test if none arrives. */
