@@ -116,9 +116,16 @@ final class ClusterStandIn implements AutoCloseable {
 
     /** Waits until every ready pod serves the site's current bundle, and returns that status. */
     ProxySiteStatus awaitProgrammed(String namespace, String site) {
-        return await().atMost(CONVERGE).until(() -> status(namespace, site), s -> s != null
+        await().atMost(CONVERGE).until(() -> programmed(namespace, site));
+        return status(namespace, site);
+    }
+
+    /** Whether every ready pod serves the site's current bundle now. */
+    boolean programmed(String namespace, String site) {
+        ProxySiteStatus s = status(namespace, site);
+        return s != null && s.conditions() != null
                 && s.conditions().stream().anyMatch(c -> c.type().equals("Programmed") && c.status().equals("True"))
-                && bundleHash(namespace, site).equals(s.configHash()));
+                && bundleHash(namespace, site).equals(s.configHash());
     }
 
     ProxySiteStatus status(String namespace, String site) {

@@ -115,6 +115,16 @@ final class KubeletStandIn implements AutoCloseable {
         return new RunningPod(name, runtime, podRoot, deployment);
     }
 
+    /**
+     * Registers a ready pod of the Deployment whose admin port is {@code adminPort}, with no
+     * runtime behind it here (something else answers on that port).
+     */
+    void registerPod(String namespace, String deploymentName, String podName, int adminPort) {
+        Deployment deployment = client.apps().deployments().inNamespace(namespace).withName(deploymentName).require();
+        Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+        client.pods().inNamespace(namespace).resource(pod(deployment, podName, container, adminPort)).create();
+    }
+
     private static Pod pod(Deployment deployment, String name, Container template, int adminPort) {
         List<ContainerPort> ports = template.getPorts().stream()
                 .map(p -> "admin".equals(p.getName())

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Config propagation benchmark: time from a ProxySite update to Programmed=True on its
+# 3 pods, median and p99 over CHANGES edits, with 1, 100 and 1,000 ProxySites in the
+# cluster (SITES). The operator runs for real against fabric8's mock API server; the
+# measured site's pods are real proxy runtimes in-process, the others stand-ins. See
+# operator/src/test/java/dev/portico/operator/e2e/PropagationBenchmark.java and
+# bench/README.md ("Config propagation"). Loopback only; bounded by CHANGES and SITES.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CHANGES="${CHANGES:-100}"
+SITES="${SITES:-1,100,1000}"
+mkdir -p bench/results
+out="bench/results/propagation-$(date -u +%Y%m%dT%H%M%SZ).txt"
+
+./mvnw -B -q -o verify -pl operator -am \
+  -Dtest=PropagationBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dportico.bench=propagation -Dportico.bench.changes="$CHANGES" -Dportico.bench.sites="$SITES" \
+  -DargLine="-Dportico.bench=propagation -Dportico.bench.changes=$CHANGES -Dportico.bench.sites=$SITES"
+
+report=operator/target/surefire-reports/dev.portico.operator.e2e.PropagationBenchmark-output.txt
+{
+  echo "# $(date -u +%FT%TZ) $(nproc) cores, CHANGES=$CHANGES SITES=$SITES, commit $(git rev-parse --short HEAD)"
+  grep '^PROPAGATION' "$report"
+} | tee "$out"

@@ -1,0 +1,136 @@
+package dev.portico.operator.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.portico.crds.v1alpha1.ProxySiteStatus;
+import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.runtime.testing.RawHttpClient;
+import dev.portico.runtime.testing.TestBackend;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A benchmark, not a test (run by bench/propagation.sh; skipped otherwise): the time from a
+ * ProxySite update to {@code Programmed=True} for the new config on its 3 pods (real
+ * runtimes), median and p99 over {@code portico.bench.changes} edits, with 1, 100 and 1,000
+ * ProxySites in the cluster. The other sites have one stand-in pod each ({@link StandInPods})
+ * and are all programmed before a measurement starts, so the operator carries their watches,
+ * caches and periodic re-verification while it works on the measured site.
+ *
+ * <p>The API server is fabric8's mock server, not a real one: the numbers show how the
+ * operator's own path (watch event, reconcile, render, push, pod answer, status patch)
+ * behaves and grows, not what an etcd-backed API server adds.
+ */
+@EnableKubernetesMockClient(crud = true)
+@EnabledIfSystemProperty(named = "portico.bench", matches = "propagation")
+class PropagationBenchmark {
+
+    private static final String NS = "bench";
+    private static final String SITE = "measured";
+
+    KubernetesMockServer server;
+    KubernetesClient client;
+
+    @TempDir
+    Path root;
+
+    @Test
+    void timeFromAnEditToProgrammed() throws Exception {
+        int changes = Integer.getInteger("portico.bench.changes", 100);
+        List<Integer> sizes = Arrays.stream(System.getProperty("portico.bench.sites", "1,100,1000").split(","))
+                .map(String::trim).map(Integer::parseInt).toList();
+        try (ClusterStandIn cluster = new ClusterStandIn(server, client, root);
+             TestBackend app = TestBackend.start("app");
+             StandInPods standIns = new StandInPods()) {
+            cluster.services.put("app", 8000, app);
+            cluster.apply(dev.portico.crds.ProxySiteLoader.parse(site(NS, SITE, 3, 0)));
+            var pods = cluster.startPods(NS, SITE, 3);
+            cluster.awaitProgrammed(NS, SITE);
+            SharedIndexInformer<ProxySiteResource> watch = client.resources(ProxySiteResource.class).inNamespace(NS)
+                    .withName(SITE).inform();
+
+            int background = 0;
+            for (int size : sizes) {
+                List<String> added = new ArrayList<>();
+                for (; background < size - 1; background++) {
+                    String ns = "bg-" + (background % 10);
+                    String name = "site-" + background;
+                    cluster.apply(dev.portico.crds.ProxySiteLoader.parse(site(ns, name, 1, 0)));
+                    added.add(ns + "/" + name);
+                }
+                for (String key : added) {
+                    String[] parts = key.split("/");
+                    await().atMost(Duration.ofMinutes(5)).until(() ->
+                            client.apps().deployments().inNamespace(parts[0]).withName(parts[1] + "-proxy").get() != null);
+                    cluster.kubelet().registerPod(parts[0], parts[1] + "-proxy", parts[1] + "-proxy-0", standIns.open());
+                }
+                for (String key : added) {
+                    String[] parts = key.split("/");
+                    await().atMost(Duration.ofMinutes(5)).until(() -> cluster.programmed(parts[0], parts[1]));
+                }
+
+                long[] millis = new long[changes];
+                for (int i = 0; i < changes; i++) {
+                    String before = status(watch).configHash();
+                    int version = i + 1 + size * 1000;
+                    long start = System.nanoTime();
+                    cluster.edit(NS, SITE, yaml -> yaml.replaceAll("body: \"?v[0-9]+\"?", "body: v" + version));
+                    while (!programmedWithNewHash(status(watch), before)) {
+                        Thread.onSpinWait();
+                        Thread.sleep(0, 200_000);
+                    }
+                    millis[i] = (System.nanoTime() - start) / 1_000_000;
+                }
+                // The pods serve what the status says they serve.
+                try (RawHttpClient http = RawHttpClient.connect(pods.get(2).httpPort())) {
+                    String body = http.send("GET /version HTTP/1.1\r\nHost: measured.example.com\r\n\r\n").readResponse().bodyText();
+                    if (!body.equals("v" + (changes + size * 1000))) {
+                        throw new AssertionError("pod serves " + body + " after the last change");
+                    }
+                }
+                Arrays.sort(millis);
+                System.out.printf("PROPAGATION sites=%d pods_measured=3 changes=%d median_ms=%d p99_ms=%d max_ms=%d%n",
+                        size, changes, millis[changes / 2], millis[(int) Math.ceil(changes * 0.99) - 1],
+                        millis[changes - 1]);
+            }
+            watch.close();
+        }
+    }
+
+    private static ProxySiteStatus status(SharedIndexInformer<ProxySiteResource> watch) {
+        ProxySiteResource site = watch.getStore().getByKey(NS + "/" + SITE);
+        return site == null || site.getStatus() == null ? new ProxySiteStatus(null, null, null, null, null, List.of(), null)
+                : site.getStatus();
+    }
+
+    private static boolean programmedWithNewHash(ProxySiteStatus status, String before) {
+        return status.configHash() != null && !status.configHash().equals(before) && status.conditions().stream()
+                .anyMatch(c -> c.type().equals("Programmed") && c.status().equals("True"));
+    }
+
+    private static String site(String namespace, String name, int replicas, int version) {
+        return """
+                apiVersion: portico.dev/v1alpha1
+                kind: ProxySite
+                metadata: {name: %s, namespace: %s}
+                spec:
+                  hosts: ["%s.example.com"]
+                  replicas: %d
+                  routes:
+                    - match: {path: {type: Exact, value: /version}}
+                      respond: {status: 200, body: "v%d"}
+                    - match: {path: {value: /}}
+                      backend: {service: app, port: 8000}
+                """.formatted(name, namespace, name, replicas, version);
+    }
+}

@@ -1,0 +1,92 @@
+package dev.portico.operator.e2e;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portico.crds.bundle.ConfigPush;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Many cheap pods for the background sites of the propagation benchmark: one listening port
+ * per pod, all on one event loop, each answering {@code GET/PUT /config} as a runtime's admin
+ * port does (the newest revision wins) without compiling anything. The measured site runs
+ * real runtimes; these only make the operator do the work that many sites cost it.
+ */
+final class StandInPods implements AutoCloseable {
+
+    private record Served(long revision, String hash) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final Map<Integer, Served> served = new ConcurrentHashMap<>();
+    private final List<Channel> listeners = new ArrayList<>();
+
+    /** Opens one more pod; returns its admin port. */
+    int open() throws InterruptedException {
+        Channel channel = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8 << 20), new Admin());
+                    }
+                })
+                .bind("127.0.0.1", 0).sync().channel();
+        listeners.add(channel);
+        int port = ((InetSocketAddress) channel.localAddress()).getPort();
+        served.put(port, new Served(0, "sha256:none"));
+        return port;
+    }
+
+    private final class Admin extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws Exception {
+            int port = ((InetSocketAddress) ctx.channel().localAddress()).getPort();
+            HttpResponseStatus status = HttpResponseStatus.OK;
+            if (request.method().equals(HttpMethod.PUT)) {
+                byte[] body = new byte[request.content().readableBytes()];
+                request.content().readBytes(body);
+                ConfigPush push = ConfigPush.fromJson(body);
+                Served now = served.compute(port, (p, old) -> push.revision() >= old.revision()
+                        ? new Served(push.revision(), push.hash()) : old);
+                if (!now.hash().equals(push.hash())) {
+                    status = HttpResponseStatus.CONFLICT;
+                }
+            }
+            Served now = served.get(port);
+            byte[] answer = JSON.writeValueAsBytes(Map.of("name", "standin", "generation", 0,
+                    "revision", now.revision(), "hash", now.hash()));
+            var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(answer));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                    .set(HttpHeaderNames.CONTENT_LENGTH, answer.length);
+            ctx.writeAndFlush(response);
+        }
+    }
+
+    @Override
+    public void close() {
+        listeners.forEach(Channel::close);
+        group.shutdownGracefully().syncUninterruptibly();
+    }
+}
