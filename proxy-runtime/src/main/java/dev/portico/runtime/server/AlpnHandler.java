@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2FrameStreamException;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -35,7 +34,7 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
             int maxHeaders = services.config().current().limits().maxRequestHeadersSize();
-            ctx.pipeline().addLast("h2", Http2FrameCodecBuilder.forServer()
+            ctx.pipeline().addLast("h2", new ServerHttp2CodecBuilder()
                     .initialSettings(Http2Settings.defaultSettings()
                             .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
                             .initialWindowSize(INITIAL_WINDOW)
