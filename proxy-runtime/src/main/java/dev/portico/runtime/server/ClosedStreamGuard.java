@@ -10,6 +10,7 @@ import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameTypes;
 import io.netty.handler.codec.http2.Http2Stream;
@@ -29,6 +30,7 @@ import java.util.List;
  * </ul>
  * A stream closed by a reset either way keeps Netty's stream error (frames the peer sent before it
  * saw the reset are expected), as does an id older than {@link ClosedStreamHistory} remembers.
+ * And once the connection has failed (GOAWAY with an error code sent), no more frames are decoded.
  *
  * <p>It sits in front of Netty's decoder and hands it the input one frame at a time, so that it
  * sees each frame's type and stream id with the connection in the state that frame will meet.
@@ -49,7 +51,10 @@ final class ClosedStreamGuard extends DecoratingHttp2ConnectionDecoder {
     private int headersOnHalfClosed;
     /** The stream of the RST_STREAM frame being decoded, so its close is not taken for a clean one. */
     private int resetByClient;
-    /** Set once this raised a connection error: the connection is going away, the rest is skipped. */
+    /**
+     * Set once the connection failed (this guard or Netty sent GOAWAY with an error code): RFC 9113
+     * 5.4.1 has the connection closed then, so the rest of the input is skipped, not decoded.
+     */
     private boolean failed;
 
     ClosedStreamGuard(Http2ConnectionDecoder delegate) {
@@ -62,6 +67,16 @@ final class ClosedStreamGuard extends DecoratingHttp2ConnectionDecoder {
                 if (!stream.isResetSent() && stream.id() != resetByClient
                         && connection.remote().isValidStreamId(stream.id())) {
                     history.endedCleanly(stream.id());
+                }
+            }
+
+            @Override
+            public void onGoAwaySent(int lastStreamId, long errorCode, ByteBuf debugData) {
+                // Netty stops reading after a connection error of its decoder, but not after one of its
+                // encoder (past 200 RST_STREAM sent, MadeYouReset): each frame still buffered would open a
+                // refused stream and fail again, with exceptions and String.format, thousands per flood.
+                if (errorCode != Http2Error.NO_ERROR.code()) {
+                    failed = true;
                 }
             }
         });
@@ -95,6 +110,10 @@ final class ClosedStreamGuard extends DecoratingHttp2ConnectionDecoder {
             } finally {
                 in.skipBytes(frame.readerIndex());
                 frameBytesLeft -= frame.readerIndex();
+            }
+            if (failed) {
+                in.skipBytes(in.readableBytes());
+                return;
             }
             if (frame.isReadable()) {
                 return;  // Netty's reader waits for the rest of the frame
