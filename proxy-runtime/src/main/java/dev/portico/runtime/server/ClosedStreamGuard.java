@@ -63,7 +63,8 @@ final class ClosedStreamGuard extends DecoratingHttp2ConnectionDecoder {
         connection.addListener(new Http2ConnectionAdapter() {
             @Override
             public void onStreamClosed(Http2Stream stream) {
-                // Netty resets (or has been reset) before it closes otherwise: what is left ended both ways.
+                // Closed with no RST_STREAM either way: it ended with END_STREAM both ways (or the whole
+                // connection closed, when nothing is decoded any more).
                 if (!stream.isResetSent() && stream.id() != resetByClient
                         && connection.remote().isValidStreamId(stream.id())) {
                     history.endedCleanly(stream.id());
