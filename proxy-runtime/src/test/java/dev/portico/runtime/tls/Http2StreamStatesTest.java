@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Frames on streams that are no longer open, answered as RFC 9113 5.1 and 5.1.1 say (h2spec cases
- * 5.1/6, 5.1/8-12 and 5.1.1/2), frame by frame with {@link RawHttp2Client}. Netty alone forgets a
+ * 5.1/6, 5.1/8-9, 5.1/11-12 and 5.1.1/2), frame by frame with {@link RawHttp2Client}. Netty alone forgets a
  * closed stream and answers all of them with RST_STREAM(STREAM_CLOSED); ClosedStreamGuard tells
  * the cases apart.
  *
