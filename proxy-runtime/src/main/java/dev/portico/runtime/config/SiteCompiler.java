@@ -77,7 +77,8 @@ public final class SiteCompiler {
                         Math.toIntExact(Sizes.parse(limits.maxRequestHeadersSize())),
                         Durations.parse(limits.requestHeaderTimeout())),
                 SecurityPresets.withPreset(siteResponse, preset, spec.tls()),
-                tls == null || spec.tls() == null ? null : tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2()), secrets),
+                tls == null || spec.tls() == null ? null
+                        : tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2()), secrets),
                 AccessPolicy.of(spec.accessControl()),
                 limiters.forSpec(spec.rateLimit()),
                 spec.compression() != null && Boolean.TRUE.equals(spec.compression().enabled())

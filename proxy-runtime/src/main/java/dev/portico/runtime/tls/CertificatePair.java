@@ -87,8 +87,8 @@ public record CertificatePair(String secretName, List<X509Certificate> chain, Pr
     }
 
     private static PrivateKey readKey(String secret, SecretStore secrets) throws InvalidCertificateException {
-        try (Reader reader = new InputStreamReader(new ByteArrayInputStream(secrets.read(secret, SecretStore.PRIVATE_KEY)),
-                StandardCharsets.US_ASCII);
+        try (Reader reader = new InputStreamReader(
+                new ByteArrayInputStream(secrets.read(secret, SecretStore.PRIVATE_KEY)), StandardCharsets.US_ASCII);
              PEMParser parser = new PEMParser(reader)) {
             Object pem = parser.readObject();
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();

@@ -22,7 +22,7 @@ public interface SecretStore {
      */
     byte[] read(String secretName, String file) throws IOException;
 
-    /** One folder per secret holding {@code tls.crt} and {@code tls.key}: a mounted {@code kubernetes.io/tls} Secret. */
+    /** One folder per secret holding {@code tls.crt} and {@code tls.key}: mounted {@code kubernetes.io/tls} Secrets. */
     static SecretStore directory(Path secretsDir) {
         return (secretName, file) -> Files.readAllBytes(secretsDir.resolve(secretName).resolve(file));
     }

@@ -158,8 +158,8 @@ class ConfigPushEndpointTest {
         ConfigPush push = ConfigPush.of(101, files(site(2, two, "")));
         JsonNode before = admin.config();
 
-        for (String[] headers : new String[][] {{}, {"Authorization: Bearer " + TOKEN + "x"}, {"Authorization: Bearer "},
-                {"Authorization: Basic " + TOKEN}, {"Authorization: " + TOKEN}}) {
+        for (String[] headers : new String[][] {{}, {"Authorization: Bearer " + TOKEN + "x"},
+                {"Authorization: Bearer "}, {"Authorization: Basic " + TOKEN}, {"Authorization: " + TOKEN}}) {
             RawResponse refused = admin.put(push.toJson(), headers);
             assertThat(refused.status()).as("%s", (Object) headers).isEqualTo(401);
             assertThat(refused.header("WWW-Authenticate")).isEqualTo("Bearer");
@@ -215,7 +215,8 @@ class ConfigPushEndpointTest {
     @Test
     void malformedBodiesAre400NamingTheField() {
         String auth = "Authorization: Bearer " + TOKEN;
-        assertThat(admin.put("not json".getBytes(StandardCharsets.UTF_8), auth).bodyText()).startsWith("body: not JSON");
+        assertThat(admin.put("not json".getBytes(StandardCharsets.UTF_8), auth).bodyText())
+                .startsWith("body: not JSON");
         assertThat(admin.put("{\"hash\":\"x\",\"files\":{}}".getBytes(StandardCharsets.UTF_8), auth).bodyText())
                 .startsWith("revision: ");
         RawResponse empty = admin.put(new byte[0], auth);

@@ -11,12 +11,16 @@ import dev.portico.crds.bundle.BundleFiles;
 import dev.portico.crds.bundle.ConfigPush;
 import dev.portico.runtime.testing.AdminClient;
 import dev.portico.runtime.testing.MountedBundle;
+import dev.portico.runtime.testing.RawHttpClient;
+import dev.portico.runtime.testing.RawResponse;
 import dev.portico.runtime.testing.RunningProxy;
 import dev.portico.runtime.testing.TestBackend;
 import dev.portico.runtime.tls.TestCertificates;
+import io.netty.handler.ssl.SslContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -161,6 +165,51 @@ class MountedBundleTest {
 
         assertThat(proxy.get("/x").bodyText()).isEqualTo("ok one GET /x");
         assertThat(ignored()).singleElement().asString().contains("serving with other content");
+    }
+
+    @Test
+    void rateLimitBucketsAndTlsContextsCarryOverBetweenPushesAndFiles() throws Exception {
+        // One token per second: a reload taking less than that cannot hide a kept bucket.
+        assertThat(admin.push(ConfigPush.of(101, limited(one, "101")), TOKEN).status()).isEqualTo(200);
+        SslContext context = proxy.runtime().currentConfig().tls().entries().get(0).context();
+        assertThat(burst(4)).extracting(RawResponse::status).containsExactly(200, 200, 200, 429);
+
+        assertThat(admin.push(ConfigPush.of(102, limited(two, "102")), TOKEN).status()).isEqualTo(200);
+        RawResponse afterPush = burst(1).get(0);
+        assertThat(afterPush.header("X-Revision")).isEqualTo("102");
+        assertThat(afterPush.status()).as("the bucket was kept").isEqualTo(429);
+
+        mounted.update(limited(three, "103"), 103);
+        proxy.runtime().checkForChanges();
+        RawResponse afterFiles = burst(1).get(0);
+        assertThat(afterFiles.header("X-Revision")).isEqualTo("103");
+        assertThat(afterFiles.status()).isEqualTo(429);
+        // Same certificate, key and settings: the same context, so TLS sessions survive both.
+        assertThat(proxy.runtime().currentConfig().tls().entries().get(0).context()).isSameAs(context);
+    }
+
+    /** {@link #files} with a rate limit of 1/s (burst 3) and an {@code X-Revision} response header. */
+    private static Map<String, String> limited(TestBackend backend, String revision) {
+        Map<String, String> files = files(backend);
+        files.put(BundleFiles.SITE_FILE, files.get(BundleFiles.SITE_FILE).replace("  routes:\n", """
+                  rateLimit: {requestsPerSecond: 1, burst: 3}
+                  headers:
+                    response: {set: {"X-Revision": "%s"}}
+                  routes:
+                """.formatted(revision)));
+        return files;
+    }
+
+    /** {@code n} GETs pipelined on one connection, answered in order. */
+    private List<RawResponse> burst(int n) throws Exception {
+        try (RawHttpClient client = proxy.connect()) {
+            client.send("GET /n HTTP/1.1\r\nHost: a\r\n\r\n".repeat(n));
+            List<RawResponse> responses = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                responses.add(client.readResponse());
+            }
+            return responses;
+        }
     }
 
     @Test

@@ -143,7 +143,8 @@ class PushedRotationTest {
             await().atMost(WAIT).until(() -> events.size() >= eventsAtPush + 5);
             // Not a reconnect: the same stream, every event in order, none missing.
             List<String> seen = List.copyOf(events);
-            assertThat(seen).isEqualTo(IntStream.rangeClosed(1, seen.size()).mapToObj(i -> "data: event-" + i).toList());
+            assertThat(seen)
+                    .isEqualTo(IntStream.rangeClosed(1, seen.size()).mapToObj(i -> "data: event-" + i).toList());
         } finally {
             ws.abort();
             sse.body().close();
