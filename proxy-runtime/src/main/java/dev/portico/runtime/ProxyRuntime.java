@@ -83,8 +83,10 @@ public final class ProxyRuntime implements AutoCloseable {
      * Loads and validates the site, then binds everything.
      *
      * @throws dev.portico.crds.InvalidProxySiteException when the site file is invalid
+     * @throws IllegalArgumentException naming the flag when the revision or token file is unusable
      */
     public static ProxyRuntime start(RuntimeOptions options) throws IOException, InterruptedException {
+        ConfigPushService.checkTokenFile(options.adminTokenFile());
         SiteSource source = new SiteSource(options.siteFile(), options.secretsDir(), options.revisionFile());
         Bundle booted = source.snapshot();
         SiteBuilder builder = new SiteBuilder();

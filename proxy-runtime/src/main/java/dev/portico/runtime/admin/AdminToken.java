@@ -3,6 +3,7 @@ package dev.portico.runtime.admin;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -42,20 +43,39 @@ final class AdminToken {
         return MessageDigest.isEqual(sha256(presented), sha256(expected));
     }
 
-    private String expected() {
-        String token;
-        try {
-            token = Files.readString(file, StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-            problem("cannot read --admin-token-file " + file + " (" + e + "): every push is refused");
-            return null;
+    /**
+     * Refuses a token file that would admit nobody, naming the flag: at start, a typo in the
+     * path should stop the runtime rather than show up later as refused pushes.
+     */
+    void requireUsable() {
+        Read read = read();
+        if (read.problem() != null) {
+            throw new IllegalArgumentException(read.problem());
         }
-        if (token.isEmpty()) {
-            problem("--admin-token-file " + file + " is empty: every push is refused");
+    }
+
+    private String expected() {
+        Read read = read();
+        if (read.problem() != null) {
+            problem(read.problem() + ": every push is refused");
             return null;
         }
         lastProblem = null;
-        return token;
+        return read.token();
+    }
+
+    private record Read(String token, String problem) {}
+
+    private Read read() {
+        String token;
+        try {
+            token = Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (NoSuchFileException e) {
+            return new Read(null, "--admin-token-file " + file + ": no such file");
+        } catch (IOException e) {
+            return new Read(null, "--admin-token-file " + file + ": cannot be read (" + e + ")");
+        }
+        return token.isEmpty() ? new Read(null, "--admin-token-file " + file + ": is empty") : new Read(token, null);
     }
 
     private void problem(String message) {

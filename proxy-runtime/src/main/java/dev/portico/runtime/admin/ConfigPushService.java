@@ -45,6 +45,17 @@ public final class ConfigPushService implements AutoCloseable {
     }
 
     /**
+     * Checks {@code --admin-token-file} before the runtime starts.
+     *
+     * @throws IllegalArgumentException naming the flag when the file is missing, unreadable or empty
+     */
+    public static void checkTokenFile(Path tokenFile) {
+        if (tokenFile != null) {
+            new AdminToken(tokenFile).requireUsable();
+        }
+    }
+
+    /**
      * The answer to a push head that must not be read further, or null when its body may come:
      * 403 without a token file, 401 without the right token, 413 when the declared length is over
      * {@code maxBody}.

@@ -1,6 +1,7 @@
 package dev.portico.runtime.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portico.crds.bundle.BundleFiles;
@@ -184,6 +185,26 @@ class ConfigPushEndpointTest {
                 .as("an empty token file admits nobody").isEqualTo(401);
         assertThat(admin.put(ConfigPush.of(102, files(site(3, one, ""))).toJson(), "Authorization: Bearer ").status())
                 .isEqualTo(401);
+    }
+
+    @Test
+    void aTokenOrRevisionFileThatCannotServeStopsTheStartNamingTheFlag() throws Exception {
+        MountedBundle other = MountedBundle.mount(dir.resolve("other"), files(site(1, one, "")), 7);
+
+        assertThatThrownBy(() -> RunningProxy.start(other, dir.resolve("no-such-token")).close())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--admin-token-file " + dir.resolve("no-such-token") + ": no such file");
+        assertThatThrownBy(() -> RunningProxy.start(other, Files.writeString(dir.resolve("blank"), " \n")).close())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--admin-token-file " + dir.resolve("blank") + ": is empty");
+
+        Path revision = other.revisionFile().toRealPath();
+        Files.delete(revision);
+        Files.writeString(revision, "-3\n");
+        assertThatThrownBy(() -> RunningProxy.start(other, tokenFile).close())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("--revision-file " + other.revisionFile())
+                .hasMessageContaining("'-3'");
     }
 
     @Test
