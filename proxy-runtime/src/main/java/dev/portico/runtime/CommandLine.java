@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * The command line of API.md: {@code --site FILE [options]} to run, or
- * {@code validate FILE}. Hand-written because it is eight flags and the error messages
+ * {@code validate FILE}. Hand-written because it is a dozen flags and the error messages
  * matter more than the parsing.
  */
 record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
@@ -28,10 +28,15 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
               --admin-bind ADDR     address of the admin listener (default 127.0.0.1)
               --workers N           event loop threads (default: one per CPU)
               --drain-timeout DUR   how long SIGTERM waits for in-flight requests (default 25s)
+              --admin-token-file F  enables PUT /config on the admin port for requests bearing the
+                                    token in F (re-read when it changes; default: pushes off)
+              --revision-file F     the mounted bundle's revision: files older than the config
+                                    serving are ignored (default: every valid edit applies)
             """;
 
     private static final List<String> FLAGS = List.of("--site", "--secrets-dir", "--http-port", "--https-port",
-            "--admin-port", "--bind", "--admin-bind", "--workers", "--drain-timeout");
+            "--admin-port", "--bind", "--admin-bind", "--workers", "--drain-timeout", "--admin-token-file",
+            "--revision-file");
 
     static CommandLine parse(List<String> args) {
         if (args.isEmpty() || args.contains("--help") || args.contains("-h")) {
@@ -52,6 +57,8 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
         int admin = RuntimeOptions.DEFAULT_ADMIN_PORT;
         int workers = Runtime.getRuntime().availableProcessors();
         var drain = RuntimeOptions.DEFAULT_DRAIN;
+        Path adminToken = null;
+        Path revision = null;
         for (int i = 0; i < args.size(); i++) {
             String flag = args.get(i);
             if (!FLAGS.contains(flag)) {
@@ -71,6 +78,8 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
                 case "--admin-bind" -> adminBind = value;
                 case "--workers" -> workers = positive(flag, value);
                 case "--drain-timeout" -> drain = duration(flag, value);
+                case "--admin-token-file" -> adminToken = Path.of(value);
+                case "--revision-file" -> revision = Path.of(value);
                 default -> throw new AssertionError("not in FLAGS: " + flag);
             }
         }
@@ -79,7 +88,8 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
         }
         RuntimeOptions defaults = RuntimeOptions.forSite(site);
         return new CommandLine(Command.RUN, new RuntimeOptions(site, secrets != null ? secrets : defaults.secretsDir(),
-                bind, http, https, adminBind, admin, workers, drain, RuntimeOptions.DEFAULT_RELOAD_INTERVAL), null);
+                bind, http, https, adminBind, admin, workers, drain, RuntimeOptions.DEFAULT_RELOAD_INTERVAL,
+                adminToken, revision), null);
     }
 
     private static int port(String flag, String value) {

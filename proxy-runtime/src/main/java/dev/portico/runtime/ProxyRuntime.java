@@ -1,8 +1,12 @@
 package dev.portico.runtime;
 
 import dev.portico.runtime.admin.AdminServer;
+import dev.portico.runtime.admin.ConfigPushService;
+import dev.portico.runtime.config.Bundle;
+import dev.portico.runtime.config.ConfigApplier;
 import dev.portico.runtime.config.ConfigHolder;
 import dev.portico.runtime.config.ConfigReloader;
+import dev.portico.runtime.config.SiteBuilder;
 import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.config.SiteSource;
 import dev.portico.runtime.log.AccessLog;
@@ -29,8 +33,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The data plane as one object: loads the site, binds the listeners, reloads on change,
- * and drains on shutdown. {@code Main} runs it from the command line; tests run it
+ * The data plane as one object: loads the site, binds the listeners, reloads on change
+ * or push, and drains on shutdown. {@code Main} runs it from the command line; tests run it
  * in-process on free ports.
  */
 public final class ProxyRuntime implements AutoCloseable {
@@ -46,14 +50,15 @@ public final class ProxyRuntime implements AutoCloseable {
     private final EventLoopGroup workers;
     private final ProxyServer server;
     private final ConfigReloader reloader;
+    private final ConfigPushService pushes;
     private AdminServer admin;
     private InetSocketAddress httpAddress;
     private volatile InetSocketAddress httpsAddress;
     private volatile boolean ready;
     private boolean stopped;
 
-    private ProxyRuntime(RuntimeOptions options, SiteSource source, SiteConfig initial,
-                         AddressResolverGroup<? extends SocketAddress> upstreamResolver) {
+    private ProxyRuntime(RuntimeOptions options, SiteSource source, Bundle booted, SiteBuilder builder,
+                         SiteConfig initial, AddressResolverGroup<? extends SocketAddress> upstreamResolver) {
         this.options = options;
         this.config = new ConfigHolder(initial);
         this.metrics = new ProxyMetrics();
@@ -71,7 +76,9 @@ public final class ProxyRuntime implements AutoCloseable {
         metrics.accessLogDropped(accessLog::dropped);
         this.services = new ProxyServices(config, pools, metrics, accessLog);
         this.server = new ProxyServer(transports, boss, workers);
-        this.reloader = new ConfigReloader(source, config, metrics, this::configApplied);
+        ConfigApplier applier = new ConfigApplier(config, builder, this::configApplied);
+        this.reloader = new ConfigReloader(source, booted, applier, metrics);
+        this.pushes = new ConfigPushService(options.adminTokenFile(), applier, metrics);
         LOG.info("transport {}, {} worker event loops", transports.name(), options.workers());
     }
 
@@ -79,6 +86,7 @@ public final class ProxyRuntime implements AutoCloseable {
      * Loads and validates the site, then binds everything.
      *
      * @throws dev.portico.crds.InvalidProxySiteException when the site file is invalid
+     * @throws IllegalArgumentException naming the flag when the revision or token file is unusable
      */
     public static ProxyRuntime start(RuntimeOptions options) throws IOException, InterruptedException {
         return start(options, DefaultAddressResolverGroup.INSTANCE);
@@ -91,9 +99,12 @@ public final class ProxyRuntime implements AutoCloseable {
      */
     public static ProxyRuntime start(RuntimeOptions options, AddressResolverGroup<? extends SocketAddress> upstreamResolver)
             throws IOException, InterruptedException {
-        SiteSource source = new SiteSource(options.siteFile(), options.secretsDir());
-        SiteConfig initial = source.compile(source.snapshot());
-        ProxyRuntime runtime = new ProxyRuntime(options, source, initial, upstreamResolver);
+        ConfigPushService.checkTokenFile(options.adminTokenFile());
+        SiteSource source = new SiteSource(options.siteFile(), options.secretsDir(), options.revisionFile());
+        Bundle booted = source.snapshot();
+        SiteBuilder builder = new SiteBuilder();
+        SiteConfig initial = builder.build(booted);
+        ProxyRuntime runtime = new ProxyRuntime(options, source, booted, builder, initial, upstreamResolver);
         try {
             runtime.bind();
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -110,13 +121,14 @@ public final class ProxyRuntime implements AutoCloseable {
             LOG.info("TLS by {}", ServerTlsContexts.provider());
         }
         admin = AdminServer.bind(Transports.best(), boss, options.adminBind(), options.adminPort(), config, metrics,
-                () -> ready);
+                () -> ready, pushes);
         reloader.start(options.reloadInterval());
         ready = true;
         SiteConfig current = config.current();
-        LOG.info("serving site '{}' generation {} {} on http {}{} (admin {})", current.name(),
-                current.generation(), current.hash(), httpAddress,
-                httpsAddress == null ? "" : ", https " + httpsAddress, admin.address());
+        LOG.info("serving site '{}' generation {} {} on http {}{} (admin {}, config push {})", current.name(),
+                current.generation(), describe(current), httpAddress,
+                httpsAddress == null ? "" : ", https " + httpsAddress, admin.address(),
+                options.adminTokenFile() == null ? "off" : "on");
     }
 
     private synchronized void bindHttps() throws InterruptedException {
@@ -125,7 +137,12 @@ public final class ProxyRuntime implements AutoCloseable {
         }
     }
 
-    /** A reload that adds TLS to a plain site opens the TLS listener. */
+    private static String describe(SiteConfig config) {
+        return config.revision() == SiteConfig.NO_REVISION ? config.hash()
+                : "revision " + config.revision() + " " + config.hash();
+    }
+
+    /** A reload or push that adds TLS to a plain site opens the TLS listener. */
     private void configApplied(SiteConfig applied) {
         if (applied.tls() == null || httpsAddress != null) {
             return;
@@ -192,6 +209,7 @@ public final class ProxyRuntime implements AutoCloseable {
             LOG.warn("drain time {} is over; closing {} unfinished exchanges", drain, services.inFlight());
         }
         reloader.close();
+        pushes.close();
         if (admin != null) {
             admin.close();
         }

@@ -6,6 +6,9 @@ import java.time.Duration;
 /**
  * How the runtime was asked to run (the CLI of API.md). Port 0 binds a free port, which
  * tests use.
+ *
+ * @param adminTokenFile the bearer token {@code PUT /config} requires, or null: pushes are off
+ * @param revisionFile   the mounted bundle's revision, or null: every valid edit of the files applies
  */
 public record RuntimeOptions(
         Path siteFile,
@@ -17,7 +20,9 @@ public record RuntimeOptions(
         int adminPort,
         int workers,
         Duration drainTimeout,
-        Duration reloadInterval) {
+        Duration reloadInterval,
+        Path adminTokenFile,
+        Path revisionFile) {
 
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final int DEFAULT_HTTPS_PORT = 8443;
@@ -38,6 +43,19 @@ public record RuntimeOptions(
             throw new IllegalArgumentException("not a run command line: " + String.join(" ", args));
         }
         return line.options();
+    }
+
+    /** Without config push and revision file: the runtime outside a cluster. */
+    public RuntimeOptions(Path siteFile, Path secretsDir, String bind, int httpPort, int httpsPort, String adminBind,
+                          int adminPort, int workers, Duration drainTimeout, Duration reloadInterval) {
+        this(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers, drainTimeout,
+                reloadInterval, null, null);
+    }
+
+    /** The same options with pushes taking {@code adminTokenFile} and the files ordered by {@code revisionFile}. */
+    public RuntimeOptions withConfigPush(Path adminTokenFile, Path revisionFile) {
+        return new RuntimeOptions(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers,
+                drainTimeout, reloadInterval, adminTokenFile, revisionFile);
     }
 
     /** Defaults for everything but the site file; the secrets live beside it. */

@@ -34,6 +34,8 @@ class CommandLineTest {
         assertThat(options.workers()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(options.drainTimeout()).isEqualTo(Duration.ofSeconds(25));
         assertThat(options.reloadInterval()).isEqualTo(RuntimeOptions.DEFAULT_RELOAD_INTERVAL);
+        assertThat(options.adminTokenFile()).as("pushes are off unless asked for").isNull();
+        assertThat(options.revisionFile()).isNull();
     }
 
     @Test
@@ -47,7 +49,8 @@ class CommandLineTest {
     void everyFlagIsRead() {
         CommandLine line = parse("--site", "/etc/portico/site.yaml", "--secrets-dir", "/run/secrets",
                 "--http-port", "80", "--https-port", "443", "--admin-port", "9000", "--bind", "::",
-                "--admin-bind", "0.0.0.0", "--workers", "3", "--drain-timeout", "1m30s");
+                "--admin-bind", "0.0.0.0", "--workers", "3", "--drain-timeout", "1m30s",
+                "--admin-token-file", "/etc/portico-admin/token", "--revision-file", "/etc/portico/revision");
 
         RuntimeOptions options = line.options();
         assertThat(line.command()).isEqualTo(CommandLine.Command.RUN);
@@ -60,6 +63,8 @@ class CommandLineTest {
         assertThat(options.adminBind()).isEqualTo("0.0.0.0");
         assertThat(options.workers()).isEqualTo(3);
         assertThat(options.drainTimeout()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(options.adminTokenFile()).isEqualTo(Path.of("/etc/portico-admin/token"));
+        assertThat(options.revisionFile()).isEqualTo(Path.of("/etc/portico/revision"));
     }
 
     @Test
@@ -107,7 +112,7 @@ class CommandLineTest {
     @Test
     void usageNamesEveryFlag() {
         for (String flag : List.of("--site", "--secrets-dir", "--http-port", "--https-port", "--admin-port", "--bind",
-                "--admin-bind", "--workers", "--drain-timeout", "validate")) {
+                "--admin-bind", "--workers", "--drain-timeout", "--admin-token-file", "--revision-file", "validate")) {
             assertThat(CommandLine.USAGE).contains(flag);
         }
     }
@@ -126,6 +131,8 @@ class CommandLineTest {
             --site                              | --site needs a value
             --site s.yaml --http-port           | --http-port needs a value
             --site s.yaml --drain-timeout       | --drain-timeout needs a value
+            --site s.yaml --admin-token-file    | --admin-token-file needs a value
+            --site s.yaml --revision-file       | --revision-file needs a value
             --site s.yaml --http-port 65536     | --http-port: must be 0..65535, got 65536
             --site s.yaml --https-port -1       | --https-port: must be 0..65535, got -1
             --site s.yaml --admin-port 99999    | --admin-port: must be 0..65535, got 99999

@@ -74,6 +74,7 @@ public final class ConfigPusher {
         for (ProxyPod pod : readyPods) {
             PodState state = pods.computeIfAbsent(pod.incarnation(), k -> new PodState());
             CompletableFuture<AdminClient.Served> call;
+            boolean pushed;
             synchronized (state) {
                 boolean current = state.served != null && state.served.hash().equals(bundle.hash());
                 if (current) {
@@ -87,24 +88,27 @@ public final class ConfigPusher {
                 }
                 state.inFlight = true;
                 // Re-ask a pod believed current; push to every other one.
-                call = current ? client.served(pod) : client.push(pod, bundle, token);
+                pushed = !current;
+                call = pushed ? client.push(pod, bundle, token) : client.served(pod);
             }
-            call.whenComplete((served, error) -> answered(site, pod, bundle, state, served, error));
+            call.whenComplete((served, error) -> answered(site, pod, bundle, pushed, state, served, error));
         }
         return new Rollout(serving, readyPods.size(), bundle.hash(), problem);
     }
 
-    private void answered(ResourceID site, ProxyPod pod, ConfigPush bundle, PodState state,
+    private void answered(ResourceID site, ProxyPod pod, ConfigPush bundle, boolean pushed, PodState state,
             AdminClient.Served served, Throwable error) {
         Duration retryIn = null;
         synchronized (state) {
             state.inFlight = false;
             long now = nanoTime.getAsLong();
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            if (cause == null && served.revision() > bundle.revision() && !served.hash().equals(bundle.hash())) {
-                // The pod holds a newer bundle than this operator has rendered (its cache is
-                // behind): pushing again would only be refused, so wait for the cache.
-                cause = new IllegalStateException("serves newer revision " + served.revision() + " " + served.hash());
+            if (cause == null && pushed && !served.hash().equals(bundle.hash())) {
+                // Refused (409): the pod holds a newer bundle than this operator rendered (its
+                // cache is behind), or another one at the same revision. Pushing again at once
+                // would only be refused again, so back off until a new render.
+                cause = new IllegalStateException("refused revision " + bundle.revision() + ": serves revision "
+                        + served.revision() + " " + served.hash());
             }
             if (cause == null) {
                 state.served = served;

@@ -107,7 +107,7 @@ class ConfigPusherTest {
 
         assertThat(pod.received).hasSize(1);
         assertThat(pusher.converge(SITE, older, TOKEN, List.of(target)).problem())
-                .contains("serves newer revision 9 sha256:newer");
+                .contains("refused revision 5: serves revision 9 sha256:newer");
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.portico.runtime.admin;
 
 import dev.portico.runtime.config.ConfigHolder;
-import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.metrics.ProxyMetrics;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -18,7 +17,10 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BooleanSupplier;
 
-/** {@code /healthz}, {@code /readyz}, {@code /metrics} and {@code /config}; never key material. */
+/**
+ * {@code /healthz}, {@code /readyz}, {@code /metrics} and {@code GET /config}; never key
+ * material. {@code PUT /config} is the {@link ConfigPushHandler}'s.
+ */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final String TEXT = "text/plain; charset=utf-8";
@@ -40,6 +42,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         FullHttpResponse response;
         if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
             response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, TEXT, "405 Method Not Allowed\n");
+            response.headers().set(HttpHeaderNames.ALLOW, path.equals("/config") ? "GET, HEAD, PUT" : "GET, HEAD");
         } else {
             response = switch (path) {
                 case "/healthz" -> text(HttpResponseStatus.OK, TEXT, "ok\n");
@@ -47,7 +50,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         ? text(HttpResponseStatus.OK, TEXT, "ready\n")
                         : text(HttpResponseStatus.SERVICE_UNAVAILABLE, TEXT, "not ready\n");
                 case "/metrics" -> text(HttpResponseStatus.OK, PROMETHEUS, metrics.scrape());
-                case "/config" -> text(HttpResponseStatus.OK, "application/json", configJson(config.current()));
+                case "/config" -> text(HttpResponseStatus.OK, "application/json", ConfigJson.of(config.current()));
                 default -> text(HttpResponseStatus.NOT_FOUND, TEXT, "404 Not Found\n");
             };
         }
@@ -57,11 +60,6 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (!keepAlive) {
             future.addListener(ChannelFutureListener.CLOSE);
         }
-    }
-
-    static String configJson(SiteConfig config) {
-        return "{\"name\":\"" + config.name().replace("\"", "") + "\",\"generation\":" + config.generation()
-                + ",\"hash\":\"" + config.hash() + "\"}\n";
     }
 
     private static FullHttpResponse text(HttpResponseStatus status, String type, String body) {

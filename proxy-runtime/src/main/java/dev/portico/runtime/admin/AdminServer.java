@@ -13,8 +13,9 @@ import java.net.InetSocketAddress;
 import java.util.function.BooleanSupplier;
 
 /**
- * The admin listener. Off the proxy path, so small requests are aggregated whole here;
- * it runs on its own event loop so probes answer even when the proxy's loops are busy.
+ * The admin listener. Off the proxy path, so small requests are aggregated whole here
+ * (a config push, bigger, by its own handler once its token is checked); it runs on its
+ * own event loop so probes answer even when the proxy's loops are busy.
  */
 public final class AdminServer {
 
@@ -27,7 +28,8 @@ public final class AdminServer {
     }
 
     public static AdminServer bind(Transports transports, EventLoopGroup group, String host, int port,
-                                   ConfigHolder config, ProxyMetrics metrics, BooleanSupplier ready)
+                                   ConfigHolder config, ProxyMetrics metrics, BooleanSupplier ready,
+                                   ConfigPushService pushes)
             throws InterruptedException {
         Channel channel = new ServerBootstrap()
                 .group(group)
@@ -37,6 +39,7 @@ public final class AdminServer {
                     protected void initChannel(Channel ch) {
                         ch.pipeline()
                                 .addLast(new HttpServerCodec())
+                                .addLast(new ConfigPushHandler(pushes))
                                 .addLast(new HttpObjectAggregator(MAX_ADMIN_REQUEST))
                                 .addLast(new AdminHandler(config, metrics, ready));
                     }

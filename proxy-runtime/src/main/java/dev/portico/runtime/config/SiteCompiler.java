@@ -20,6 +20,7 @@ import dev.portico.runtime.routing.HostPattern;
 import dev.portico.runtime.routing.PathMatcher;
 import dev.portico.runtime.routing.RouteAction;
 import dev.portico.runtime.routing.Router;
+import dev.portico.runtime.tls.SecretStore;
 import dev.portico.runtime.tls.TlsCompiler;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,15 +36,18 @@ public final class SiteCompiler {
 
     /** Compiles everything but certificates: enough for routing and headers, and for tests. */
     public static SiteConfig compile(ProxySite site, String hash) {
-        return compile(site, hash, null, new RateLimiters());
+        return compile(site, hash, SiteConfig.NO_REVISION, null, null, new RateLimiters());
     }
 
     /**
-     * @param tls      loads the certificates the site names; null leaves the site without TLS contexts
+     * @param revision the bundle's revision, or {@link SiteConfig#NO_REVISION}
+     * @param tls      builds the contexts of the certificates the site names; null leaves the site without TLS contexts
+     * @param secrets  where {@code tls} reads the certificates from
      * @param limiters keeps the rate limiter's state across reloads
      * @throws dev.portico.crds.InvalidProxySiteException when a certificate cannot serve
      */
-    public static SiteConfig compile(ProxySite site, String hash, TlsCompiler tls, RateLimiters limiters) {
+    public static SiteConfig compile(ProxySite site, String hash, long revision, TlsCompiler tls, SecretStore secrets,
+                                     RateLimiters limiters) {
         ProxySiteSpec spec = site.spec();
         SiteHeaders siteHeaders = spec.headers();
         HeaderRules siteRequest = HeaderRules.of(siteHeaders == null ? null : siteHeaders.request());
@@ -65,6 +69,7 @@ public final class SiteCompiler {
                 site.metadata() == null ? "" : site.metadata().name(),
                 site.metadata() == null || site.metadata().generation() == null ? 0 : site.metadata().generation(),
                 hash,
+                revision,
                 new Router(hosts, routes),
                 TrustPolicy.of(spec.trustedProxies()),
                 new SiteConfig.Limits(
@@ -72,7 +77,8 @@ public final class SiteCompiler {
                         Math.toIntExact(Sizes.parse(limits.maxRequestHeadersSize())),
                         Durations.parse(limits.requestHeaderTimeout())),
                 SecurityPresets.withPreset(siteResponse, preset, spec.tls()),
-                tls == null || spec.tls() == null ? null : tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2())),
+                tls == null || spec.tls() == null ? null
+                        : tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2()), secrets),
                 AccessPolicy.of(spec.accessControl()),
                 limiters.forSpec(spec.rateLimit()),
                 spec.compression() != null && Boolean.TRUE.equals(spec.compression().enabled())

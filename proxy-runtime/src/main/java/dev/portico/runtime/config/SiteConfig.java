@@ -14,6 +14,8 @@ import java.time.Duration;
  *
  * @param generation         the ProxySite's metadata.generation (0 when absent)
  * @param hash               {@code sha256:<hex>} of everything the config was built from
+ *                           ({@link dev.portico.crds.bundle.BundleFiles#hash}, the operator's hash)
+ * @param revision           the bundle's revision, or {@link #NO_REVISION} for site files without one
  * @param responseHeaders    site rules and preset, for responses the proxy makes itself
  * @param tls                certificates by SNI name, or null for a plain-HTTP site
  * @param access             allow/deny by client IP
@@ -24,6 +26,7 @@ public record SiteConfig(
         String name,
         long generation,
         String hash,
+        long revision,
         Router router,
         TrustPolicy trust,
         Limits limits,
@@ -32,6 +35,9 @@ public record SiteConfig(
         AccessPolicy access,
         RateLimiter rateLimit,
         long compressionMinSize) {
+
+    /** The revision of a config read from site files without a revision file. */
+    public static final long NO_REVISION = -1;
 
     /** Limits that apply before a route is known. */
     public record Limits(long maxRequestBodySize, int maxRequestHeadersSize, Duration requestHeaderTimeout) {}

@@ -12,6 +12,9 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +35,10 @@ public final class ProxyMetrics implements AutoCloseable {
         Duration.ofSeconds(30), Duration.ofSeconds(60)
     };
 
+    /** The outcomes of {@code PUT /config}, as the {@code outcome} label of {@code portico_config_push_total}. */
+    public static final List<String> PUSH_OUTCOMES = List.of("applied", "unchanged", "stale", "conflict", "invalid",
+            "unauthorized", "forbidden", "too_large");
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConcurrentHashMap<String, RouteMeters> routes = new ConcurrentHashMap<>();
     private final AtomicInteger openConnections = new AtomicInteger();
@@ -41,6 +48,7 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Counter upstreamReuses;
     private final Counter reloadsApplied;
     private final Counter reloadsRejected;
+    private final Map<String, Counter> pushes = new HashMap<>();
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
     public ProxyMetrics() {
@@ -56,6 +64,11 @@ public final class ProxyMetrics implements AutoCloseable {
                 .description("Requests sent on a pooled keep-alive upstream connection").register(registry);
         reloadsApplied = Counter.builder("portico.config.reloads").tag("result", "applied").register(registry);
         reloadsRejected = Counter.builder("portico.config.reloads").tag("result", "rejected").register(registry);
+        // Registered up front, so an alert on "invalid" or "unauthorized" sees a 0 before the first one.
+        for (String outcome : PUSH_OUTCOMES) {
+            pushes.put(outcome, Counter.builder("portico.config.push").tag("outcome", outcome)
+                    .description("PUT /config requests by outcome").register(registry));
+        }
         // The JVM itself (jvm_memory_used_bytes, jvm_gc_pause_seconds, jvm_threads_live_threads,
         // process_cpu_usage...): heap use is what the resource bounds in SECURITY.md are stated in.
         new JvmMemoryMetrics().bindTo(registry);
@@ -94,6 +107,15 @@ public final class ProxyMetrics implements AutoCloseable {
 
     public void configReloaded(boolean applied) {
         (applied ? reloadsApplied : reloadsRejected).increment();
+    }
+
+    /** Counts one {@code PUT /config} by its outcome, one of {@link #PUSH_OUTCOMES}. */
+    public void configPushed(String outcome) {
+        Counter counter = pushes.get(outcome);
+        if (counter == null) {
+            throw new IllegalArgumentException("not a push outcome: " + outcome);
+        }
+        counter.increment();
     }
 
     public UpstreamStats upstreamStats() {

@@ -1,9 +1,10 @@
 package dev.portico.runtime.tls;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -40,9 +41,12 @@ public record CertificatePair(String secretName, List<X509Certificate> chain, Pr
     }
 
     public static CertificatePair load(Path secretsDir, String secretName) throws InvalidCertificateException {
-        Path dir = secretsDir.resolve(secretName);
-        List<X509Certificate> chain = readChain(secretName, dir.resolve("tls.crt"));
-        PrivateKey key = readKey(secretName, dir.resolve("tls.key"));
+        return load(SecretStore.directory(secretsDir), secretName);
+    }
+
+    public static CertificatePair load(SecretStore secrets, String secretName) throws InvalidCertificateException {
+        List<X509Certificate> chain = readChain(secretName, secrets);
+        PrivateKey key = readKey(secretName, secrets);
         X509Certificate leaf = chain.get(0);
         try {
             leaf.checkValidity();
@@ -63,8 +67,9 @@ public record CertificatePair(String secretName, List<X509Certificate> chain, Pr
         return chain.get(0);
     }
 
-    private static List<X509Certificate> readChain(String secret, Path file) throws InvalidCertificateException {
-        try (var in = Files.newInputStream(file)) {
+    private static List<X509Certificate> readChain(String secret, SecretStore secrets)
+            throws InvalidCertificateException {
+        try (var in = new ByteArrayInputStream(secrets.read(secret, SecretStore.CERTIFICATE))) {
             List<X509Certificate> chain = new ArrayList<>();
             for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
                 chain.add((X509Certificate) cert);
@@ -74,15 +79,16 @@ public record CertificatePair(String secretName, List<X509Certificate> chain, Pr
             }
             return chain;
         } catch (NoSuchFileException e) {
-            throw new InvalidCertificateException("secret " + secret + ": missing " + file);
+            throw new InvalidCertificateException("secret " + secret + ": missing " + e.getFile());
         } catch (IOException | CertificateException e) {
             throw new InvalidCertificateException("secret " + secret + ": tls.crt is not a PEM certificate chain ("
                     + e.getMessage() + ")");
         }
     }
 
-    private static PrivateKey readKey(String secret, Path file) throws InvalidCertificateException {
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
+    private static PrivateKey readKey(String secret, SecretStore secrets) throws InvalidCertificateException {
+        try (Reader reader = new InputStreamReader(
+                new ByteArrayInputStream(secrets.read(secret, SecretStore.PRIVATE_KEY)), StandardCharsets.US_ASCII);
              PEMParser parser = new PEMParser(reader)) {
             Object pem = parser.readObject();
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
@@ -95,7 +101,7 @@ public record CertificatePair(String secretName, List<X509Certificate> chain, Pr
             }
             throw new InvalidCertificateException("secret " + secret + ": tls.key holds no unencrypted private key");
         } catch (NoSuchFileException e) {
-            throw new InvalidCertificateException("secret " + secret + ": missing " + file);
+            throw new InvalidCertificateException("secret " + secret + ": missing " + e.getFile());
         } catch (IOException | RuntimeException e) {
             // Bouncy Castle reports bad base64 or ASN.1 with unchecked exceptions.
             throw new InvalidCertificateException("secret " + secret + ": tls.key is not a PEM private key ("

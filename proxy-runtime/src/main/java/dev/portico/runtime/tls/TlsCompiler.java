@@ -5,7 +5,6 @@ import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.crds.validation.Violation;
 import dev.portico.runtime.routing.HostPattern;
 import io.netty.handler.ssl.SslContext;
-import java.nio.file.Path;
 import java.security.cert.CertificateEncodingException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,7 +20,6 @@ import javax.net.ssl.SSLException;
  */
 public final class TlsCompiler {
 
-    private final Path secretsDir;
     private Map<Key, SslContext> cache = new HashMap<>();
 
     private record Key(String secretName, List<byte[]> encodedChain, byte[] encodedKey, String minVersion,
@@ -50,21 +48,18 @@ public final class TlsCompiler {
         }
     }
 
-    public TlsCompiler(Path secretsDir) {
-        this.secretsDir = secretsDir;
-    }
-
     /**
+     * @param secrets where the PEMs of the secrets {@code tls} names are read from
      * @throws InvalidProxySiteException naming every certificate that cannot serve
      */
-    public synchronized TlsConfig compile(Tls tls, boolean http2) {
+    public synchronized TlsConfig compile(Tls tls, boolean http2, SecretStore secrets) {
         Map<Key, SslContext> next = new HashMap<>();
         List<TlsConfig.Entry> entries = new ArrayList<>();
         List<Violation> problems = new ArrayList<>();
         for (int i = 0; i < tls.certificates().size(); i++) {
             Tls.Certificate certificate = tls.certificates().get(i);
             try {
-                CertificatePair pair = CertificatePair.load(secretsDir, certificate.secretName());
+                CertificatePair pair = CertificatePair.load(secrets, certificate.secretName());
                 Key key = key(pair, tls.minVersion().name(), http2);
                 SslContext context = cache.get(key);
                 if (context == null) {

@@ -134,14 +134,15 @@ class AdminEndpointsTest {
     }
 
     @Test
-    void configShowsNameGenerationAndHashAndNothingOfTheSpec() throws Exception {
+    void configShowsNameGenerationRevisionAndHashAndNothingOfTheSpec() throws Exception {
         HttpResponse<String> response = admin("GET", "/config");
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
         JsonNode config = new ObjectMapper().readTree(response.body());
-        assertThat(config.size()).isEqualTo(3);
+        assertThat(config.size()).isEqualTo(4);
         assertThat(config.get("name").asText()).isEqualTo("test");
         assertThat(config.get("generation").asLong()).isEqualTo(1);
+        assertThat(config.get("revision").isNull()).as("a site file without --revision-file has no revision").isTrue();
         assertThat(config.get("hash").asText()).matches("sha256:[0-9a-f]{64}")
                 .isEqualTo(proxy.runtime().currentConfig().hash());
         assertThat(response.body()).doesNotContain("routes", "hosts", "127.0.0.1",
@@ -161,7 +162,9 @@ class AdminEndpointsTest {
     void unknownPathsAre404AndOtherMethods405() throws Exception {
         assertThat(admin("GET", "/nope").statusCode()).isEqualTo(404);
         assertThat(admin("GET", "/config/extra").statusCode()).isEqualTo(404);
-        assertThat(admin("POST", "/config").statusCode()).isEqualTo(405);
+        HttpResponse<String> postConfig = admin("POST", "/config");
+        assertThat(postConfig.statusCode()).isEqualTo(405);
+        assertThat(postConfig.headers().firstValue("Allow")).hasValue("GET, HEAD, PUT");
         assertThat(admin("POST", "/healthz").statusCode()).isEqualTo(405);
         assertThat(admin("DELETE", "/metrics").statusCode()).isEqualTo(405);
         assertThat(admin("HEAD", "/healthz").statusCode()).isEqualTo(200);

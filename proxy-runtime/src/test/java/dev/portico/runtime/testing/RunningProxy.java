@@ -23,11 +23,26 @@ public final class RunningProxy implements AutoCloseable {
     }
 
     public static RunningProxy start(Path dir, String yaml) {
-        Path site = SiteFiles.write(dir, yaml);
-        RuntimeOptions options = new RuntimeOptions(site, dir.resolve("secrets"), "127.0.0.1", 0, 0, "127.0.0.1", 0,
+        return start(options(SiteFiles.write(dir, yaml), dir.resolve("secrets")));
+    }
+
+    /**
+     * The runtime as a pod runs it: booting from a mounted config bundle, ordering it by its
+     * revision file, and taking pushes that bear the token in {@code tokenFile} (null: pushes off).
+     */
+    public static RunningProxy start(MountedBundle bundle, Path tokenFile) {
+        return start(options(bundle.siteFile(), bundle.secretsDir()).withConfigPush(tokenFile, bundle.revisionFile()));
+    }
+
+    /** Loopback, free ports, two workers, and a 100 ms reload poll. */
+    public static RuntimeOptions options(Path siteFile, Path secretsDir) {
+        return new RuntimeOptions(siteFile, secretsDir, "127.0.0.1", 0, 0, "127.0.0.1", 0,
                 2, Duration.ofSeconds(5), Duration.ofMillis(100));
+    }
+
+    public static RunningProxy start(RuntimeOptions options) {
         try {
-            return new RunningProxy(ProxyRuntime.start(options), site);
+            return new RunningProxy(ProxyRuntime.start(options), options.siteFile());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -57,6 +72,10 @@ public final class RunningProxy implements AutoCloseable {
 
     public int adminPort() {
         return runtime.adminPort();
+    }
+
+    public AdminClient admin() {
+        return new AdminClient(adminPort());
     }
 
     public ProxyRuntime runtime() {

@@ -1,0 +1,52 @@
+package dev.portico.runtime.config;
+
+import dev.portico.crds.bundle.BundleFiles;
+import dev.portico.crds.bundle.ConfigPush;
+import dev.portico.runtime.tls.SecretStore;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * One whole config candidate, from either source: the bundle files (keys of
+ * {@link BundleFiles}), their hash, the revision that orders them, and where the TLS
+ * PEMs are read from when it is compiled.
+ *
+ * @param origin   "push" or "files", for log lines
+ * @param revision the bundle's revision, or {@link SiteConfig#NO_REVISION} for site files
+ *                 without a revision file (the runtime outside a cluster)
+ * @param hash     {@link BundleFiles#hash} of {@code files}
+ */
+public record Bundle(String origin, long revision, String hash, SortedMap<String, String> files, SecretStore secrets) {
+
+    public Bundle {
+        files = Collections.unmodifiableSortedMap(new TreeMap<>(files));
+    }
+
+    /** A pushed bundle; its hash was checked against its files when it was read. */
+    public static Bundle pushed(ConfigPush push) {
+        return new Bundle("push", push.revision(), push.hash(), push.files(),
+                new BundleSecrets(push.files(), key -> "files." + key));
+    }
+
+    /** The mounted or local files, read into memory so that what is compiled is exactly what was hashed. */
+    public static Bundle mounted(long revision, SortedMap<String, String> files, Path secretsDir) {
+        return new Bundle("files", revision, BundleFiles.hash(files), files,
+                new BundleSecrets(files, key -> secretsDir.resolve(BundleFiles.secretNameOf(key))
+                        .resolve(key.endsWith(".crt") ? SecretStore.CERTIFICATE : SecretStore.PRIVATE_KEY).toString()));
+    }
+
+    public boolean hasRevision() {
+        return revision != SiteConfig.NO_REVISION;
+    }
+
+    public String siteYaml() {
+        return files.get(BundleFiles.SITE_FILE);
+    }
+
+    /** "revision 7 sha256:…" or just the hash: how log lines and answers name a bundle. */
+    public String describe() {
+        return (hasRevision() ? "revision " + revision + " " : "") + hash;
+    }
+}
