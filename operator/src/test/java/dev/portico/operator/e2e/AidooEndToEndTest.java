@@ -83,7 +83,7 @@ class AidooEndToEndTest extends SeedGuideEndToEnd {
                 // request_body { max_size 100MB } for document uploads.
                 checks.acceptsUploadsOf(5 << 20, app);
                 checks.invitesUploadsOf(pikaLimit);
-                checks.refusesUploadsOver(pikaLimit + 1);
+                checks.refusesUploadsOf(pikaLimit + 1);
             }
             case "vera" -> {
                 // handle /api/* -> vera-backend; handle -> vera-frontend; /internal/* -> 404.
@@ -94,7 +94,7 @@ class AidooEndToEndTest extends SeedGuideEndToEnd {
                 assertThat(internal.bodyText()).isEqualTo("Not Found");
                 // request_body { max_size 25MB } (VERA's MAX_UPLOAD_MB)
                 checks.invitesUploadsOf(25L << 20);
-                checks.refusesUploadsOver((25L << 20) + 1);
+                checks.refusesUploadsOf((25L << 20) + 1);
             }
             default -> {
             }

@@ -14,6 +14,7 @@ class ChatalotEndToEndTest extends SeedGuideEndToEnd {
 
     private static final String HOST = "chat.example.com";
     private TestBackend chatalot;
+    private long uploadLimit = 110L << 20;
 
     @Override
     String namespace() {
@@ -51,16 +52,17 @@ class ChatalotEndToEndTest extends SeedGuideEndToEnd {
         checks.forwardsWithTheProxyHeaders("/api/health", chatalot);
         // wscat -c wss://chat.example.com/ws: the path goes upstream as /ws.
         checks.carriesWebSockets("/ws", chatalot);
-        // client_max_body_size 110M: 2 MiB (over nginx's 1 MiB default) passes, 111 MiB does not.
+        // client_max_body_size 110M: 2 MiB (over nginx's 1 MiB default) passes, a byte over the limit does not.
         checks.acceptsUploadsOf(2 << 20, chatalot);
-        checks.invitesUploadsOf(110L << 20);
-        checks.refusesUploadsOver(111L << 20);
+        checks.invitesUploadsOf(uploadLimit);
+        checks.refusesUploadsOf(uploadLimit + 1);
     }
 
     @Override
     String changeARoute() {
         // MAX_FILE_SIZE_MB raised: the body limit follows.
         cluster.edit(namespace(), "chatalot", yaml -> yaml.replace("maxRequestBodySize: 110Mi", "maxRequestBodySize: 200Mi"));
+        uploadLimit = 200L << 20;
         return "chatalot";
     }
 

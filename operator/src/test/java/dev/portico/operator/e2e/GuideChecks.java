@@ -155,7 +155,7 @@ final class GuideChecks {
     }
 
     /** A declared body over the limit is refused with 413 before it is sent. */
-    void refusesUploadsOver(long bytes) throws IOException {
+    void refusesUploadsOf(long bytes) throws IOException {
         assertThat(declaredUpload(bytes).status()).isEqualTo(413);
     }
 
