@@ -106,7 +106,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     /**
      * Watches every Secret the sites refer to: an index on the primary cache maps a Secret
      * back to exactly the sites that use it (a renewal re-renders those, no others), and the
-     * primary-to-secondary mapper lets a site find a Secret that existed before it.
+     * primary-to-secondary mapper lets a site find a Secret that existed before it. The backend
+     * Services the routes name are watched the same way ({@link BackendServices}).
      */
     @Override
     public List<EventSource<?, ProxySiteResource>> prepareEventSources(EventSourceContext<ProxySiteResource> context) {
