@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -107,7 +108,7 @@ final class BackendServices {
 
     /** Pure: {@code lookup} finds a Service of the site's namespace by name. */
     static StatusFactory.Verdict resolve(ProxySiteSpec spec, String namespace,
-            java.util.function.Function<String, Optional<Service>> lookup) {
+            Function<String, Optional<Service>> lookup) {
         List<Violation> problems = new ArrayList<>();
         boolean anyMissing = false;
         List<Route> routes = spec.routes() == null ? List.of() : spec.routes();
