@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -38,7 +39,8 @@ class DeletionOperatorTest {
 
     private static final String NS = "aidoo";
     private static final List<Class<? extends HasMetadata>> OWNED_KINDS = List.of(
-            Deployment.class, Service.class, ServiceAccount.class, PodDisruptionBudget.class, Secret.class);
+            Deployment.class, Service.class, ServiceAccount.class, PodDisruptionBudget.class, NetworkPolicy.class,
+            Secret.class);
 
     KubernetesMockServer server;
     KubernetesClient client;
@@ -78,7 +80,9 @@ class DeletionOperatorTest {
         owned.add(await().until(() -> cluster.get(Service.class, NS, "vera-proxy"), o -> o != null));
         owned.add(await().until(() -> cluster.get(ServiceAccount.class, NS, "vera-proxy"), o -> o != null));
         owned.add(await().until(() -> cluster.get(PodDisruptionBudget.class, NS, "vera-proxy"), o -> o != null));
+        owned.add(await().until(() -> cluster.get(NetworkPolicy.class, NS, "vera-proxy"), o -> o != null));
         owned.add(await().until(() -> cluster.get(Secret.class, NS, "vera-proxy-config"), o -> o != null));
+        owned.add(await().until(() -> cluster.get(Secret.class, NS, "vera-proxy-admin"), o -> o != null));
         for (HasMetadata object : owned) {
             assertThat(object.getMetadata().getOwnerReferences()).as(object.getKind()).singleElement().satisfies(owner -> {
                 assertThat(owner.getUid()).isEqualTo(uid);
