@@ -100,6 +100,10 @@ final class ClusterStandIn implements AutoCloseable {
             Set<Integer> all = new TreeSet<>(wanted);
             if (existing != null) {
                 existing.getSpec().getPorts().forEach(p -> all.add(p.getPort()));
+                if (all.size() == existing.getSpec().getPorts().size()) {
+                    // Unchanged: an update would reconcile every site already routing to it.
+                    return;
+                }
             }
             ServiceBuilder service = new ServiceBuilder()
                     .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
