@@ -15,6 +15,11 @@ import java.util.function.Supplier;
  * The operator's own probes and metrics on PORTICO_HEALTH_PORT: {@code /healthz} (started and
  * every informer healthy: a watch that keeps failing restarts the pod), {@code /readyz}
  * (started) and {@code /metrics} (Prometheus text, JOSDK's metrics included).
+ *
+ * <p>With leader election a standby replica is started too (its informers run, only event
+ * processing waits for the Lease), so it is ready and healthy. That is deliberate: the operator
+ * serves no traffic, and its Deployment rolls with maxUnavailable 0, so a standby reporting not
+ * ready would stall every rollout for as long as the other replica leads (docs/operator.md).
  */
 final class HealthServer implements AutoCloseable {
 

@@ -47,6 +47,15 @@ public final class PorticoOperator {
      *     acting at once); false in tests, where System.exit would end the test JVM
      */
     public static Operator create(OperatorConfig config, KubernetesClient client, Metrics metrics, boolean exitOnStopLeading) {
+        return create(config, client, metrics, leaderElection -> leaderElection.withExitOnStopLeading(exitOnStopLeading));
+    }
+
+    /**
+     * @param leaderElectionTuning applied last to the leader-election settings: tests give each
+     *     instance its own identity (in a pod, JOSDK takes the pod's HOSTNAME) and short leases
+     */
+    static Operator create(OperatorConfig config, KubernetesClient client, Metrics metrics,
+            Consumer<LeaderElectionConfigurationBuilder> leaderElectionTuning) {
         Operator operator = new Operator(o -> {
             o.withKubernetesClient(client)
                     .withMetrics(metrics)
@@ -54,11 +63,11 @@ public final class PorticoOperator {
                     .withUseSSAToPatchPrimaryResource(config.serverSideApply())
                     .withSSABasedCreateUpdateMatchForDependentResources(config.serverSideApply());
             if (config.leaderElection()) {
-                var leaderElection = LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(LEASE_NAME)
-                        .withExitOnStopLeading(exitOnStopLeading);
+                var leaderElection = LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(LEASE_NAME);
                 if (config.namespace() != null) {
                     leaderElection.withLeaseNamespace(config.namespace());
                 }
+                leaderElectionTuning.accept(leaderElection);
                 o.withLeaderElectionConfiguration(leaderElection.build());
             }
         });

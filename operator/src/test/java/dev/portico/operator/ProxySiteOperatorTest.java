@@ -69,6 +69,14 @@ class ProxySiteOperatorTest {
         };
         operator = PorticoOperator.create(config, client, counting, false);
         operator.start();
+        // The backend every site() routes to; the operator programs no site whose Service is missing.
+        client.services().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.ServiceBuilder()
+                .withNewMetadata().withName("vera-frontend").endMetadata()
+                .withNewSpec()
+                    .addNewPort().withName("http").withPort(3000).endPort()
+                    .addNewPort().withName("http-next").withPort(3001).endPort()
+                .endSpec()
+                .build()).create();
     }
 
     @AfterEach

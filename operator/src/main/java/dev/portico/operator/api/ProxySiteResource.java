@@ -21,6 +21,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
  * {@code deploy/crds/} is generated from this class at build time (see the operator's pom);
  * its schema comes from the annotations on the records.
  *
+ * <p>The printer columns are meant as Hosts, Ready, Programmed, Age; the CRD generator sorts
+ * them by JSONPath (Age, Hosts, Programmed, Ready) and has no way to order them otherwise
+ * (docs/operator.md).
+ *
  * <p>Named for what it is, a resource, so that it never clashes with {@code crds}'
  * {@link ProxySite}, the same document as the proxy runtime reads it from a file.
  */

@@ -49,8 +49,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps each ProxySite's proxy converged. The workflow is invoked explicitly, and only for a
- * valid spec whose TLS Secrets all resolve: an invalid edit or a broken Secret leaves every
- * dependent as it is, so the last good config keeps serving, and says why in the status.
+ * valid spec whose TLS Secrets and backend Services ({@link BackendServices}) all resolve: an
+ * invalid edit, a broken Secret or a missing Service leaves every dependent as it is, so the
+ * last good config keeps serving, and says why in the status.
  */
 @Workflow(explicitInvocation = true, dependents = {
         @Dependent(name = ProxySiteReconciler.BUNDLE, type = Dependents.BundleSecret.class),
@@ -105,7 +106,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     /**
      * Watches every Secret the sites refer to: an index on the primary cache maps a Secret
      * back to exactly the sites that use it (a renewal re-renders those, no others), and the
-     * primary-to-secondary mapper lets a site find a Secret that existed before it.
+     * primary-to-secondary mapper lets a site find a Secret that existed before it. The backend
+     * Services the routes name are watched the same way ({@link BackendServices}).
      */
     @Override
     public List<EventSource<?, ProxySiteResource>> prepareEventSources(EventSourceContext<ProxySiteResource> context) {
@@ -134,7 +136,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 })
                 .build();
         return List.of(new InformerEventSource<>(configuration, context), new InformerEventSource<>(pods, context),
-                pushResults);
+                pushResults, BackendServices.eventSource(context));
     }
 
     private static String indexKey(String name, String namespace) {
@@ -149,7 +151,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         if (verdict.isValid()) {
             ProxySiteSpec spec = ProxySiteDefaults.normalise(site.getSpec());
             Map<String, ConfigBundle.TlsPair> tlsPairs = new LinkedHashMap<>();
-            verdict = resolveTls(site, spec, context, tlsPairs);
+            verdict = bothResolved(resolveTls(site, spec, context, tlsPairs), BackendServices.resolve(site, spec, context));
             url = DerivedResources.url(spec);
             if (verdict.isResolved()) {
                 ConfigBundle bundle = ConfigBundle.render(site.getMetadata().getName(), site.getMetadata().getNamespace(),
@@ -203,6 +205,19 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 site.getSpec());
         List<Violation> violations = ProxySiteValidator.validate(document);
         return violations.isEmpty() ? StatusFactory.Verdict.valid() : StatusFactory.Verdict.invalid(violations);
+    }
+
+    /** Every unresolved reference of both; the reason is the first one's (TLS before backends). */
+    private static StatusFactory.Verdict bothResolved(StatusFactory.Verdict first, StatusFactory.Verdict second) {
+        if (first.isResolved()) {
+            return second;
+        }
+        if (second.isResolved()) {
+            return first;
+        }
+        List<Violation> all = new ArrayList<>(first.unresolved());
+        all.addAll(second.unresolved());
+        return StatusFactory.Verdict.unresolved(first.unresolvedReason(), all);
     }
 
     /** Reads each referenced Secret's PEMs into {@code tlsPairs}, or says what is wrong with them. */

@@ -84,7 +84,8 @@ class DeployManifestsTest {
         }
         calls.add(Permission.cluster("portico.dev", "proxysites/finalizers", "update"));
         // The dependents: Deployment, Service, ServiceAccount, PDB, NetworkPolicy, and the bundle and
-        // push-token Secrets S-proxy*; Secrets are also read for the TLS certificates a site references.
+        // push-token Secrets S-proxy*; Secrets are also read for the TLS certificates a site references,
+        // Services (get, list, watch) for the backend Services its routes name.
         List<String> crud = List.of("get", "list", "watch", "create", "update", "patch", "delete");
         for (String verb : crud) {
             calls.add(Permission.cluster("apps", "deployments", verb));

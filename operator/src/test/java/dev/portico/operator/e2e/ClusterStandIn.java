@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.ProxySite;
 import dev.portico.crds.v1alpha1.ProxySiteStatus;
+import dev.portico.crds.v1alpha1.Route;
 import dev.portico.operator.OperatorConfig;
 import dev.portico.operator.PorticoOperator;
 import dev.portico.operator.api.ProxySiteResource;
@@ -12,6 +13,8 @@ import dev.portico.runtime.testing.ServiceDirectory;
 import dev.portico.runtime.tls.TestCertificates;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
@@ -29,6 +32,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 
 /**
@@ -68,11 +73,44 @@ final class ClusterStandIn implements AutoCloseable {
     }
 
     ProxySiteResource apply(ProxySite site) {
+        createBackendServices(site);
         ProxySiteResource resource = new ProxySiteResource();
         resource.setMetadata(new ObjectMetaBuilder().withName(site.metadata().name())
                 .withNamespace(site.metadata().namespace()).build());
         resource.setSpec(site.spec());
         return client.resources(ProxySiteResource.class).inNamespace(site.metadata().namespace()).resource(resource).create();
+    }
+
+    /**
+     * The app's Services, as the guide's cluster has them: the operator programs no site whose
+     * backend Service is missing or lacks the route's port (docs/operator.md). The proxy pods'
+     * traffic reaches the test backends through the Service directory, not through these.
+     */
+    private void createBackendServices(ProxySite site) {
+        Map<String, Set<Integer>> ports = new TreeMap<>();
+        for (Route route : Optional.ofNullable(site.spec().routes()).orElse(List.of())) {
+            String name = route.backend() == null ? null : route.backend().service();
+            if (name != null && name.matches("[a-z]([-a-z0-9]*[a-z0-9])?") && !name.equals("localhost")) {
+                ports.computeIfAbsent(name, n -> new TreeSet<>()).add(route.backend().port());
+            }
+        }
+        String namespace = site.metadata().namespace();
+        ports.forEach((name, wanted) -> {
+            Service existing = client.services().inNamespace(namespace).withName(name).get();
+            Set<Integer> all = new TreeSet<>(wanted);
+            if (existing != null) {
+                existing.getSpec().getPorts().forEach(p -> all.add(p.getPort()));
+                if (all.size() == existing.getSpec().getPorts().size()) {
+                    // Unchanged: an update would reconcile every site already routing to it.
+                    return;
+                }
+            }
+            ServiceBuilder service = new ServiceBuilder()
+                    .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
+                    .withNewSpec().withType("ClusterIP").endSpec();
+            all.forEach(port -> service.editSpec().addNewPort().withName("port-" + port).withPort(port).endPort().endSpec());
+            client.services().inNamespace(namespace).resource(service.build()).createOr(s -> s.update());
+        });
     }
 
     /** Edits a site's spec as YAML text, the way a user edits the file and applies it; retried on 409 like kubectl. */
