@@ -39,7 +39,14 @@ public final class ConfigPusher {
     private final ScheduledExecutorService scheduler;
     private final Consumer<ResourceID> wake;
     private final LongSupplier nanoTime;
-    private final Map<ResourceID, Map<String, PodState>> sites = new ConcurrentHashMap<>();
+    private final Map<ResourceID, SiteState> sites = new ConcurrentHashMap<>();
+    private volatile long lastSweep;
+
+    /** A site's pods by incarnation, and when a reconcile last looked at them. */
+    private static final class SiteState {
+        final Map<String, PodState> pods = new ConcurrentHashMap<>();
+        volatile long convergedAt;
+    }
 
     public ConfigPusher(AdminClient client, ScheduledExecutorService scheduler, Consumer<ResourceID> wake,
             LongSupplier nanoTime) {
@@ -65,10 +72,13 @@ public final class ConfigPusher {
      * @param readyPods the site's pods that are ready now
      */
     public Rollout converge(ResourceID site, ConfigPush bundle, String token, List<ProxyPod> readyPods) {
-        Map<String, PodState> pods = sites.computeIfAbsent(site, s -> new ConcurrentHashMap<>());
+        long now = nanoTime.getAsLong();
+        forgetDeletedSites(now);
+        SiteState siteState = sites.computeIfAbsent(site, s -> new SiteState());
+        siteState.convergedAt = now;
+        Map<String, PodState> pods = siteState.pods;
         Set<String> present = readyPods.stream().map(ProxyPod::incarnation).collect(Collectors.toSet());
         pods.keySet().retainAll(present);
-        long now = nanoTime.getAsLong();
         int serving = 0;
         String problem = null;
         for (ProxyPod pod : readyPods) {
@@ -136,8 +146,22 @@ public final class ConfigPusher {
         return Duration.ofMillis(Math.min(millis, MAX_BACKOFF.toMillis()));
     }
 
-    /** Drops what is known about a site's pods (the site is gone). */
-    public void forget(ResourceID site) {
-        sites.remove(site);
+    /**
+     * Every live site converges at least every {@link #VERIFY_EVERY} (its reconcile is
+     * rescheduled so): one not seen for several such periods was deleted, and what was known
+     * about its pods goes. A sweep at most once a period keeps this off the hot path.
+     */
+    private void forgetDeletedSites(long now) {
+        long period = VERIFY_EVERY.toNanos();
+        if (now - lastSweep < period) {
+            return;
+        }
+        lastSweep = now;
+        sites.values().removeIf(state -> now - state.convergedAt > 3 * period);
+    }
+
+    /** Sites the pusher holds state for; for tests. */
+    int sitesKnown() {
+        return sites.size();
     }
 }

@@ -141,6 +141,23 @@ class ConfigPusherTest {
         assertThat(pusher.converge(SITE, bundle, TOKEN, List.of(restarted)).serving()).isZero();
     }
 
+    @Test
+    void whatWasKnownAboutADeletedSitesPodsIsDropped() throws IOException {
+        pod = StandInPod.start(1, "sha256:old");
+        ResourceID deleted = new ResourceID("gone", "aidoo");
+        pusher.converge(deleted, bundle(5, "a"), TOKEN, List.of(pod.asProxyPod("p1")));
+        now.addAndGet(ConfigPusher.VERIFY_EVERY.toNanos());
+        pusher.converge(SITE, bundle(5, "a"), TOKEN, List.of());
+        assertThat(pusher.sitesKnown()).isEqualTo(2);
+
+        // The live site keeps converging every period; the deleted one never again.
+        for (int i = 0; i < 3; i++) {
+            now.addAndGet(ConfigPusher.VERIFY_EVERY.toNanos());
+            pusher.converge(SITE, bundle(5, "a"), TOKEN, List.of());
+        }
+        assertThat(pusher.sitesKnown()).isEqualTo(1);
+    }
+
     private static ConfigPush bundle(long revision, String content) {
         return ConfigPush.of(revision, Map.of("site.yaml", content));
     }
