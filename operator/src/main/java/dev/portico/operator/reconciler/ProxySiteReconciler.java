@@ -176,8 +176,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         if (Objects.equals(status, site.getStatus())) {
             return UpdateControl.<ProxySiteResource>noUpdate().rescheduleAfter(ConfigPusher.VERIFY_EVERY);
         }
-        site.setStatus(status);
-        return UpdateControl.patchStatus(site).rescheduleAfter(ConfigPusher.VERIFY_EVERY);
+        StatusWriter.write(context.getClient(), site, status);
+        return UpdateControl.<ProxySiteResource>noUpdate().rescheduleAfter(ConfigPusher.VERIFY_EVERY);
     }
 
     /** A Secret a dependent owns, as its informer has it; null if it does not exist (yet). */

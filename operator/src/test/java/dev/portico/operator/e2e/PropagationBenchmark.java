@@ -85,9 +85,14 @@ class PropagationBenchmark {
                     int version = i + 1 + size * 1000;
                     long start = System.nanoTime();
                     cluster.edit(NS, SITE, yaml -> yaml.replaceAll("body: \"?v[0-9]+\"?", "body: v" + version));
+                    boolean reported = false;
                     while (!programmedWithNewHash(status(watch), before)) {
-                        Thread.onSpinWait();
                         Thread.sleep(0, 200_000);
+                        if (!reported && System.nanoTime() - start > 5_000_000_000L) {
+                            // A bench run is read by people: say what is slow, once.
+                            System.out.println("SLOW change " + i + ": the status says " + status(watch));
+                            reported = true;
+                        }
                     }
                     millis[i] = (System.nanoTime() - start) / 1_000_000;
                 }
