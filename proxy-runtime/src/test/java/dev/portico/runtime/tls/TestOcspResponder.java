@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
@@ -41,7 +42,13 @@ import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 public final class TestOcspResponder implements AutoCloseable {
 
     /** What the responder answers. */
-    public enum Answer { GOOD, REVOKED, UNKNOWN, TRY_LATER, GARBAGE, HTTP_500 }
+    public enum Answer {
+        GOOD, REVOKED, UNKNOWN, TRY_LATER, GARBAGE, HTTP_500,
+        /** 100 KiB of body, more than any real response. */
+        HUGE,
+        /** Takes the request and does not answer until the responder closes. */
+        HANG
+    }
 
     /** Who signs the answers and for how long they are valid. */
     public record Signing(X509Certificate certificate, PrivateKey key, boolean includeCertificate,
@@ -59,6 +66,7 @@ public final class TestOcspResponder implements AutoCloseable {
 
     private final HttpServer server;
     private final List<BigInteger> requestedSerials = new CopyOnWriteArrayList<>();
+    private final CountDownLatch closing = new CountDownLatch(1);
     private volatile Answer answer = Answer.GOOD;
     private volatile Signing signing;
 
@@ -112,11 +120,26 @@ public final class TestOcspResponder implements AutoCloseable {
                 exchange.sendResponseHeaders(500, -1);
                 return;
             }
-            byte[] response = now == Answer.GARBAGE ? "certainly not DER".getBytes(StandardCharsets.US_ASCII)
-                    : encode(id, now, signing, Instant.now());
+            if (now == Answer.HANG) {
+                awaitClose();
+                return;
+            }
+            byte[] response = switch (now) {
+                case GARBAGE -> "certainly not DER".getBytes(StandardCharsets.US_ASCII);
+                case HUGE -> new byte[100 * 1024];
+                default -> encode(id, now, signing, Instant.now());
+            };
             exchange.getResponseHeaders().set("Content-Type", "application/ocsp-response");
             exchange.sendResponseHeaders(200, response.length);
             exchange.getResponseBody().write(response);
+        }
+    }
+
+    private void awaitClose() {
+        try {
+            closing.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -172,6 +195,7 @@ public final class TestOcspResponder implements AutoCloseable {
 
     @Override
     public void close() {
+        closing.countDown();
         server.stop(0);
     }
 }

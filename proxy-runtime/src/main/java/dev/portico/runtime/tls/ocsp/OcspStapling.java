@@ -179,6 +179,11 @@ public final class OcspStapling implements AutoCloseable {
         return delay.compareTo(timings.maxRetry()) > 0 ? timings.maxRetry() : delay;
     }
 
+    /** No refresh running or waiting (tests use it to know a stopped staple is quiet for good). */
+    boolean idle() {
+        return scheduler.getQueue().isEmpty() && scheduler.getActiveCount() == 0;
+    }
+
     @Override
     public void close() {
         scheduler.shutdownNow();

@@ -104,7 +104,8 @@ class OcspResponseCheckTest {
 
     @Test
     void anExpiredAnswerIsRefused() {
-        byte[] old = TestOcspResponder.encode(id, Answer.GOOD, byCa(Duration.ofHours(1)), NOW.minus(Duration.ofHours(2)));
+        byte[] old = TestOcspResponder.encode(id, Answer.GOOD, byCa(Duration.ofHours(1)),
+                NOW.minus(Duration.ofHours(2)));
 
         assertRefused(old, "expired");
     }

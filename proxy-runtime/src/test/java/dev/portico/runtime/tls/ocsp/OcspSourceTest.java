@@ -25,7 +25,8 @@ class OcspSourceTest {
         assertThat(source.issuer()).isEqualTo(CA.certificate());
         OCSPReq request = new OCSPReq(source.request());
         assertThat(request.getRequestList()).hasSize(1);
-        assertThat(request.getRequestList()[0].getCertID().getSerialNumber()).isEqualTo(issued.leaf().getSerialNumber());
+        assertThat(request.getRequestList()[0].getCertID().getSerialNumber())
+                .isEqualTo(issued.leaf().getSerialNumber());
     }
 
     @Test
