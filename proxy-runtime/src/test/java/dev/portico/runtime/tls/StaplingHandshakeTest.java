@@ -19,6 +19,7 @@ import dev.portico.runtime.tls.TlsClients.StapledHandshake;
 import dev.portico.runtime.tls.ocsp.OcspStapling;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import javax.net.ssl.SSLSocket;
 import org.bouncycastle.cert.ocsp.BasicOCSPResp;
 import org.bouncycastle.cert.ocsp.SingleResp;
@@ -173,6 +174,39 @@ class StaplingHandshakeTest {
         assertThat(handshake.stapled()).isFalse();
         assertRequestsStillServed();
         assertThat(responder.requestedSerials()).isEmpty();
+    }
+
+    @Test
+    void eachCertificateChosenBySniGetsItsOwnStaple() throws Exception {
+        Issued a = ca.issue(TestCertificates.leaf("a").sans("a.test").ocspResponder(responder.url()));
+        Issued b = ca.issue(TestCertificates.leaf("b").sans("b.test").ocspResponder(responder.url()));
+        TestCertificates.write(secrets, "a-tls", a, KeyFormat.PKCS8);
+        TestCertificates.write(secrets, "b-tls", b, KeyFormat.PKCS8);
+        proxy = RunningProxy.start(dir, """
+                apiVersion: portico.dev/v1alpha1
+                kind: ProxySite
+                metadata: {name: two-certificates, generation: 1}
+                spec:
+                  hosts: ["a.test", "b.test"]
+                  tls:
+                    certificates:
+                      - {secretName: a-tls, hosts: ["a.test"]}
+                      - {secretName: b-tls, hosts: ["b.test"]}
+                  routes:
+                    - match: {path: {value: /}}
+                      backend: {service: 127.0.0.1, port: %d}
+                """.formatted(backend.port()));
+        int port = proxy.runtime().httpsPort();
+
+        for (var served : Map.of("a.test", a, "b.test", b).entrySet()) {
+            String name = served.getKey();
+            Issued issued = served.getValue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> TlsClients.stapledHandshake(ca, port, name).stapled());
+            StapledHandshake handshake = TlsClients.stapledHandshake(ca, port, name);
+            assertThat(handshake.subject()).isEqualTo(issued.leaf().getSubjectX500Principal().getName());
+            assertThat(TestOcspResponder.parse(handshake.ocspResponse()).getResponses()[0].getCertID()
+                    .getSerialNumber()).isEqualTo(issued.leaf().getSerialNumber());
+        }
     }
 
     @Test

@@ -53,7 +53,7 @@ public record OcspSource(X509Certificate leaf, X509Certificate issuer, URI respo
     /** A DER-encoded OCSP request for the leaf, without a nonce (as nginx sends: responders cache their answers). */
     public byte[] request() throws IOException {
         try {
-            // SHA-1 certificate IDs: the only kind RFC 5019 responders (Let's Encrypt's among them) must accept.
+            // SHA-1 certificate IDs: the only kind every RFC 5019 (lightweight profile) responder must accept.
             CertificateID id = new CertificateID(
                     new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
                     new JcaX509CertificateHolder(issuer), leaf.getSerialNumber());

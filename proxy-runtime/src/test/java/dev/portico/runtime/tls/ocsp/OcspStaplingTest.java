@@ -207,7 +207,7 @@ class OcspStaplingTest {
         OcspStapling timings = new OcspStapling(true, OcspStapling.Timings.DEFAULT, Clock.systemUTC());
         Instant now = Instant.parse("2026-01-01T12:00:00Z");
 
-        // A Let's Encrypt-like answer: valid for 7 days from an hour ago.
+        // A typical public CA answer: valid for 7 days from an hour ago.
         Instant thisUpdate = now.minus(Duration.ofHours(1));
         assertThat(timings.refreshDelay(thisUpdate, thisUpdate.plus(Duration.ofDays(7)), now))
                 .isEqualTo(Duration.ofHours(83));
