@@ -7,7 +7,10 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.portico.crds.bundle.BundleFiles;
+import dev.portico.crds.bundle.ConfigPush;
 import dev.portico.runtime.testing.FreePorts;
+import dev.portico.runtime.testing.MountedBundle;
 import dev.portico.runtime.testing.RawHttpClient;
 import dev.portico.runtime.testing.RunningProxy;
 import dev.portico.runtime.testing.TestBackend;
@@ -17,9 +20,11 @@ import dev.portico.runtime.tls.TestOcspResponder.Answer;
 import dev.portico.runtime.tls.TlsClients.Options;
 import dev.portico.runtime.tls.TlsClients.StapledHandshake;
 import dev.portico.runtime.tls.ocsp.OcspStapling;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.TreeMap;
 import javax.net.ssl.SSLSocket;
 import org.bouncycastle.cert.ocsp.BasicOCSPResp;
 import org.bouncycastle.cert.ocsp.SingleResp;
@@ -36,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * OCSP stapling end to end: the runtime fetches its certificate's status from a responder
  * on loopback and a BoringSSL client asking for it (status_request) gets it in the
  * handshake; a responder that is down or answers garbage costs the staple, never the
- * handshake; a rotated certificate gets its own staple.
+ * handshake; a rotated certificate gets its own staple, whether from a file or a push.
  */
 @Timeout(60)
 class StaplingHandshakeTest {
@@ -207,6 +212,43 @@ class StaplingHandshakeTest {
             assertThat(TestOcspResponder.parse(handshake.ocspResponse()).getResponses()[0].getCertID()
                     .getSerialNumber()).isEqualTo(issued.leaf().getSerialNumber());
         }
+    }
+
+    @Test
+    void aCertificatePushedToTheAdminPortIsStapledToo() throws Exception {
+        Issued v1 = leaf("pushed-v1", responder.url());
+        MountedBundle mounted = MountedBundle.mount(dir.resolve("mount"), bundleFiles(v1), 1);
+        proxy = RunningProxy.start(mounted, Files.writeString(dir.resolve("token"), "stapling-token"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> handshake().stapled());
+
+        Issued v2 = leaf("pushed-v2", responder.url());
+        assertThat(proxy.admin().push(ConfigPush.of(2, bundleFiles(v2)), "stapling-token").status()).isEqualTo(200);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            StapledHandshake handshake = handshake();
+            return handshake.subject().equals("CN=pushed-v2") && handshake.stapled();
+        });
+        assertThat(TestOcspResponder.parse(handshake().ocspResponse()).getResponses()[0].getCertID()
+                .getSerialNumber()).isEqualTo(v2.leaf().getSerialNumber());
+    }
+
+    private Map<String, String> bundleFiles(Issued certificate) {
+        Map<String, String> files = new TreeMap<>();
+        files.put(BundleFiles.SITE_FILE, """
+                apiVersion: portico.dev/v1alpha1
+                kind: ProxySite
+                metadata: {name: pushed-stapling}
+                spec:
+                  hosts: ["localhost"]
+                  tls:
+                    certificates: [{secretName: site-tls}]
+                  routes:
+                    - match: {path: {value: /}}
+                      backend: {service: 127.0.0.1, port: %d}
+                """.formatted(backend.port()));
+        files.put(BundleFiles.certificateKey("site-tls"), TestCertificates.certificatePem(certificate.chain()));
+        files.put(BundleFiles.privateKeyKey("site-tls"), TestCertificates.keyPem(certificate.key(), KeyFormat.PKCS8));
+        return files;
     }
 
     @Test
