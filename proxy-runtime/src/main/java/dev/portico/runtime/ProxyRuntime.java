@@ -16,6 +16,7 @@ import dev.portico.runtime.server.ProxyServer;
 import dev.portico.runtime.server.Transports;
 import dev.portico.runtime.tls.ServerTlsContexts;
 import dev.portico.runtime.tls.UpstreamTlsContexts;
+import dev.portico.runtime.tls.ocsp.OcspStapling;
 import dev.portico.runtime.upstream.UpstreamPool;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -25,6 +26,7 @@ import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -51,6 +53,7 @@ public final class ProxyRuntime implements AutoCloseable {
     private final ProxyServer server;
     private final ConfigReloader reloader;
     private final ConfigPushService pushes;
+    private final OcspStapling stapling;
     private AdminServer admin;
     private InetSocketAddress httpAddress;
     private volatile InetSocketAddress httpsAddress;
@@ -58,10 +61,13 @@ public final class ProxyRuntime implements AutoCloseable {
     private boolean stopped;
 
     private ProxyRuntime(RuntimeOptions options, SiteSource source, Bundle booted, SiteBuilder builder,
-                         SiteConfig initial, AddressResolverGroup<? extends SocketAddress> upstreamResolver) {
+                         SiteConfig initial, OcspStapling stapling,
+                         AddressResolverGroup<? extends SocketAddress> upstreamResolver) {
         this.options = options;
         this.config = new ConfigHolder(initial);
         this.metrics = new ProxyMetrics();
+        this.stapling = stapling;
+        metrics.ocspFetches(stapling::fetchesStapled, stapling::fetchesFailed);
         Transports transports = Transports.best();
         this.boss = transports.newGroup(1);
         this.workers = transports.newGroup(options.workers());
@@ -102,9 +108,18 @@ public final class ProxyRuntime implements AutoCloseable {
         ConfigPushService.checkTokenFile(options.adminTokenFile());
         SiteSource source = new SiteSource(options.siteFile(), options.secretsDir(), options.revisionFile());
         Bundle booted = source.snapshot();
-        SiteBuilder builder = new SiteBuilder();
-        SiteConfig initial = builder.build(booted);
-        ProxyRuntime runtime = new ProxyRuntime(options, source, booted, builder, initial, upstreamResolver);
+        OcspStapling stapling = new OcspStapling(ServerTlsContexts.staplingSupported(), OcspStapling.Timings.DEFAULT,
+                Clock.systemUTC());
+        SiteBuilder builder = new SiteBuilder(stapling);
+        SiteConfig initial;
+        try {
+            initial = builder.build(booted);
+        } catch (RuntimeException e) {
+            stapling.close();
+            throw e;
+        }
+        ProxyRuntime runtime = new ProxyRuntime(options, source, booted, builder, initial, stapling,
+                upstreamResolver);
         try {
             runtime.bind();
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -118,7 +133,8 @@ public final class ProxyRuntime implements AutoCloseable {
         httpAddress = server.bindHttp(options.bind(), options.httpPort(), services);
         if (config.current().tls() != null) {
             bindHttps();
-            LOG.info("TLS by {}", ServerTlsContexts.provider());
+            LOG.info("TLS by {}, OCSP stapling {}", ServerTlsContexts.provider(),
+                    stapling.supported() ? "on" : "off (the provider cannot staple)");
         }
         admin = AdminServer.bind(Transports.best(), boss, options.adminBind(), options.adminPort(), config, metrics,
                 () -> ready, pushes);
@@ -210,6 +226,7 @@ public final class ProxyRuntime implements AutoCloseable {
         }
         reloader.close();
         pushes.close();
+        stapling.close();
         if (admin != null) {
             admin.close();
         }

@@ -22,6 +22,7 @@ import dev.portico.runtime.routing.RouteAction;
 import dev.portico.runtime.routing.Router;
 import dev.portico.runtime.tls.SecretStore;
 import dev.portico.runtime.tls.TlsCompiler;
+import dev.portico.runtime.tls.TlsConfig;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -77,12 +78,23 @@ public final class SiteCompiler {
                         Math.toIntExact(Sizes.parse(limits.maxRequestHeadersSize())),
                         Durations.parse(limits.requestHeaderTimeout())),
                 SecurityPresets.withPreset(siteResponse, preset, spec.tls()),
-                tls == null || spec.tls() == null ? null
-                        : tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2()), secrets),
+                tlsConfig(spec, tls, secrets),
                 AccessPolicy.of(spec.accessControl()),
                 limiters.forSpec(spec.rateLimit()),
                 spec.compression() != null && Boolean.TRUE.equals(spec.compression().enabled())
                         ? Sizes.parse(spec.compression().minSize()) : -1);
+    }
+
+    private static TlsConfig tlsConfig(ProxySiteSpec spec, TlsCompiler tls, SecretStore secrets) {
+        if (tls == null) {
+            return null;
+        }
+        if (spec.tls() == null) {
+            // A site that dropped TLS keeps no certificate state, and no OCSP refreshes.
+            tls.release();
+            return null;
+        }
+        return tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2()), secrets);
     }
 
     private static CompiledRoute compileRoute(int index, Route route, HeaderRules request, HeaderRules response) {

@@ -89,6 +89,16 @@ public final class ProxyMetrics implements AutoCloseable {
                 .description("Access-log lines dropped because stdout could not keep up").register(registry);
     }
 
+    /** Publishes OCSP fetches for stapling: those stapled, and those that failed or could not be stapled. */
+    public void ocspFetches(LongSupplier stapled, LongSupplier failed) {
+        FunctionCounter.builder("portico.tls.ocsp.fetches", stapled, LongSupplier::getAsLong)
+                .description("OCSP responses fetched for stapling, by result").tag("result", "stapled")
+                .register(registry);
+        FunctionCounter.builder("portico.tls.ocsp.fetches", failed, LongSupplier::getAsLong)
+                .description("OCSP responses fetched for stapling, by result").tag("result", "failed")
+                .register(registry);
+    }
+
     public void connectionOpened() {
         openConnections.incrementAndGet();
     }

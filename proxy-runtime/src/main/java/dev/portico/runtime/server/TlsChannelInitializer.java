@@ -2,15 +2,14 @@ package dev.portico.runtime.server;
 
 import dev.portico.runtime.config.ConfigHolder;
 import dev.portico.runtime.proxy.ProxyServices;
-import dev.portico.runtime.tls.TlsConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.ssl.SniHandler;
 
 /**
  * The pipeline of a TLS client connection: SNI picks the certificate from the config
  * serving at handshake time (so a rotated certificate applies to the next handshake and
- * open connections keep theirs), then ALPN picks HTTP/2 or HTTP/1.1.
+ * open connections keep theirs) and staples its OCSP response, then ALPN picks HTTP/2 or
+ * HTTP/1.1.
  */
 public final class TlsChannelInitializer extends ChannelInitializer<Channel> {
 
@@ -26,11 +25,7 @@ public final class TlsChannelInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel channel) {
         Http1ChannelInitializer.countConnection(channel, services);
         ConfigHolder config = services.config();
-        channel.pipeline().addLast("sni", new SniHandler(serverName -> {
-            TlsConfig tls = config.current().tls();
-            // A site that dropped TLS in a reload refuses new handshakes; null fails this one.
-            return tls == null ? null : tls.select(serverName);
-        }, HANDSHAKE_TIMEOUT_MILLIS));
+        channel.pipeline().addLast("sni", new StaplingSniHandler(config, HANDSHAKE_TIMEOUT_MILLIS));
         channel.pipeline().addLast("alpn", new AlpnHandler(services));
     }
 }

@@ -17,7 +17,8 @@ import javax.net.ssl.SSLException;
  * Builds the server-side {@link SslContext} of one certificate with the project's TLS
  * policy: BoringSSL when it loads (faster, and session tickets), the JDK otherwise;
  * TLS 1.2 or 1.3 only; AEAD cipher suites only (the HTTP/2 list of RFC 7540 appendix A
- * exclusions, which is exactly the modern ECDHE+AEAD set); ALPN h2 and http/1.1.
+ * exclusions, which is exactly the modern ECDHE+AEAD set); ALPN h2 and http/1.1; OCSP
+ * stapling for certificates that have a responder, when the provider can staple.
  */
 public final class ServerTlsContexts {
 
@@ -28,7 +29,17 @@ public final class ServerTlsContexts {
                 ? SslProvider.OPENSSL : SslProvider.JDK;
     }
 
-    public static SslContext build(CertificatePair pair, TlsVersion minVersion, boolean http2) throws SSLException {
+    /** Whether engines can be handed an OCSP response to staple (BoringSSL/OpenSSL can, the JDK's provider cannot). */
+    public static boolean staplingSupported() {
+        return provider() == SslProvider.OPENSSL && OpenSsl.isOcspSupported();
+    }
+
+    /**
+     * @param stapling build for stapling: each engine is then given the certificate's current
+     *                 response before its handshake (only when {@link #staplingSupported()})
+     */
+    public static SslContext build(CertificatePair pair, TlsVersion minVersion, boolean http2, boolean stapling)
+            throws SSLException {
         String[] protocols = minVersion == TlsVersion.TLS_1_3
                 ? new String[] {"TLSv1.3"} : new String[] {"TLSv1.3", "TLSv1.2"};
         List<String> alpn = http2
@@ -43,6 +54,7 @@ public final class ServerTlsContexts {
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                         ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                         alpn))
+                .enableOcsp(stapling)
                 .build();
     }
 }

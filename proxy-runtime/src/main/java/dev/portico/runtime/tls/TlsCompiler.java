@@ -4,7 +4,10 @@ import dev.portico.crds.InvalidProxySiteException;
 import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.crds.validation.Violation;
 import dev.portico.runtime.routing.HostPattern;
+import dev.portico.runtime.tls.ocsp.OcspStaple;
+import dev.portico.runtime.tls.ocsp.OcspStapling;
 import io.netty.handler.ssl.SslContext;
+import java.nio.ByteBuffer;
 import java.security.cert.CertificateEncodingException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,11 +19,16 @@ import javax.net.ssl.SSLException;
 /**
  * Loads the certificates a site names and builds their contexts. Contexts are reused
  * across reloads while their certificate, key and settings stay the same, so a route
- * change does not throw away TLS session caches and tickets.
+ * change does not throw away TLS session caches and tickets. Likewise each certificate
+ * chain keeps its OCSP staple while it serves; a chain that stops serving stops being
+ * refreshed, and a new one starts fetching once the config holding it is accepted.
  */
 public final class TlsCompiler {
 
+    private final OcspStapling stapling;
     private Map<Key, SslContext> cache = new HashMap<>();
+    /** By the chain's encoding (ByteBuffer compares content), whatever secret or settings serve it. */
+    private Map<List<ByteBuffer>, OcspStaple> staples = new HashMap<>();
 
     private record Key(String secretName, List<byte[]> encodedChain, byte[] encodedKey, String minVersion,
                        boolean http2) {
@@ -48,12 +56,17 @@ public final class TlsCompiler {
         }
     }
 
+    public TlsCompiler(OcspStapling stapling) {
+        this.stapling = stapling;
+    }
+
     /**
      * @param secrets where the PEMs of the secrets {@code tls} names are read from
      * @throws InvalidProxySiteException naming every certificate that cannot serve
      */
     public synchronized TlsConfig compile(Tls tls, boolean http2, SecretStore secrets) {
         Map<Key, SslContext> next = new HashMap<>();
+        Map<List<ByteBuffer>, OcspStaple> nextStaples = new HashMap<>();
         List<TlsConfig.Entry> entries = new ArrayList<>();
         List<Violation> problems = new ArrayList<>();
         for (int i = 0; i < tls.certificates().size(); i++) {
@@ -61,13 +74,22 @@ public final class TlsCompiler {
             try {
                 CertificatePair pair = CertificatePair.load(secrets, certificate.secretName());
                 Key key = key(pair, tls.minVersion().name(), http2);
+                List<ByteBuffer> chain = key.encodedChain().stream().map(ByteBuffer::wrap).toList();
+                OcspStaple staple = nextStaples.get(chain);
+                if (staple == null) {
+                    staple = staples.get(chain);
+                }
+                if (staple == null) {
+                    staple = stapling.stapleFor(certificate.secretName(), pair.chain());
+                }
                 SslContext context = cache.get(key);
                 if (context == null) {
-                    context = ServerTlsContexts.build(pair, tls.minVersion(), http2);
+                    context = ServerTlsContexts.build(pair, tls.minVersion(), http2, staple.enabled());
                 }
                 next.put(key, context);
+                nextStaples.put(chain, staple);
                 entries.add(new TlsConfig.Entry(certificate.secretName(),
-                        certificate.hosts().stream().map(HostPattern::parse).toList(), context));
+                        certificate.hosts().stream().map(HostPattern::parse).toList(), context, staple));
             } catch (CertificatePair.InvalidCertificateException e) {
                 problems.add(new Violation("spec.tls.certificates[" + i + "].secretName", e.getMessage()));
             } catch (SSLException e) {
@@ -79,7 +101,28 @@ public final class TlsCompiler {
             throw new InvalidProxySiteException(problems);
         }
         cache = next;
+        replaceStaples(nextStaples);
         return new TlsConfig(List.copyOf(entries), !Boolean.FALSE.equals(tls.httpRedirect()));
+    }
+
+    /** The site no longer serves TLS: stop refreshing every staple. */
+    public synchronized void release() {
+        cache = new HashMap<>();
+        replaceStaples(new HashMap<>());
+    }
+
+    private void replaceStaples(Map<List<ByteBuffer>, OcspStaple> next) {
+        for (var entry : next.entrySet()) {
+            if (staples.get(entry.getKey()) != entry.getValue()) {
+                stapling.start(entry.getValue());
+            }
+        }
+        for (var entry : staples.entrySet()) {
+            if (next.get(entry.getKey()) != entry.getValue()) {
+                stapling.stop(entry.getValue());
+            }
+        }
+        staples = next;
     }
 
     private static Key key(CertificatePair pair, String minVersion, boolean http2)

@@ -2,6 +2,7 @@ package dev.portico.runtime.tls;
 
 import dev.portico.runtime.routing.HostNames;
 import dev.portico.runtime.routing.HostPattern;
+import dev.portico.runtime.tls.ocsp.OcspStaple;
 import io.netty.handler.ssl.SslContext;
 import java.util.List;
 
@@ -13,22 +14,22 @@ import java.util.List;
  */
 public record TlsConfig(List<Entry> entries, boolean httpRedirect) {
 
-    /** One certificate and the SNI names it serves. */
-    public record Entry(String secretName, List<HostPattern> hosts, SslContext context) {}
+    /** One certificate, the SNI names it serves, and its OCSP staple ({@link OcspStaple#none} without one). */
+    public record Entry(String secretName, List<HostPattern> hosts, SslContext context, OcspStaple staple) {}
 
-    public SslContext select(String serverName) {
+    public Entry select(String serverName) {
         if (serverName != null) {
             String name = HostNames.normalise(serverName);
             for (HostPattern.Kind kind : HostPattern.Kind.values()) {
                 for (Entry entry : entries) {
                     for (HostPattern pattern : entry.hosts()) {
                         if (pattern.kind() == kind && pattern.matches(name)) {
-                            return entry.context();
+                            return entry;
                         }
                     }
                 }
             }
         }
-        return entries.get(0).context();
+        return entries.get(0);
     }
 }

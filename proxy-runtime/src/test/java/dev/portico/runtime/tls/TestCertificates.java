@@ -30,6 +30,7 @@ import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERBitString;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -37,6 +38,7 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.X509ObjectIdentifiers;
 import org.bouncycastle.asn1.x9.ECNamedCurveTable;
 import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
@@ -99,6 +101,7 @@ public final class TestCertificates {
         private KeyType keyType = KeyType.RSA;
         private Instant notBefore = Instant.now().minus(Duration.ofHours(1));
         private Instant notAfter = Instant.now().plus(Duration.ofDays(1));
+        private String ocspResponder;
 
         private Spec(String commonName) {
             this.commonName = commonName;
@@ -122,6 +125,12 @@ public final class TestCertificates {
         public Spec validity(Instant from, Instant to) {
             this.notBefore = from;
             this.notAfter = to;
+            return this;
+        }
+
+        /** Names an OCSP responder in the Authority Information Access extension, as public CAs do. */
+        public Spec ocspResponder(String url) {
+            this.ocspResponder = url;
             return this;
         }
 
@@ -157,8 +166,24 @@ public final class TestCertificates {
             KeyPair leafKeys = generate(spec.keyType);
             X509Certificate leaf = build(new X500Name("CN=" + spec.commonName), leafKeys,
                     X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()), keys.getPrivate(),
-                    spec.notBefore, spec.notAfter, spec.sans, false);
+                    spec.notBefore, spec.notAfter, spec.sans, false, KeyPurposeId.id_kp_serverAuth,
+                    spec.ocspResponder);
             return new Issued(List.of(leaf, certificate), leafKeys.getPrivate(), leafKeys);
+        }
+
+        /** A certificate for a delegated OCSP responder, with {@code purpose} as its extended key usage. */
+        public Issued issueResponder(String commonName, KeyPurposeId purpose) {
+            KeyPair responderKeys = generate(KeyType.EC);
+            Instant now = Instant.now();
+            X509Certificate responder = build(new X500Name("CN=" + commonName), responderKeys,
+                    X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()), keys.getPrivate(),
+                    now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(1)), List.of(), false, purpose, null);
+            return new Issued(List.of(responder, certificate), responderKeys.getPrivate(), responderKeys);
+        }
+
+        /** The CA's own key, which signs OCSP responses about its leaves. */
+        public PrivateKey privateKey() {
+            return keys.getPrivate();
         }
 
         /** A client context trusting only this CA, for TLS 1.2 and 1.3. */
@@ -188,14 +213,14 @@ public final class TestCertificates {
         X500Name name = new X500Name("CN=" + commonName);
         Instant now = Instant.now();
         return new Ca(build(name, keys, name, keys.getPrivate(), now.minus(Duration.ofDays(1)),
-                now.plus(Duration.ofDays(30)), List.of(), true), keys);
+                now.plus(Duration.ofDays(30)), List.of(), true, null, null), keys);
     }
 
     public static Issued selfSigned(Spec spec) {
         KeyPair keys = generate(spec.keyType);
         X500Name name = new X500Name("CN=" + spec.commonName);
         X509Certificate cert = build(name, keys, name, keys.getPrivate(), spec.notBefore, spec.notAfter, spec.sans,
-                false);
+                false, KeyPurposeId.id_kp_serverAuth, spec.ocspResponder);
         return new Issued(List.of(cert), keys.getPrivate(), keys);
     }
 
@@ -301,7 +326,8 @@ public final class TestCertificates {
     }
 
     private static X509Certificate build(X500Name subject, KeyPair subjectKeys, X500Name issuer, PrivateKey signer,
-                                         Instant notBefore, Instant notAfter, List<String> sans, boolean ca) {
+                                         Instant notBefore, Instant notAfter, List<String> sans, boolean ca,
+                                         KeyPurposeId purpose, String ocspResponder) {
         try {
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer,
                     BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(notBefore), Date.from(notAfter), subject,
@@ -312,8 +338,12 @@ public final class TestCertificates {
             } else {
                 builder.addExtension(Extension.keyUsage, true,
                         new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
-                builder.addExtension(Extension.extendedKeyUsage, false,
-                        new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+                builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+            }
+            if (ocspResponder != null) {
+                builder.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(
+                        X509ObjectIdentifiers.id_ad_ocsp,
+                        new GeneralName(GeneralName.uniformResourceIdentifier, ocspResponder)));
             }
             if (!sans.isEmpty()) {
                 List<GeneralName> names = new ArrayList<>();

@@ -1,6 +1,19 @@
 package dev.portico.runtime.tls;
 
 import dev.portico.runtime.testing.RawHttpClient;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.ReferenceCountUtil;
 import dev.portico.runtime.testing.RawResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -15,6 +28,7 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -88,6 +102,56 @@ final class TlsClients {
     static String subjectFor(TestCertificates.Ca ca, int port, String sni) throws IOException {
         try (SSLSocket socket = handshake(ca.clientContext(), port, Options.sni(sni))) {
             return peerSubject(socket);
+        }
+    }
+
+    /** What an OpenSSL client saw in its handshake: the server's certificate and the stapled OCSP response. */
+    record StapledHandshake(String subject, byte[] ocspResponse) {
+        boolean stapled() {
+            return ocspResponse != null && ocspResponse.length > 0;
+        }
+    }
+
+    /**
+     * A full handshake by a BoringSSL client that asks for a stapled OCSP response (the
+     * status_request extension). The JDK client can only ask when a system property is set
+     * before its TLS classes load, which one test JVM cannot guarantee.
+     */
+    static StapledHandshake stapledHandshake(TestCertificates.Ca ca, int port, String sni) throws Exception {
+        SslContext context = SslContextBuilder.forClient()
+                .sslProvider(SslProvider.OPENSSL)
+                .enableOcsp(true)
+                .trustManager(ca.certificate())
+                .build();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            SslHandler[] ssl = new SslHandler[1];
+            Channel channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ssl[0] = context.newHandler(ch.alloc(), sni, port);
+                            ch.pipeline().addLast(ssl[0]);
+                        }
+                    })
+                    .connect("127.0.0.1", port).sync().channel();
+            try {
+                if (!ssl[0].handshakeFuture().await(10, TimeUnit.SECONDS)) {
+                    throw new IOException("no handshake within 10 s");
+                }
+                if (!ssl[0].handshakeFuture().isSuccess()) {
+                    throw new IOException("handshake failed", ssl[0].handshakeFuture().cause());
+                }
+                var engine = (ReferenceCountedOpenSslEngine) ssl[0].engine();
+                String subject = ((X509Certificate) engine.getSession().getPeerCertificates()[0])
+                        .getSubjectX500Principal().getName();
+                return new StapledHandshake(subject, engine.getOcspResponse());
+            } finally {
+                channel.close().sync();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            ReferenceCountUtil.release(context);
         }
     }
 
