@@ -70,7 +70,10 @@ public final class SiteCompiler {
                 new SiteConfig.Limits(
                         Sizes.parse(limits.maxRequestBodySize()),
                         Math.toIntExact(Sizes.parse(limits.maxRequestHeadersSize())),
-                        Durations.parse(limits.requestHeaderTimeout())),
+                        Durations.parse(limits.requestHeaderTimeout()),
+                        Durations.parse(limits.requestBodyTimeout()),
+                        Durations.parse(limits.sendTimeout()),
+                        limits.maxConnectionsPerClient()),
                 SecurityPresets.withPreset(siteResponse, preset, spec.tls()),
                 tls == null || spec.tls() == null ? null : tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2())),
                 AccessPolicy.of(spec.accessControl()),

@@ -33,6 +33,7 @@ public record SiteConfig(
         RateLimiter rateLimit,
         long compressionMinSize) {
 
-    /** Limits that apply before a route is known. */
-    public record Limits(long maxRequestBodySize, int maxRequestHeadersSize, Duration requestHeaderTimeout) {}
+    /** Limits that apply before a route is known, and those against slow clients. */
+    public record Limits(long maxRequestBodySize, int maxRequestHeadersSize, Duration requestHeaderTimeout,
+                         Duration requestBodyTimeout, Duration sendTimeout, int maxConnectionsPerClient) {}
 }
