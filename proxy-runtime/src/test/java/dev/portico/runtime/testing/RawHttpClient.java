@@ -49,6 +49,40 @@ public final class RawHttpClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Connects to {@code 127.0.0.1:port} from another loopback address, e.g. {@code 127.0.0.2}: Linux routes all
+     * of 127/8 to lo, so one machine can be several clients for per-client limits.
+     */
+    public static RawHttpClient connectFrom(String sourceAddress, int port) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.bind(new InetSocketAddress(sourceAddress, 0));
+            socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress("127.0.0.1", port), CONNECT_TIMEOUT_MS);
+            return new RawHttpClient(socket);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Connects to {@code 127.0.0.1:port} with a small receive buffer (set before connecting, so the TCP window
+     * is small from the start): a client that stops reading then holds back the proxy after little data.
+     */
+    public static RawHttpClient connectWithReceiveBuffer(int port, int receiveBufferBytes) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.setReceiveBufferSize(receiveBufferBytes);
+            socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress("127.0.0.1", port), CONNECT_TIMEOUT_MS);
+            return new RawHttpClient(socket);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
     /** Wraps a socket that is already connected, e.g. an {@code SSLSocket} after its handshake. */
     public static RawHttpClient over(Socket socket) throws IOException {
         return new RawHttpClient(socket);
