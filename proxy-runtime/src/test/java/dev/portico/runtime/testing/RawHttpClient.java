@@ -1,6 +1,7 @@
 package dev.portico.runtime.testing;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -138,6 +139,48 @@ public final class RawHttpClient implements AutoCloseable {
     public byte[] readUntilClosed() throws IOException {
         deadlineIn.startDeadline(readTimeout);
         return in.readAllBytes();
+    }
+
+    /** Like {@link #readUntilClosed}, but a reset ends the data as a close does: what came before is returned. */
+    public byte[] readUntilClosedOrReset() throws IOException {
+        deadlineIn.startDeadline(readTimeout);
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buffer = new byte[64 * 1024];
+        try {
+            for (int n; (n = in.read(buffer)) != -1; ) {
+                got.write(buffer, 0, n);
+            }
+        } catch (SocketException e) {
+            // "Connection reset": the peer closed with data of ours unread; the end all the same.
+        }
+        return got.toByteArray();
+    }
+
+    /**
+     * A slow reader: reads at most {@code chunkBytes}, pauses {@code pause}, and again, until the peer closes;
+     * each read has the read timeout. Returns everything read.
+     */
+    public byte[] readSlowly(int chunkBytes, Duration pause) throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buffer = new byte[chunkBytes];
+        while (true) {
+            deadlineIn.startDeadline(readTimeout);
+            int wanted = chunkBytes;
+            int n = 0;
+            while (wanted > 0 && (n = in.read(buffer, 0, wanted)) != -1) {
+                got.write(buffer, 0, n);
+                wanted -= n;
+            }
+            if (n == -1) {
+                return got.toByteArray();
+            }
+            try {
+                Thread.sleep(pause.toMillis()); // the slowness is the point: this client is under test
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
     }
 
     /** {@link #isClosedByPeer(Duration)} with a 2 s wait. */
