@@ -65,8 +65,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A request body over the limit, or one that stalls, on HTTP/2, seen frame by frame with a
- * Netty client (the JDK
- * client never completes a request answered before its body is sent).
+ * Netty client (the JDK client never completes a request answered before its body is sent).
  *
  * <p>The listener advertises a 1 MiB stream window and about 1.94 MiB of connection window
  * (65,535 plus the WINDOW_UPDATE it sends first). Each refused body is 2 MiB, so the client
