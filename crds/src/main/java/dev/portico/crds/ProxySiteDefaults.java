@@ -47,6 +47,15 @@ public final class ProxySiteDefaults {
     public static final String MAX_REQUEST_BODY_SIZE = "10Mi";
     public static final String MAX_REQUEST_HEADERS_SIZE = "32Ki";
     public static final String REQUEST_HEADER_TIMEOUT = "10s";
+    /** nginx's client_body_timeout. */
+    public static final String REQUEST_BODY_TIMEOUT = "60s";
+    /** nginx's send_timeout. */
+    public static final String SEND_TIMEOUT = "60s";
+    /**
+     * Far above what a browser (6 per host over HTTP/1.1, 1 over HTTP/2) or a NATed office
+     * needs, yet one address cannot hold the runtime's file descriptors (20,000 per pod).
+     */
+    public static final int MAX_CONNECTIONS_PER_CLIENT = 512;
     public static final SecurityPreset SECURITY_PRESET = SecurityPreset.NONE;
     public static final boolean COMPRESSION_ENABLED = false;
     public static final String COMPRESSION_MIN_SIZE = "1Ki";
@@ -125,12 +134,16 @@ public final class ProxySiteDefaults {
 
     private static Limits limits(Limits limits) {
         if (limits == null) {
-            return new Limits(MAX_REQUEST_BODY_SIZE, MAX_REQUEST_HEADERS_SIZE, REQUEST_HEADER_TIMEOUT);
+            return new Limits(MAX_REQUEST_BODY_SIZE, MAX_REQUEST_HEADERS_SIZE, REQUEST_HEADER_TIMEOUT,
+                    REQUEST_BODY_TIMEOUT, SEND_TIMEOUT, MAX_CONNECTIONS_PER_CLIENT);
         }
         return new Limits(
                 orDefault(limits.maxRequestBodySize(), MAX_REQUEST_BODY_SIZE),
                 orDefault(limits.maxRequestHeadersSize(), MAX_REQUEST_HEADERS_SIZE),
-                orDefault(limits.requestHeaderTimeout(), REQUEST_HEADER_TIMEOUT));
+                orDefault(limits.requestHeaderTimeout(), REQUEST_HEADER_TIMEOUT),
+                orDefault(limits.requestBodyTimeout(), REQUEST_BODY_TIMEOUT),
+                orDefault(limits.sendTimeout(), SEND_TIMEOUT),
+                orDefault(limits.maxConnectionsPerClient(), MAX_CONNECTIONS_PER_CLIENT));
     }
 
     private static SiteHeaders siteHeaders(SiteHeaders headers) {

@@ -136,6 +136,13 @@ public final class ProxySiteValidator {
         ValueChecks.size(violations, "spec.limits.maxRequestBodySize", limits.maxRequestBodySize(), true);
         ValueChecks.size(violations, "spec.limits.maxRequestHeadersSize", limits.maxRequestHeadersSize(), true);
         ValueChecks.duration(violations, "spec.limits.requestHeaderTimeout", limits.requestHeaderTimeout());
+        ValueChecks.duration(violations, "spec.limits.requestBodyTimeout", limits.requestBodyTimeout());
+        ValueChecks.duration(violations, "spec.limits.sendTimeout", limits.sendTimeout());
+        Integer perClient = limits.maxConnectionsPerClient();
+        if (perClient != null && (perClient < 1 || perClient > Limits.MAX_CONNECTIONS_PER_CLIENT)) {
+            violations.add("spec.limits.maxConnectionsPerClient", "must be 1.." + Limits.MAX_CONNECTIONS_PER_CLIENT
+                    + ", not " + perClient);
+        }
     }
 
     private static void headers(Violations violations, SiteHeaders headers) {

@@ -106,6 +106,9 @@ class ProxySiteCrdTest {
         expected.put("spec.limits.maxRequestBodySize", ProxySiteDefaults.MAX_REQUEST_BODY_SIZE);
         expected.put("spec.limits.maxRequestHeadersSize", ProxySiteDefaults.MAX_REQUEST_HEADERS_SIZE);
         expected.put("spec.limits.requestHeaderTimeout", ProxySiteDefaults.REQUEST_HEADER_TIMEOUT);
+        expected.put("spec.limits.requestBodyTimeout", ProxySiteDefaults.REQUEST_BODY_TIMEOUT);
+        expected.put("spec.limits.sendTimeout", ProxySiteDefaults.SEND_TIMEOUT);
+        expected.put("spec.limits.maxConnectionsPerClient", ProxySiteDefaults.MAX_CONNECTIONS_PER_CLIENT);
         expected.put("spec.headers.securityPreset", "none");
         expected.put("spec.compression.enabled", ProxySiteDefaults.COMPRESSION_ENABLED);
         expected.put("spec.compression.minSize", ProxySiteDefaults.COMPRESSION_MIN_SIZE);

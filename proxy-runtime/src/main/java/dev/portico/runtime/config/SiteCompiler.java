@@ -76,7 +76,10 @@ public final class SiteCompiler {
                 new SiteConfig.Limits(
                         Sizes.parse(limits.maxRequestBodySize()),
                         Math.toIntExact(Sizes.parse(limits.maxRequestHeadersSize())),
-                        Durations.parse(limits.requestHeaderTimeout())),
+                        Durations.parse(limits.requestHeaderTimeout()),
+                        Durations.parse(limits.requestBodyTimeout()),
+                        Durations.parse(limits.sendTimeout()),
+                        limits.maxConnectionsPerClient()),
                 SecurityPresets.withPreset(siteResponse, preset, spec.tls()),
                 tlsConfig(spec, tls, secrets),
                 AccessPolicy.of(spec.accessControl()),

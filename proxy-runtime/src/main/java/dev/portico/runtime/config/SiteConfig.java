@@ -39,6 +39,7 @@ public record SiteConfig(
     /** The revision of a config read from site files without a revision file. */
     public static final long NO_REVISION = -1;
 
-    /** Limits that apply before a route is known. */
-    public record Limits(long maxRequestBodySize, int maxRequestHeadersSize, Duration requestHeaderTimeout) {}
+    /** Limits that apply before a route is known, and those against slow clients. */
+    public record Limits(long maxRequestBodySize, int maxRequestHeadersSize, Duration requestHeaderTimeout,
+                         Duration requestBodyTimeout, Duration sendTimeout, int maxConnectionsPerClient) {}
 }

@@ -46,6 +46,7 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Counter upstreamConnects;
     private final Counter upstreamConnectFailures;
     private final Counter upstreamReuses;
+    private final Counter refusedOverClientLimit;
     private final Counter reloadsApplied;
     private final Counter reloadsRejected;
     private final Map<String, Counter> pushes = new HashMap<>();
@@ -62,6 +63,9 @@ public final class ProxyMetrics implements AutoCloseable {
                 .description("Upstream connection attempts that failed").register(registry);
         upstreamReuses = Counter.builder("portico.upstream.reuses")
                 .description("Requests sent on a pooled keep-alive upstream connection").register(registry);
+        refusedOverClientLimit = Counter.builder("portico.connections.refused")
+                .description("Client connections closed at accept")
+                .tag("reason", "max_connections_per_client").register(registry);
         reloadsApplied = Counter.builder("portico.config.reloads").tag("result", "applied").register(registry);
         reloadsRejected = Counter.builder("portico.config.reloads").tag("result", "rejected").register(registry);
         // Registered up front, so an alert on "invalid" or "unauthorized" sees a 0 before the first one.
@@ -105,6 +109,11 @@ public final class ProxyMetrics implements AutoCloseable {
 
     public void connectionClosed() {
         openConnections.decrementAndGet();
+    }
+
+    /** A connection reset at accept because its address had limits.maxConnectionsPerClient open. */
+    public void connectionRefusedOverClientLimit() {
+        refusedOverClientLimit.increment();
     }
 
     public int openConnections() {

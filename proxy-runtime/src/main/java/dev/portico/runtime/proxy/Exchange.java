@@ -605,6 +605,19 @@ final class Exchange implements UpstreamListener {
         }
     }
 
+    /**
+     * limits.requestBodyTimeout passed with no byte of the body: 408 (which closes the
+     * connection, the body being unfinished) while no response has started, else a cut
+     * connection. Either way the upstream connection is closed, so the backend sees the
+     * request aborted rather than waiting for the rest of the body.
+     */
+    void onRequestBodyTimeout() {
+        if (finished || requestComplete) {
+            return;
+        }
+        respondError(HttpResponseStatus.REQUEST_TIMEOUT); // finish() discards the upstream connection
+    }
+
     /** Streaming responses (SSE, downloads) end when nothing moves for the route's idle time. */
     private void startIdleTimer() {
         long idleNanos = forward.idleTimeout().toNanos();

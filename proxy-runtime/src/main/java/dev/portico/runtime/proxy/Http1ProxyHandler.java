@@ -1,5 +1,6 @@
 package dev.portico.runtime.proxy;
 
+import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.forwarding.IpAddresses;
 import dev.portico.runtime.server.ObsFoldGuard;
 import io.netty.buffer.Unpooled;
@@ -54,6 +55,12 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     private Exchange exchange;
     /** One response timeout per connection, re-armed per exchange without rescheduling. */
     private Deadline responseDeadline;
+    /** limits.requestBodyTimeout: re-armed at each read while the client owes a request body. */
+    private Deadline bodyDeadline;
+    /** limits.sendTimeout: armed while the client leaves our send buffer full. */
+    private Deadline sendDeadline;
+    private long bodyTimeoutNanos;
+    private long sendTimeoutNanos;
     private boolean closing;
     private boolean draining;
 
@@ -93,6 +100,17 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
                 exchange.onResponseTimeout();
             }
         });
+        // Read per connection (per stream on HTTP/2), like the head limits: a reload applies
+        // to connections opened after it.
+        SiteConfig.Limits limits = services.config().current().limits();
+        this.bodyTimeoutNanos = limits.requestBodyTimeout().toNanos();
+        this.sendTimeoutNanos = limits.sendTimeout().toNanos();
+        this.bodyDeadline = new Deadline(ctx.executor(), () -> {
+            if (exchange != null) {
+                exchange.onRequestBodyTimeout();
+            }
+        });
+        this.sendDeadline = new Deadline(ctx.executor(), this::sendTimedOut);
         // After TLS and ALPN the connection is active before this handler joins it.
         if (ctx.channel().isActive()) {
             begin(ctx);
@@ -118,6 +136,8 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
         responseDeadline.cancel();
+        bodyDeadline.cancel();
+        sendDeadline.cancel();
         releasePipelined();
         if (exchange != null) {
             exchange.onDownstreamClosed();
@@ -183,10 +203,46 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         boolean pause = pipelined.size() >= MAX_PIPELINED || exchange != null && exchange.holdsBackRequestBody();
         ctx.channel().config().setAutoRead(!pause);
+        watchRequestBody(pause);
+    }
+
+    /**
+     * requestBodyTimeout counts only while the client is the one we wait for: a request body
+     * is owed and we are reading. Every read passes here (channelReadComplete), so a client
+     * that keeps sending keeps pushing the deadline out; while we hold the body back (the
+     * backend is slow to take it) the deadline is off and restarts in full when we read again.
+     */
+    private void watchRequestBody(boolean paused) {
+        if (!paused && exchange != null && !exchange.requestComplete()) {
+            bodyDeadline.arm(bodyTimeoutNanos);
+        } else {
+            bodyDeadline.disarm();
+        }
+    }
+
+    /**
+     * sendTimeout: the channel turns unwritable when more than its high-water mark (64 KiB)
+     * waits in our buffer beyond what the kernel took, and writable again once the client read
+     * enough to bring it under the low-water mark (32 KiB). A client that stays between the two
+     * for sendTimeout is not reading: close the connection (on HTTP/2, reset the stream), which
+     * aborts the exchange and closes its upstream connection rather than keeping it, and the
+     * backend's response, waiting on the client.
+     */
+    private void sendTimedOut() {
+        Channel channel = ctx.channel();
+        if (channel.isActive() && !channel.isWritable()) {
+            LOG.debug("client {} read nothing of its response for the send timeout; closing", peerText);
+            channel.close();
+        }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            sendDeadline.disarm();
+        } else {
+            sendDeadline.arm(sendTimeoutNanos);
+        }
         if (exchange != null) {
             exchange.onDownstreamWritabilityChanged(ctx.channel().isWritable());
         }
@@ -215,6 +271,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     void exchangeDone(boolean keepAlive, ChannelFuture lastWrite) {
         boolean bodyUnread = exchange != null && !exchange.requestComplete();
         exchange = null;
+        bodyDeadline.disarm(); // from here an unread body is the lingering close's to bound
         if (multiplexed) {
             closing = true;
             ctx.flush();
@@ -292,6 +349,8 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
      */
     void becomeTunnel(TunnelHandler tunnel, Duration idle) {
         responseDeadline.cancel();
+        bodyDeadline.cancel();
+        sendDeadline.cancel(); // the tunnel's idle timer bounds a peer that stops reading
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.addLast("idle", new IdleStateHandler(0, 0, idle.toNanos(), TimeUnit.NANOSECONDS));
         pipeline.addLast("tunnel", tunnel);

@@ -25,13 +25,18 @@ public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
     static final int MAX_CONTENT_PIECE = 64 * 1024;
 
     private final ProxyServices services;
+    private final ConnectionsPerClient perClient;
 
-    public Http1ChannelInitializer(ProxyServices services) {
+    public Http1ChannelInitializer(ProxyServices services, ConnectionsPerClient perClient) {
         this.services = services;
+        this.perClient = perClient;
     }
 
     @Override
     protected void initChannel(Channel channel) {
+        if (!perClient.admit(channel, services)) {
+            return;
+        }
         countConnection(channel, services);
         addHandlers(channel.pipeline(), services, false);
     }

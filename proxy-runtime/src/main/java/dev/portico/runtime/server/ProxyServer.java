@@ -14,6 +14,8 @@ public final class ProxyServer {
     private final Transports transports;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
+    /** Shared by both listeners: the cap is per client address, whatever port it connects to. */
+    private final ConnectionsPerClient perClient = new ConnectionsPerClient();
     private Channel http;
     private Channel https;
 
@@ -25,13 +27,13 @@ public final class ProxyServer {
 
     /** Binds the plain-HTTP listener; returns the bound address (port 0 picks a free one). */
     public InetSocketAddress bindHttp(String host, int port, ProxyServices services) throws InterruptedException {
-        http = bind(host, port, new Http1ChannelInitializer(services));
+        http = bind(host, port, new Http1ChannelInitializer(services, perClient));
         return (InetSocketAddress) http.localAddress();
     }
 
     /** Binds the TLS listener (HTTP/2 and HTTP/1.1 by ALPN). */
     public InetSocketAddress bindHttps(String host, int port, ProxyServices services) throws InterruptedException {
-        https = bind(host, port, new TlsChannelInitializer(services));
+        https = bind(host, port, new TlsChannelInitializer(services, perClient));
         return (InetSocketAddress) https.localAddress();
     }
 

@@ -16,13 +16,18 @@ public final class TlsChannelInitializer extends ChannelInitializer<Channel> {
     static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
 
     private final ProxyServices services;
+    private final ConnectionsPerClient perClient;
 
-    public TlsChannelInitializer(ProxyServices services) {
+    public TlsChannelInitializer(ProxyServices services, ConnectionsPerClient perClient) {
         this.services = services;
+        this.perClient = perClient;
     }
 
     @Override
     protected void initChannel(Channel channel) {
+        if (!perClient.admit(channel, services)) {
+            return;
+        }
         Http1ChannelInitializer.countConnection(channel, services);
         ConfigHolder config = services.config();
         channel.pipeline().addLast("sni", new StaplingSniHandler(config, HANDSHAKE_TIMEOUT_MILLIS));

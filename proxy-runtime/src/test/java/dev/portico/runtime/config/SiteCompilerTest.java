@@ -34,14 +34,15 @@ class SiteCompilerTest {
     }
 
     @Test
-    void limitsDefaultTo10MiBodies32KiHeadersAnd10s() {
+    void limitsDefaultTo10MiBodies32KiHeaders10sHeads60sBodyAndSendPauses512ConnectionsPerClient() {
         SiteConfig site = SiteYaml.compile("""
                 hosts: [example.com]
                 routes:
                   - backend: {service: b, port: 80}
                 """);
 
-        assertThat(site.limits()).isEqualTo(new SiteConfig.Limits(10L * 1024 * 1024, 32 * 1024, Duration.ofSeconds(10)));
+        assertThat(site.limits()).isEqualTo(new SiteConfig.Limits(10L * 1024 * 1024, 32 * 1024, Duration.ofSeconds(10),
+                Duration.ofSeconds(60), Duration.ofSeconds(60), 512));
         assertThat(route(site, "/").maxRequestBodySize()).isEqualTo(10L * 1024 * 1024);
     }
 
@@ -62,8 +63,24 @@ class SiteCompilerTest {
                   - backend: {service: b, port: 80}
                 """.formatted(body, headers, timeout));
 
-        assertThat(site.limits()).isEqualTo(new SiteConfig.Limits(bodyBytes, headerBytes, duration));
+        // The slow-client limits the spec left out take their defaults (60s, 60s, 512).
+        assertThat(site.limits()).isEqualTo(new SiteConfig.Limits(bodyBytes, headerBytes, duration,
+                Duration.ofSeconds(60), Duration.ofSeconds(60), 512));
         assertThat(route(site, "/").maxRequestBodySize()).isEqualTo(bodyBytes);
+    }
+
+    @Test
+    void parsesTheSlowClientLimits() {
+        SiteConfig site = SiteYaml.compile("""
+                hosts: [example.com]
+                limits: {requestBodyTimeout: 1500ms, sendTimeout: 2m, maxConnectionsPerClient: 7}
+                routes:
+                  - backend: {service: b, port: 80}
+                """);
+
+        assertThat(site.limits().requestBodyTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(site.limits().sendTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(site.limits().maxConnectionsPerClient()).isEqualTo(7);
     }
 
     @Test

@@ -191,6 +191,11 @@ class FramingVectorsTest {
                 rejectedMidBody("chunk size ffffffffffffffffff", chunked("ffffffffffffffffff\r\nhello\r\n0\r\n\r\n")),
                 rejectedMidBody("chunk size 80000000 (over 2^31)", chunked("80000000\r\nhello\r\n0\r\n\r\n")),
                 rejectedMidBody("chunk size not hex", chunked("5g\r\nhello\r\n0\r\n\r\n")),
+                rejectedMidBody("chunk size with trailing garbage", chunked("5 x\r\nhello\r\n0\r\n\r\n")),
+                rejectedMidBody("obs-fold in a trailer", chunked("5\r\nhello\r\n0\r\nX-Trailer: a\r\n b\r\n\r\n")),
+                accepted("chunk size 5 ;ext", chunked("5 ;ext\r\nhello\r\n0\r\n\r\n"), "POST", "/", body("hello")),
+                accepted("chunked body with a trailer", chunked("5\r\nhello\r\n0\r\nX-Trailer: a\r\n\r\n"),
+                        "POST", "/", body("hello")),
                 rejectedMidBody("chunk size empty", chunked("\r\nhello\r\n0\r\n\r\n")),
                 accepted("chunk size 5;ext", chunked("5;ext\r\nhello\r\n0\r\n\r\n"), "POST", "/", body("hello")),
                 accepted("chunk size 5;ext=\"v\"", chunked("5;ext=\"v\"\r\nhello\r\n0\r\n\r\n"),
@@ -325,6 +330,35 @@ class FramingVectorsTest {
             assertThat(client.isClosedByPeer()).isTrue();
         }
         assertThat(backend.pollRequest(NOTHING_FORWARDED)).isEmpty();
+    }
+
+    @Test
+    void chunkedBodySplitAcrossPacketsAtEveryLineIsFollowedAndForwardedWhole() throws Exception {
+        String[] pieces = {"POST /split HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n", "\r\n5",
+            "\r", "\nhel", "lo\r", "\n0\r\nX-T", "railer: a\r", "\n", "\r\n" + INNOCENT};
+        try (RawHttpClient client = proxy.connect()) {
+            for (String piece : pieces) {
+                client.send(piece);
+                Thread.sleep(50); // each piece its own read: the guard must carry its state across them
+            }
+            assertThat(client.readResponse().status()).isEqualTo(200);
+            assertThat(client.readResponse().bodyText()).isEqualTo("ok app GET /innocent");
+        }
+        assertThat(backend.takeRequest().bodyPrefixText()).isEqualTo("hello");
+    }
+
+    @Test
+    void foldedTrailerLineArrivingInALaterPacketIsRefused() throws Exception {
+        try (RawHttpClient client = proxy.connect()) {
+            client.send("POST / HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+                    + "X-Trailer: a\r\n");
+            Thread.sleep(100); // the fold starts the next read
+            client.send(" b\r\n\r\n" + INNOCENT);
+            assertProxyError(client.readResponse(), 400);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+        backend.pollRequest(NOTHING_FORWARDED);
+        assertThat(backend.requests()).allSatisfy(request -> assertThat(request.complete()).isFalse());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.portico.runtime.testing;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,6 +41,40 @@ public final class RawHttpClient implements AutoCloseable {
     public static RawHttpClient connect(int port) throws IOException {
         Socket socket = new Socket();
         try {
+            socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress("127.0.0.1", port), CONNECT_TIMEOUT_MS);
+            return new RawHttpClient(socket);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Connects to {@code 127.0.0.1:port} from another loopback address, e.g. {@code 127.0.0.2}: Linux routes all
+     * of 127/8 to lo, so one machine can be several clients for per-client limits.
+     */
+    public static RawHttpClient connectFrom(String sourceAddress, int port) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.bind(new InetSocketAddress(sourceAddress, 0));
+            socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress("127.0.0.1", port), CONNECT_TIMEOUT_MS);
+            return new RawHttpClient(socket);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Connects to {@code 127.0.0.1:port} with a small receive buffer (set before connecting, so the TCP window
+     * is small from the start): a client that stops reading then holds back the proxy after little data.
+     */
+    public static RawHttpClient connectWithReceiveBuffer(int port, int receiveBufferBytes) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.setReceiveBufferSize(receiveBufferBytes);
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress("127.0.0.1", port), CONNECT_TIMEOUT_MS);
             return new RawHttpClient(socket);
@@ -104,6 +139,48 @@ public final class RawHttpClient implements AutoCloseable {
     public byte[] readUntilClosed() throws IOException {
         deadlineIn.startDeadline(readTimeout);
         return in.readAllBytes();
+    }
+
+    /** Like {@link #readUntilClosed}, but a reset ends the data as a close does: what came before is returned. */
+    public byte[] readUntilClosedOrReset() throws IOException {
+        deadlineIn.startDeadline(readTimeout);
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buffer = new byte[64 * 1024];
+        try {
+            for (int n; (n = in.read(buffer)) != -1; ) {
+                got.write(buffer, 0, n);
+            }
+        } catch (SocketException e) {
+            // "Connection reset": the peer closed with data of ours unread; the end all the same.
+        }
+        return got.toByteArray();
+    }
+
+    /**
+     * A slow reader: reads at most {@code chunkBytes}, pauses {@code pause}, and again, until the peer closes;
+     * each read has the read timeout. Returns everything read.
+     */
+    public byte[] readSlowly(int chunkBytes, Duration pause) throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buffer = new byte[chunkBytes];
+        while (true) {
+            deadlineIn.startDeadline(readTimeout);
+            int wanted = chunkBytes;
+            int n = 0;
+            while (wanted > 0 && (n = in.read(buffer, 0, wanted)) != -1) {
+                got.write(buffer, 0, n);
+                wanted -= n;
+            }
+            if (n == -1) {
+                return got.toByteArray();
+            }
+            try {
+                Thread.sleep(pause.toMillis()); // the slowness is the point: this client is under test
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
     }
 
     /** {@link #isClosedByPeer(Duration)} with a 2 s wait. */

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The proxy runtime started in-process on free loopback ports, serving a site written
@@ -112,6 +114,21 @@ public final class RunningProxy implements AutoCloseable {
 
     public RawResponse get(String target, String... headers) {
         return request("GET", "app.example.com", target, headers);
+    }
+
+    /**
+     * The value of one series of the admin {@code /metrics} (the whole series text, labels included, e.g.
+     * {@code portico_upstream_connections_open}), or null when absent.
+     */
+    public Double metric(String series) {
+        try (RawHttpClient admin = RawHttpClient.connect(adminPort())) {
+            admin.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE)
+                    .matcher(admin.readResponse().bodyText());
+            return m.find() ? Double.valueOf(m.group(1)) : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Rewrites the site file and applies it now. */

@@ -1,7 +1,9 @@
 package dev.portico.runtime.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.portico.runtime.testing.RecordedRequest;
 import dev.portico.runtime.testing.RunningProxy;
 import dev.portico.runtime.testing.TestBackend;
 import dev.portico.runtime.tls.TestCertificates.KeyFormat;
@@ -62,8 +64,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A request body over the limit on HTTP/2, seen frame by frame with a Netty client (the JDK
- * client never completes a request answered before its body is sent).
+ * A request body over the limit, or one that stalls, on HTTP/2, seen frame by frame with a
+ * Netty client (the JDK client never completes a request answered before its body is sent).
  *
  * <p>The listener advertises a 1 MiB stream window and about 1.94 MiB of connection window
  * (65,535 plus the WINDOW_UPDATE it sends first). Each refused body is 2 MiB, so the client
@@ -117,7 +119,7 @@ class Http2EarlyResponseTest {
                   hosts: ["localhost"]
                   tls:
                     certificates: [{secretName: site-tls}]
-                  limits: {maxRequestBodySize: 8Mi}
+                  limits: {maxRequestBodySize: 8Mi, requestBodyTimeout: 2s}
                   routes:
                     - match: {path: {value: /small}}
                       backend: {service: 127.0.0.1, port: %d}
@@ -168,6 +170,43 @@ class Http2EarlyResponseTest {
         }
 
         assertOnlyNoErrorResetsThenUploadSucceeds("/after-streamed");
+    }
+
+    /**
+     * limits.requestBodyTimeout per stream: a body that stops arriving gets 408 on its own
+     * stream, the backend sees the request cut off, and the connection carries on.
+     */
+    @Test
+    void aBodyThatStallsGets408OnItsStreamAndTheConnectionServesOn() throws Exception {
+        StreamRecorder stalled = postWithoutEnd("/stalled", FRAME);
+
+        await().atMost(Duration.ofSeconds(WAIT_SECONDS)).until(() -> stalled.frames.size() >= 2);
+        assertThat(stalled.frames.subList(0, 2)).as("%s", stalled.frames)
+                .containsExactly("HEADERS :status=408", "DATA END_STREAM");
+        RecordedRequest seen = app.takeRequest();
+        assertThat(seen.uri()).isEqualTo("/stalled");
+        assertThat(seen.complete()).as("the backend saw the upload cut off").isFalse();
+
+        StreamRecorder next = post("/after-stalled", FRAME, true);
+        next.awaitClosed();
+        assertThat(next.frames).first().isEqualTo("HEADERS :status=200");
+        assertThat(next.channel.parent()).isSameAs(connection);
+        assertThat(connection.isActive()).isTrue();
+    }
+
+    /** HEADERS and {@code size} bytes of DATA, and then nothing: the client stalls mid-body. */
+    private StreamRecorder postWithoutEnd(String path, int size) throws Exception {
+        StreamRecorder recorder = new StreamRecorder(path);
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(recorder).open()
+                .get(WAIT_SECONDS, TimeUnit.SECONDS);
+        recorder.channel = stream;
+        stream.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers()
+                .method("POST")
+                .path(path)
+                .scheme("https")
+                .authority("localhost:" + proxy.runtime().httpsPort()), false));
+        stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(CHUNK, 0, size), false));
+        return recorder;
     }
 
     /**
