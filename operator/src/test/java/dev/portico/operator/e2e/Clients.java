@@ -57,13 +57,11 @@ final class Clients {
 
     /** A WebSocket opened by an HTTP/1.1 upgrade on {@code socket}. */
     static final class WebSocketSession {
-        private final Socket socket;
         private final DataInputStream in;
         private final OutputStream out;
         final RawResponse handshake;
 
         private WebSocketSession(Socket socket, RawResponse handshake) throws IOException {
-            this.socket = socket;
             this.in = new DataInputStream(socket.getInputStream());
             this.out = socket.getOutputStream();
             this.handshake = handshake;
@@ -106,10 +104,6 @@ final class Clients {
                 throw new IOException("expected a text frame, got opcode " + opcode);
             }
             return new String(answer, StandardCharsets.UTF_8);
-        }
-
-        boolean isOpen() {
-            return !socket.isClosed();
         }
     }
 

@@ -38,8 +38,8 @@ import java.util.UUID;
  */
 final class KubeletStandIn implements AutoCloseable {
 
-    /** A proxy pod: its runtime and where its volumes are mounted. */
-    record RunningPod(String name, ProxyRuntime runtime, Path root, Deployment from) {
+    /** A proxy pod: its runtime and the Deployment it was started from. */
+    record RunningPod(String name, ProxyRuntime runtime, Deployment from) {
 
         String namespace() {
             return from.getMetadata().getNamespace();
@@ -112,7 +112,7 @@ final class KubeletStandIn implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         client.pods().inNamespace(namespace).resource(pod(deployment, name, container, runtime.adminPort())).create();
-        return new RunningPod(name, runtime, podRoot, deployment);
+        return new RunningPod(name, runtime, deployment);
     }
 
     /**
@@ -162,14 +162,6 @@ final class KubeletStandIn implements AutoCloseable {
         client.apps().deployments().inNamespace(namespace).resource(current).updateStatus();
     }
 
-    /** What the kubelet's periodic sync does: the mounted Secrets catch up with the API server. */
-    void syncVolumes() {
-        for (RunningPod pod : pods) {
-            var spec = pod.from().getSpec().getTemplate().getSpec();
-            mountVolumes(pod.namespace(), spec.getVolumes(), spec.getContainers().get(0).getVolumeMounts(), pod.root());
-        }
-    }
-
     private void mountVolumes(String namespace, List<Volume> volumes, List<VolumeMount> mounts, Path podRoot) {
         for (VolumeMount mount : mounts) {
             Volume volume = volumes.stream().filter(v -> v.getName().equals(mount.getName())).findFirst().orElseThrow();
@@ -198,10 +190,6 @@ final class KubeletStandIn implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
         }
-    }
-
-    List<RunningPod> pods() {
-        return List.copyOf(pods);
     }
 
     @Override

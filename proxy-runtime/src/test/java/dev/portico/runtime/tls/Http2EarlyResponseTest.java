@@ -7,7 +7,6 @@ import dev.portico.runtime.testing.RecordedRequest;
 import dev.portico.runtime.testing.RunningProxy;
 import dev.portico.runtime.testing.TestBackend;
 import dev.portico.runtime.tls.TestCertificates.KeyFormat;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -17,7 +16,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
@@ -33,11 +31,6 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.logging.LogLevel;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
-import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -342,56 +335,17 @@ class Http2EarlyResponseTest {
     }
 
     private Channel connect() throws Exception {
-        SslContext ssl = SslContextBuilder.forClient()
-                .trustManager(ca.certificate())
-                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        ApplicationProtocolNames.HTTP_2))
-                .build();
-        int port = proxy.runtime().httpsPort();
-        CompletableFuture<Channel> ready = new CompletableFuture<>();
-        new Bootstrap()
-                .group(group)
-                .channel(NioSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(ssl.newHandler(ch.alloc(), "localhost", port));
-                        ch.pipeline().addLast(new ApplicationProtocolNegotiationHandler("none") {
-                            @Override
-                            protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
-                                if (!ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                                    ready.completeExceptionally(new IllegalStateException("ALPN chose " + protocol));
-                                    ctx.close();
-                                    return;
-                                }
-                                ctx.pipeline().addLast(Http2FrameCodecBuilder.forClient().frameLogger(wire).build());
-                                ctx.pipeline().addLast(new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
-                                    @Override
-                                    protected void initChannel(Channel pushed) {
-                                        // the proxy never pushes
-                                    }
-                                }));
-                                ctx.pipeline().addLast(new ConnectionRecorder());
-                                ready.complete(ctx.channel());
-                            }
-
-                            @Override
-                            protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-                                ready.completeExceptionally(cause);
-                                ctx.close();
-                            }
-                        });
-                    }
-                })
-                .connect("127.0.0.1", port)
-                .addListener(f -> {
-                    if (!f.isSuccess()) {
-                        ready.completeExceptionally(f.cause());
-                    }
-                });
-        return ready.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        return H2Connections.connect(group, H2Connections.clientContext(ca.certificate()), proxy.runtime().httpsPort(),
+                pipeline -> {
+                    pipeline.addLast(Http2FrameCodecBuilder.forClient().frameLogger(wire).build());
+                    pipeline.addLast(new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel pushed) {
+                            // the proxy never pushes
+                        }
+                    }));
+                    pipeline.addLast(new ConnectionRecorder());
+                }).get(WAIT_SECONDS, TimeUnit.SECONDS);
     }
 
     /** HEADERS, RST_STREAM, GOAWAY and WINDOW_UPDATE frames both ways, and inbound DATA, for failure messages. */

@@ -8,15 +8,11 @@ import dev.portico.runtime.testing.RuntimeProcess;
 import dev.portico.runtime.testing.SiteFiles;
 import dev.portico.runtime.testing.TestBackend;
 import dev.portico.runtime.tls.TestCertificates.KeyFormat;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.DefaultHttp2FrameReader;
 import io.netty.handler.codec.http2.DefaultHttp2FrameWriter;
@@ -26,11 +22,7 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameAdapter;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
-import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -121,13 +113,7 @@ class RapidResetTest {
                 """.formatted(app.port())), List.of("-Xmx256m"),
                 "--https-port", Integer.toString(httpsPort), "--secrets-dir", dir.resolve("secrets").toString());
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        ssl = SslContextBuilder.forClient()
-                .trustManager(ca.certificate())
-                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        ApplicationProtocolNames.HTTP_2))
-                .build();
+        ssl = H2Connections.clientContext(ca.certificate());
     }
 
     @AfterEach
@@ -287,39 +273,12 @@ class RapidResetTest {
     }
 
     private void connect(Attacker attacker) {
-        int port = httpsPort;
-        new Bootstrap()
-                .group(group)
-                .channel(NioSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(ssl.newHandler(ch.alloc(), "localhost", port));
-                        ch.pipeline().addLast(new ApplicationProtocolNegotiationHandler("none") {
-                            @Override
-                            protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
-                                if (!ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                                    attacker.closed.completeExceptionally(
-                                            new IllegalStateException("ALPN chose " + protocol));
-                                    ctx.close();
-                                    return;
-                                }
-                                ctx.pipeline().addLast(attacker);
-                            }
-
-                            @Override
-                            protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-                                attacker.closed.completeExceptionally(cause);
-                                ctx.close();
-                            }
-                        });
-                        ch.closeFuture().addListener(f -> attacker.closed.complete(null));
-                    }
-                })
-                .connect("127.0.0.1", port)
-                .addListener(f -> {
-                    if (!f.isSuccess()) {
-                        attacker.closed.completeExceptionally(f.cause());
+        H2Connections.connect(group, ssl, httpsPort, pipeline -> pipeline.addLast(attacker))
+                .whenComplete((channel, failed) -> {
+                    if (failed != null) {
+                        attacker.closed.completeExceptionally(failed);
+                    } else {
+                        channel.closeFuture().addListener(f -> attacker.closed.complete(null));
                     }
                 });
     }

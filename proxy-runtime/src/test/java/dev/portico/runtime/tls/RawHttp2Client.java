@@ -1,15 +1,12 @@
 package dev.portico.runtime.tls;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.DefaultHttp2FrameReader;
 import io.netty.handler.codec.http2.DefaultHttp2FrameWriter;
@@ -19,17 +16,11 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameAdapter;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
-import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -71,48 +62,9 @@ final class RawHttp2Client implements AutoCloseable {
     }
 
     private void start(TestCertificates.Ca ca, int port) throws Exception {
-        SslContext ssl = SslContextBuilder.forClient()
-                .trustManager(ca.certificate())
-                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        ApplicationProtocolNames.HTTP_2))
-                .build();
-        CompletableFuture<Channel> ready = new CompletableFuture<>();
-        new Bootstrap()
-                .group(group)
-                .channel(NioSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(ssl.newHandler(ch.alloc(), "localhost", port));
-                        ch.pipeline().addLast(new ApplicationProtocolNegotiationHandler("none") {
-                            @Override
-                            protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
-                                if (!ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                                    ready.completeExceptionally(new IllegalStateException("ALPN chose " + protocol));
-                                    ctx.close();
-                                    return;
-                                }
-                                ctx.pipeline().addLast(new FrameRecorder());
-                                ready.complete(ctx.channel());
-                            }
-
-                            @Override
-                            protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-                                ready.completeExceptionally(cause);
-                                ctx.close();
-                            }
-                        });
-                    }
-                })
-                .connect("127.0.0.1", port)
-                .addListener(f -> {
-                    if (!f.isSuccess()) {
-                        ready.completeExceptionally(f.cause());
-                    }
-                });
-        channel = ready.get(10, TimeUnit.SECONDS);
+        channel = H2Connections.connect(group, H2Connections.clientContext(ca.certificate()), port,
+                        pipeline -> pipeline.addLast(new FrameRecorder()))
+                .get(10, TimeUnit.SECONDS);
     }
 
     /** HEADERS of a request for {@code path} (GET, or POST when a body follows) on stream {@code id}. */
