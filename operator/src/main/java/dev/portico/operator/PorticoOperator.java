@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  */
 public final class PorticoOperator {
 
-    static final String LEASE_NAME = "portico-operator-lease";
+    public static final String LEASE_NAME = "portico-operator-lease";
 
     private PorticoOperator() {}
 
@@ -54,7 +54,7 @@ public final class PorticoOperator {
      * @param leaderElectionTuning applied last to the leader-election settings: tests give each
      *     instance its own identity (in a pod, JOSDK takes the pod's HOSTNAME) and short leases
      */
-    static Operator create(OperatorConfig config, KubernetesClient client, Metrics metrics,
+    public static Operator create(OperatorConfig config, KubernetesClient client, Metrics metrics,
             Consumer<LeaderElectionConfigurationBuilder> leaderElectionTuning) {
         Operator operator = new Operator(o -> {
             o.withKubernetesClient(client)

@@ -26,9 +26,9 @@ final class Clients {
 
     private Clients() {}
 
-    /** A TLS connection to 127.0.0.1:{@code port} for {@code sni}, offering {@code alpn} (none if empty). */
-    static SSLSocket tls(SSLContext context, int port, String sni, String... alpn) throws IOException {
-        SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port);
+    /** A TLS connection to {@code address:port} for {@code sni}, offering {@code alpn} (none if empty). */
+    static SSLSocket tls(SSLContext context, String address, int port, String sni, String... alpn) throws IOException {
+        SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(address, port);
         SSLParameters parameters = socket.getSSLParameters();
         parameters.setServerNames(List.of(new SNIHostName(sni)));
         if (alpn.length > 0) {

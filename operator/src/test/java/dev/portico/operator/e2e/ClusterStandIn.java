@@ -6,21 +6,21 @@ import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.ProxySite;
 import dev.portico.crds.v1alpha1.ProxySiteStatus;
 import dev.portico.crds.v1alpha1.Route;
-import dev.portico.operator.OperatorConfig;
-import dev.portico.operator.PorticoOperator;
 import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.operator.testbed.ShippedOperator;
+import dev.portico.operator.testbed.StandInPods;
+import dev.portico.operator.testbed.Testbed;
+import dev.portico.operator.testbed.TestbedKubelet;
 import dev.portico.runtime.testing.ServiceDirectory;
 import dev.portico.runtime.tls.TestCertificates;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -34,12 +34,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
- * A cluster for end-to-end tests: the real operator against fabric8's mock API server, a
- * kubelet that runs the proxy pods as in-process runtimes, a Service directory where the
- * app's Services lead to test backends, and a CA that issues the sites' certificates.
+ * A cluster for end-to-end tests: the operator as shipped against the real control plane
+ * ({@link Testbed}), the testbed's kubelet running the Pods that the real ReplicaSet
+ * controller creates as in-process runtimes, a Service directory where the app's Services
+ * lead to test backends (there is no cluster DNS), and a CA that issues the sites' certificates.
  */
 final class ClusterStandIn implements AutoCloseable {
 
@@ -49,17 +51,19 @@ final class ClusterStandIn implements AutoCloseable {
     final KubernetesClient client;
     final ServiceDirectory services = new ServiceDirectory();
     final TestCertificates.Ca ca = TestCertificates.newCa("Portico e2e CA");
-    private final Operator operator;
-    private final KubeletStandIn kubelet;
+    private final ShippedOperator operator;
+    private final TestbedKubelet kubelet;
+    private final Set<String> namespaces = new TreeSet<>();
 
-    ClusterStandIn(KubernetesMockServer server, KubernetesClient client, Path root) {
-        this.client = client;
-        server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(ProxySiteResource.class));
-        OperatorConfig config = new OperatorConfig("portico/proxy-runtime:e2e", Set.of(), false, false,
-                "portico-system", 0);
-        this.operator = PorticoOperator.create(config, client, new Metrics() {}, false);
-        this.kubelet = new KubeletStandIn(client, root, services);
-        operator.start();
+    ClusterStandIn(Testbed testbed, Path root) {
+        this(testbed, root, pod -> false, null);
+    }
+
+    /** @param light the pods the kubelet runs as stand-in admin ports only (see {@link TestbedKubelet}) */
+    ClusterStandIn(Testbed testbed, Path root, Predicate<Pod> light, StandInPods standIns) {
+        this.client = testbed.admin();
+        this.kubelet = new TestbedKubelet(client, root, services, light, standIns);
+        this.operator = ShippedOperator.start(testbed);
     }
 
     /** The ProxySites of a file in deploy/examples/, applied as a user's kubectl apply would. */
@@ -73,6 +77,7 @@ final class ClusterStandIn implements AutoCloseable {
     }
 
     ProxySiteResource apply(ProxySite site) {
+        namespace(site.metadata().namespace());
         createBackendServices(site);
         ProxySiteResource resource = new ProxySiteResource();
         resource.setMetadata(new ObjectMetaBuilder().withName(site.metadata().name())
@@ -113,6 +118,14 @@ final class ClusterStandIn implements AutoCloseable {
         });
     }
 
+    /** Creates the namespace unless it exists; it is deleted on close. */
+    void namespace(String name) {
+        if (namespaces.add(name)) {
+            client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+                    .serverSideApply();
+        }
+    }
+
     /** Edits a site's spec as YAML text, the way a user edits the file and applies it; retried on 409 like kubectl. */
     void edit(String namespace, String name, UnaryOperator<String> change) {
         for (int attempt = 1; ; attempt++) {
@@ -133,6 +146,7 @@ final class ClusterStandIn implements AutoCloseable {
 
     /** A kubernetes.io/tls Secret issued by the test CA for {@code hosts}; replaces one of that name (a renewal). */
     TestCertificates.Issued tlsSecret(String namespace, String name, String... hosts) {
+        namespace(namespace);
         TestCertificates.Issued issued = ca.issue(TestCertificates.leaf(hosts[0]).sans(hosts));
         var secret = new SecretBuilder()
                 .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
@@ -145,11 +159,13 @@ final class ClusterStandIn implements AutoCloseable {
         return issued;
     }
 
-    /** Starts the site's proxy pods once the operator made its Deployment. */
-    List<KubeletStandIn.RunningPod> startPods(String namespace, String site, int count) {
-        await().atMost(CONVERGE).until(() -> client.apps().deployments().inNamespace(namespace)
-                .withName(site + "-proxy").get() != null);
-        return kubelet.startPods(namespace, site + "-proxy", count);
+    /**
+     * The site's proxy pods, once the real controllers made {@code count} of them from the
+     * operator's Deployment and the kubelet runs them, ready.
+     */
+    List<TestbedKubelet.RunningPod> awaitPods(String namespace, String site, int count) {
+        return await().atMost(CONVERGE).until(() -> kubelet.podsOf(namespace, site),
+                pods -> pods.size() == count && pods.stream().allMatch(TestbedKubelet.RunningPod::ready));
     }
 
     /** Waits until every ready pod serves the site's current bundle, and returns that status. */
@@ -176,7 +192,7 @@ final class ClusterStandIn implements AutoCloseable {
         return bundle == null ? "" : bundle.getMetadata().getAnnotations().get("portico.dev/config-hash");
     }
 
-    KubeletStandIn kubelet() {
+    TestbedKubelet kubelet() {
         return kubelet;
     }
 
@@ -184,10 +200,12 @@ final class ClusterStandIn implements AutoCloseable {
         return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Deletes the namespaces this cluster made, then stops the operator and the pods. */
     @Override
     public void close() {
         try {
-            operator.stop();
+            namespaces.forEach(name -> client.namespaces().withName(name).delete());
+            operator.close();
         } finally {
             kubelet.close();
         }

@@ -3,6 +3,7 @@ package dev.portico.operator.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portico.operator.testbed.TestbedKubelet;
 import dev.portico.runtime.testing.RawHttpClient;
 import dev.portico.runtime.testing.RawResponse;
 import dev.portico.runtime.testing.RecordedRequest;
@@ -25,22 +26,22 @@ import javax.net.ssl.SSLSocket;
 final class GuideChecks {
 
     private final ClusterStandIn cluster;
-    private final KubeletStandIn.RunningPod pod;
+    private final TestbedKubelet.RunningPod pod;
     private final String host;
 
-    GuideChecks(ClusterStandIn cluster, KubeletStandIn.RunningPod pod, String host) {
+    GuideChecks(ClusterStandIn cluster, TestbedKubelet.RunningPod pod, String host) {
         this.cluster = cluster;
         this.pod = pod;
         this.host = host;
     }
 
     SSLSocket tls(String... alpn) throws IOException {
-        return Clients.tls(cluster.ca.clientContext(), pod.httpsPort(), host, alpn);
+        return Clients.tls(cluster.ca.clientContext(), pod.ip(), pod.runtime().httpsPort(), host, alpn);
     }
 
     /** {@code return 301 https://$host$request_uri;} on the plain port. */
     void redirectsPlainHttpToHttps() throws IOException {
-        try (RawHttpClient plain = RawHttpClient.connect(pod.httpPort())) {
+        try (RawHttpClient plain = RawHttpClient.over(new Socket(pod.ip(), pod.runtime().httpPort()))) {
             RawResponse redirect = plain.send("GET /some/page?q=1 HTTP/1.1\r\nHost: " + host + "\r\n\r\n").readResponse();
             assertThat(redirect.status()).isEqualTo(301);
             assertThat(redirect.header("Location")).isEqualTo("https://" + host + "/some/page?q=1");
@@ -50,13 +51,13 @@ final class GuideChecks {
     /** Handshakes with each accepted version succeed and with each refused one fail. */
     void speaksTls(List<String> accepted, List<String> refused) throws IOException {
         for (String version : accepted) {
-            try (SSLSocket socket = Clients.tls(cluster.ca.clientContext(version), pod.httpsPort(), host)) {
+            try (SSLSocket socket = Clients.tls(cluster.ca.clientContext(version), pod.ip(), pod.runtime().httpsPort(), host)) {
                 assertThat(socket.getSession().getProtocol()).isEqualTo(version);
             }
         }
         for (String version : refused) {
             SSLContext context = cluster.ca.clientContext(version);
-            assertThatThrownBy(() -> Clients.tls(context, pod.httpsPort(), host)).as("a %s handshake", version)
+            assertThatThrownBy(() -> Clients.tls(context, pod.ip(), pod.runtime().httpsPort(), host)).as("a %s handshake", version)
                     .isInstanceOf(SSLException.class);
         }
     }

@@ -4,12 +4,14 @@ import static org.awaitility.Awaitility.await;
 
 import dev.portico.crds.v1alpha1.ProxySiteStatus;
 import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.operator.testbed.ClusterTest;
+import dev.portico.operator.testbed.StandInPods;
+import dev.portico.operator.testbed.Testbed;
 import dev.portico.runtime.testing.RawHttpClient;
 import dev.portico.runtime.testing.TestBackend;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,38 +25,38 @@ import org.junit.jupiter.api.io.TempDir;
  * A benchmark, not a test (run by bench/propagation.sh; skipped otherwise): the time from a
  * ProxySite update to {@code Programmed=True} for the new config on its 3 pods (real
  * runtimes), median and p99 over {@code portico.bench.changes} edits, with 1, 100 and 1,000
- * ProxySites in the cluster. The other sites have one stand-in pod each ({@link StandInPods})
- * and are all programmed before a measurement starts, so the operator carries their watches,
- * caches and periodic re-verification while it works on the measured site.
+ * ProxySites in the cluster. The other sites have one pod each that answers only on its admin
+ * port ({@link StandInPods}) and are all programmed before a measurement starts, so the
+ * operator carries their watches, caches and periodic re-verification while it works on the
+ * measured site.
  *
- * <p>The API server is fabric8's mock server, not a real one: the numbers show how the
- * operator's own path (watch event, reconcile, render, push, pod answer, status patch)
- * behaves and grows, not what an etcd-backed API server adds.
+ * <p>On the real control plane ({@link Testbed}): the operator as shipped (server-side apply,
+ * leader election, its own ServiceAccount), etcd-backed writes, the real Deployment and
+ * ReplicaSet controllers making the pods.
  */
-@EnableKubernetesMockClient(crud = true)
+@ClusterTest
 @EnabledIfSystemProperty(named = "portico.bench", matches = "propagation")
 class PropagationBenchmark {
 
     private static final String NS = "bench";
     private static final String SITE = "measured";
 
-    KubernetesMockServer server;
-    KubernetesClient client;
-
     @TempDir
     Path root;
 
     @Test
-    void timeFromAnEditToProgrammed() throws Exception {
+    void timeFromAnEditToProgrammed(Testbed testbed) throws Exception {
         int changes = Integer.getInteger("portico.bench.changes", 100);
         List<Integer> sizes = Arrays.stream(System.getProperty("portico.bench.sites", "1,100,1000").split(","))
                 .map(String::trim).map(Integer::parseInt).toList();
-        try (ClusterStandIn cluster = new ClusterStandIn(server, client, root);
-             TestBackend app = TestBackend.start("app");
-             StandInPods standIns = new StandInPods()) {
+        KubernetesClient client = testbed.admin();
+        try (StandInPods standIns = new StandInPods();
+             ClusterStandIn cluster = new ClusterStandIn(testbed, root,
+                     pod -> !pod.getMetadata().getNamespace().equals(NS), standIns);
+             TestBackend app = TestBackend.start("app")) {
             cluster.services.put("app", 8000, app);
             cluster.apply(dev.portico.crds.ProxySiteLoader.parse(site(NS, SITE, 3, 0)));
-            var pods = cluster.startPods(NS, SITE, 3);
+            var pods = cluster.awaitPods(NS, SITE, 3);
             cluster.awaitProgrammed(NS, SITE);
             SharedIndexInformer<ProxySiteResource> watch = client.resources(ProxySiteResource.class).inNamespace(NS)
                     .withName(SITE).inform();
@@ -67,12 +69,6 @@ class PropagationBenchmark {
                     String name = "site-" + background;
                     cluster.apply(dev.portico.crds.ProxySiteLoader.parse(site(ns, name, 1, 0)));
                     added.add(ns + "/" + name);
-                }
-                for (String key : added) {
-                    String[] parts = key.split("/");
-                    await().atMost(Duration.ofMinutes(5)).until(() ->
-                            client.apps().deployments().inNamespace(parts[0]).withName(parts[1] + "-proxy").get() != null);
-                    cluster.kubelet().registerPod(parts[0], parts[1] + "-proxy", parts[1] + "-proxy-0", standIns.open());
                 }
                 for (String key : added) {
                     String[] parts = key.split("/");
@@ -97,7 +93,7 @@ class PropagationBenchmark {
                     millis[i] = (System.nanoTime() - start) / 1_000_000;
                 }
                 // The pods serve what the status says they serve.
-                try (RawHttpClient http = RawHttpClient.connect(pods.get(2).httpPort())) {
+                try (RawHttpClient http = RawHttpClient.over(new Socket(pods.get(2).ip(), pods.get(2).runtime().httpPort()))) {
                     String body = http.send("GET /version HTTP/1.1\r\nHost: measured.example.com\r\n\r\n").readResponse().bodyText();
                     if (!body.equals("v" + (changes + size * 1000))) {
                         throw new AssertionError("pod serves " + body + " after the last change");

@@ -3,9 +3,9 @@ package dev.portico.operator.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.runtime.testing.TestBackend;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import dev.portico.operator.testbed.ClusterTest;
+import dev.portico.operator.testbed.Testbed;
+import dev.portico.operator.testbed.TestbedKubelet;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.SocketTimeoutException;
@@ -22,27 +22,25 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One seed app's guide, end to end: the app's example from deploy/examples/ applied to the
- * real operator, two proxy pods per site run from the Deployment it made, test backends in
+ * One seed app's guide, end to end, on the real control plane: the app's example from
+ * deploy/examples/ applied, the operator as shipped, the real Deployment and ReplicaSet
+ * controllers making two Pods per site that the testbed's kubelet runs, test backends in
  * place of the app's Services. Every requirement of the guide is checked on every pod, then
  * again after a route change and a certificate rotation that the operator pushes, while a
  * long-lived stream (a WebSocket, or SSE) stays open throughout.
  */
-@EnableKubernetesMockClient(crud = true)
+@ClusterTest
 @Timeout(240)
 abstract class SeedGuideEndToEnd {
 
     static final int PODS_PER_SITE = 2;
-
-    KubernetesMockServer server;
-    KubernetesClient client;
 
     @TempDir
     Path root;
 
     ClusterStandIn cluster;
     private final List<TestBackend> backends = new ArrayList<>();
-    private final Map<String, List<KubeletStandIn.RunningPod>> pods = new LinkedHashMap<>();
+    private final Map<String, List<TestbedKubelet.RunningPod>> pods = new LinkedHashMap<>();
 
     /** The example's namespace. */
     abstract String namespace();
@@ -83,13 +81,13 @@ abstract class SeedGuideEndToEnd {
     }
 
     @BeforeEach
-    void deploy() {
-        cluster = new ClusterStandIn(server, client, root);
+    void deploy(Testbed testbed) {
+        cluster = new ClusterStandIn(testbed, root);
         startBackends();
         certificates().forEach((secret, host) -> cluster.tlsSecret(namespace(), secret, host));
         cluster.applyExample(example());
         for (String site : hosts().keySet()) {
-            pods.put(site, cluster.startPods(namespace(), site, PODS_PER_SITE));
+            pods.put(site, cluster.awaitPods(namespace(), site, PODS_PER_SITE));
         }
         hosts().keySet().forEach(site -> cluster.awaitProgrammed(namespace(), site));
     }
@@ -123,7 +121,7 @@ abstract class SeedGuideEndToEnd {
                 renewed.put(host, cluster.tlsSecret(namespace(), secret, host).leaf().getSerialNumber()));
         for (String site : hosts().keySet()) {
             cluster.awaitProgrammed(namespace(), site);
-            for (KubeletStandIn.RunningPod pod : pods.get(site)) {
+            for (TestbedKubelet.RunningPod pod : pods.get(site)) {
                 try (SSLSocket socket = checks(site, pod).tls()) {
                     assertThat(Clients.peerLeaf(socket).getSerialNumber()).isEqualTo(renewed.get(hosts().get(site)));
                 }
@@ -135,14 +133,14 @@ abstract class SeedGuideEndToEnd {
     }
 
     private void verifyEveryPod() throws Exception {
-        for (Map.Entry<String, List<KubeletStandIn.RunningPod>> site : pods.entrySet()) {
-            for (KubeletStandIn.RunningPod pod : site.getValue()) {
+        for (Map.Entry<String, List<TestbedKubelet.RunningPod>> site : pods.entrySet()) {
+            for (TestbedKubelet.RunningPod pod : site.getValue()) {
                 verifyTheGuide(site.getKey(), checks(site.getKey(), pod));
             }
         }
     }
 
-    GuideChecks checks(String site, KubeletStandIn.RunningPod pod) {
+    GuideChecks checks(String site, TestbedKubelet.RunningPod pod) {
         return new GuideChecks(cluster, pod, hosts().get(site));
     }
 

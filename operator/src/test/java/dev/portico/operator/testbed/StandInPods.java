@@ -1,4 +1,4 @@
-package dev.portico.operator.e2e;
+package dev.portico.operator.testbed;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portico.crds.bundle.ConfigPush;
@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,17 +31,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * port does (the newest revision wins) without compiling anything. The measured site runs
  * real runtimes; these only make the operator do the work that many sites cost it.
  */
-final class StandInPods implements AutoCloseable {
+public final class StandInPods implements AutoCloseable {
 
     private record Served(long revision, String hash) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final Map<Integer, Served> served = new ConcurrentHashMap<>();
+    private final Map<String, Served> served = new ConcurrentHashMap<>();
     private final List<Channel> listeners = new ArrayList<>();
 
-    /** Opens one more pod; returns its admin port. */
-    int open() throws InterruptedException {
+    /** Opens one more pod's admin port at {@code address:port}; closing the handle closes the port. */
+    AutoCloseable open(String address, int port) throws InterruptedException {
         Channel channel = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -52,17 +51,20 @@ final class StandInPods implements AutoCloseable {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8 << 20), new Admin());
                     }
                 })
-                .bind("127.0.0.1", 0).sync().channel();
+                .bind(address, port).sync().channel();
         listeners.add(channel);
-        int port = ((InetSocketAddress) channel.localAddress()).getPort();
-        served.put(port, new Served(0, "sha256:none"));
-        return port;
+        served.put(key(channel), new Served(0, "sha256:none"));
+        return () -> channel.close().sync();
+    }
+
+    private static String key(Channel channel) {
+        return channel.localAddress().toString();
     }
 
     private final class Admin extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws Exception {
-            int port = ((InetSocketAddress) ctx.channel().localAddress()).getPort();
+            String port = key(ctx.channel());
             HttpResponseStatus status = HttpResponseStatus.OK;
             if (request.method().equals(HttpMethod.PUT)) {
                 byte[] body = new byte[request.content().readableBytes()];

@@ -1,0 +1,79 @@
+package dev.portico.operator.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portico.operator.testbed.ClusterTest;
+import dev.portico.operator.testbed.Install;
+import dev.portico.operator.testbed.Testbed;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** What a cluster admin does first: install with kubectl, read the docs with kubectl explain, apply the examples. */
+@ClusterTest
+class InstallTest {
+
+    private static final Path EXAMPLES = Testbed.repo().resolve("deploy/examples");
+
+    @Test
+    void deployInstallsWithServerSideApplyAndAgainWithoutChange(Testbed testbed) {
+        Testbed.Result first = Install.ensure(testbed);
+        assertThat(first.stdout()).contains("customresourcedefinition.apiextensions.k8s.io/proxysites.portico.dev")
+                .contains("clusterrole.rbac.authorization.k8s.io/portico-operator")
+                .contains("deployment.apps/portico-operator");
+        assertThat(Install.established(testbed)).isTrue();
+
+        // GitOps tools apply the same files again and again: a second apply must change nothing.
+        String before = testbed.kubectl("get", "crd", Install.CRD, "-o", "jsonpath={.metadata.resourceVersion}")
+                .requireSuccess().stdout();
+        testbed.kubectl("apply", "--server-side", "-k", "deploy/").requireSuccess();
+        String after = testbed.kubectl("get", "crd", Install.CRD, "-o", "jsonpath={.metadata.resourceVersion}")
+                .requireSuccess().stdout();
+        assertThat(after).isEqualTo(before);
+    }
+
+    @Test
+    void kubectlExplainPrintsOurDescriptions(Testbed testbed) {
+        Install.ensure(testbed);
+        Testbed.Result explain = testbed.kubectl("explain", "proxysite.spec.routes.backend");
+        assertThat(explain.exitCode()).as(explain.stderr()).isZero();
+        assertThat(explain.stdout())
+                .contains("Proxy the request to this upstream")
+                .contains("service")
+                .contains("port");
+        Testbed.Result spec = testbed.kubectl("explain", "proxysite.spec").requireSuccess();
+        assertThat(spec.stdout()).contains("hosts").contains("routes").contains("tls");
+    }
+
+    @Test
+    void everyExampleIsAdmittedByTheApiServer(Testbed testbed) throws IOException {
+        Install.ensure(testbed);
+        List<Path> examples;
+        try (Stream<Path> files = Files.list(EXAMPLES)) {
+            examples = files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+        }
+        assertThat(examples).hasSizeGreaterThanOrEqualTo(6);
+        for (Path example : examples) {
+            for (String namespace : namespaces(Files.readString(example))) {
+                testbed.admin().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
+                        .endMetadata().build()).serverSideApply();
+            }
+            Testbed.Result result = testbed.kubectl("apply", "--server-side", "--dry-run=server", "-f",
+                    example.toString());
+            assertThat(result.exitCode()).as("%s: %s", example.getFileName(), result.stderr()).isZero();
+            assertThat(result.stdout()).as(example.getFileName().toString()).contains("proxysite.portico.dev/")
+                    .contains("(server dry run)");
+        }
+    }
+
+    private static List<String> namespaces(String yaml) {
+        Matcher matcher = Pattern.compile("(?m)^\\s+namespace:\\s*(\\S+)").matcher(yaml);
+        return matcher.results().map(m -> m.group(1)).distinct().toList();
+    }
+}

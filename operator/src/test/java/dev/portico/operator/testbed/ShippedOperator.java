@@ -1,0 +1,76 @@
+package dev.portico.operator.testbed;
+
+import dev.portico.operator.OperatorConfig;
+import dev.portico.operator.PorticoOperator;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import java.util.Set;
+
+/**
+ * The operator as {@code deploy/} installs it: authenticated as ServiceAccount
+ * {@code portico-system/portico-operator} (so the shipped RBAC is all it has), server-side
+ * apply on, leader election on with the Lease in portico-system, every namespace watched.
+ * Only the process is ours: it runs in the test JVM instead of the operator's pod.
+ */
+public final class ShippedOperator implements AutoCloseable {
+
+    public static final String NAMESPACE = "portico-system";
+    public static final String SERVICE_ACCOUNT = "portico-operator";
+    public static final String PROXY_IMAGE = "ghcr.io/portico-dev/proxy-runtime:0.1.0";
+
+    private final Testbed testbed;
+    private final Operator operator;
+    private boolean stopped;
+
+    private ShippedOperator(Testbed testbed, Operator operator) {
+        this.testbed = testbed;
+        this.operator = operator;
+    }
+
+    public static ShippedOperator start(Testbed testbed) {
+        return start(testbed, null, new Metrics() {});
+    }
+
+    /** @param identity the leader-election identity; null: JOSDK's default (a pod's HOSTNAME, else a random id) */
+    public static ShippedOperator start(Testbed testbed, String identity, Metrics metrics) {
+        Install.ensure(testbed);
+        KubernetesClient client = testbed.serviceAccountClient(NAMESPACE, SERVICE_ACCOUNT);
+        OperatorConfig config = OperatorConfig.fromEnvironment(java.util.Map.of(
+                "PORTICO_PROXY_IMAGE", PROXY_IMAGE, "PORTICO_NAMESPACE", NAMESPACE));
+        if (!config.serverSideApply() || !config.leaderElection() || !config.watchNamespaces().equals(Set.of())) {
+            throw new IllegalStateException("the shipped defaults changed: " + config);
+        }
+        Operator operator = PorticoOperator.create(config, client, metrics, leaderElection -> {
+            leaderElection.withExitOnStopLeading(false); // System.exit would end the test JVM
+            if (identity != null) {
+                leaderElection.withIdentity(identity);
+            }
+        });
+        operator.start();
+        return new ShippedOperator(testbed, operator);
+    }
+
+    public Operator operator() {
+        return operator;
+    }
+
+    /** Stops the operator as a crash would: the Lease stays held until it expires. */
+    public void kill() {
+        if (!stopped) {
+            stopped = true;
+            operator.stop();
+        }
+    }
+
+    /**
+     * Stops the operator and hands its Lease back, as a pod's graceful stop lets the next
+     * leader start at once (JOSDK does not release the Lease on stop; the next test's operator
+     * would otherwise wait the lease duration out).
+     */
+    @Override
+    public void close() {
+        kill();
+        testbed.admin().leases().inNamespace(NAMESPACE).withName(PorticoOperator.LEASE_NAME).delete();
+    }
+}
