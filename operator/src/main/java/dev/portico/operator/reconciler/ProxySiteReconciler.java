@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -178,6 +179,31 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         }
         StatusWriter.write(context.getClient(), site, status);
         return UpdateControl.<ProxySiteResource>noUpdate().rescheduleAfter(ConfigPusher.VERIFY_EVERY);
+    }
+
+    /**
+     * A reconcile that threw (the API server refused a write, typically because the
+     * operator's RBAC lacks a rule) says so in the status, Programmed=False with the API
+     * server's own words, and in a Warning Event; JOSDK then retries with backoff. What is
+     * serving stays as it is.
+     */
+    @Override
+    public ErrorStatusUpdateControl<ProxySiteResource> updateErrorStatus(ProxySiteResource site,
+            Context<ProxySiteResource> context, Exception failure) {
+        ReconcileFailure why = ReconcileFailure.of(failure);
+        LOG.warn("ProxySite {}/{} could not be reconciled: {}: {}", site.getMetadata().getNamespace(),
+                site.getMetadata().getName(), why.reason(), why.message());
+        ProxySiteStatus status = StatusFactory.failed(site, why.reason(), why.message(), Instant.now(clock));
+        if (!Objects.equals(status, site.getStatus())) {
+            try {
+                StatusWriter.write(context.getClient(), site, status);
+                warn(site, context, why.reason(), why.message());
+            } catch (KubernetesClientException e) {
+                LOG.warn("Could not report the failure on ProxySite {}/{}: {}", site.getMetadata().getNamespace(),
+                        site.getMetadata().getName(), e.getMessage());
+            }
+        }
+        return ErrorStatusUpdateControl.noStatusUpdate();
     }
 
     /** A Secret a dependent owns, as its informer has it; null if it does not exist (yet). */

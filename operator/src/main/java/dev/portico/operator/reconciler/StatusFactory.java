@@ -96,6 +96,33 @@ final class StatusFactory {
                 DerivedResources.selectorString(site));
     }
 
+    /**
+     * The status after a reconcile that failed: Programmed=False with {@code reason} and what
+     * went wrong; every other condition, and what the pods serve, as the last status had them.
+     */
+    static ProxySiteStatus failed(ProxySiteResource site, String reason, String message, Instant now) {
+        ProxySiteStatus previous = site.getStatus();
+        long generation = Optional.ofNullable(site.getMetadata().getGeneration()).orElse(0L);
+        String servedHash = previous == null ? null : previous.configHash();
+        List<Condition> conditions = new ArrayList<>();
+        for (String type : List.of(ACCEPTED, RESOLVED_REFS, PROGRAMMED, READY)) {
+            if (type.equals(PROGRAMMED)) {
+                conditions.add(finish(condition(PROGRAMMED, false, reason,
+                        message + "; the pods keep serving " + describe(servedHash)), previous, generation, now));
+            } else {
+                previousCondition(previous, type).ifPresent(conditions::add);
+            }
+        }
+        return new ProxySiteStatus(
+                previous == null ? generation : previous.observedGeneration(),
+                previous == null ? 0 : previous.replicas(),
+                previous == null ? 0 : previous.readyReplicas(),
+                servedHash,
+                previous == null ? null : previous.url(),
+                conditions,
+                DerivedResources.selectorString(site));
+    }
+
     private static Condition programmed(Verdict verdict, Rollout rollout, Optional<Deployment> deployment,
             String servedHash) {
         if (!verdict.isValid()) {

@@ -103,8 +103,8 @@ class DeployManifestsTest {
             calls.add(Permission.cluster("", "events", verb));
             calls.add(Permission.cluster("events.k8s.io", "events", verb));
         }
-        // Leader election, only in the operator's own namespace.
-        for (String verb : List.of("get", "create", "update")) {
+        // Leader election, only in the operator's own namespace; fabric8's LeaseLock renews with PATCH.
+        for (String verb : List.of("get", "create", "update", "patch")) {
             calls.add(new Permission("coordination.k8s.io", "leases", verb, Scope.OPERATOR_NAMESPACE, null));
         }
         // Optional start-up check of the installed CRD, of this one CRD only.

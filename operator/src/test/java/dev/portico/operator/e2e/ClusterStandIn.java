@@ -51,7 +51,8 @@ final class ClusterStandIn implements AutoCloseable {
     final KubernetesClient client;
     final ServiceDirectory services = new ServiceDirectory();
     final TestCertificates.Ca ca = TestCertificates.newCa("Portico e2e CA");
-    private final ShippedOperator operator;
+    private final Testbed testbed;
+    private ShippedOperator operator;
     private final TestbedKubelet kubelet;
     private final Set<String> namespaces = new TreeSet<>();
 
@@ -61,6 +62,7 @@ final class ClusterStandIn implements AutoCloseable {
 
     /** @param light the pods the kubelet runs as stand-in admin ports only (see {@link TestbedKubelet}) */
     ClusterStandIn(Testbed testbed, Path root, Predicate<Pod> light, StandInPods standIns) {
+        this.testbed = testbed;
         this.client = testbed.admin();
         this.kubelet = new TestbedKubelet(client, root, services, light, standIns);
         this.operator = ShippedOperator.start(testbed);
@@ -116,6 +118,13 @@ final class ClusterStandIn implements AutoCloseable {
             all.forEach(port -> service.editSpec().addNewPort().withName("port-" + port).withPort(port).endPort().endSpec());
             client.services().inNamespace(namespace).resource(service.build()).createOr(s -> s.update());
         });
+    }
+
+    /** Stops the operator and starts it again with another proxy image, as an upgrade of the operator does. */
+    void restartOperator(String proxyImage) {
+        operator.close();
+        operator = ShippedOperator.start(testbed, null, new io.javaoperatorsdk.operator.api.monitoring.Metrics() {},
+                proxyImage);
     }
 
     /** Creates the namespace unless it exists; it is deleted on close. */
@@ -180,6 +189,13 @@ final class ClusterStandIn implements AutoCloseable {
         return s != null && s.conditions() != null
                 && s.conditions().stream().anyMatch(c -> c.type().equals("Programmed") && c.status().equals("True"))
                 && bundleHash(namespace, site).equals(s.configHash());
+    }
+
+    /** The condition of that type, or an Unknown one while there is none. */
+    static ProxySiteStatus.Condition condition(ProxySiteStatus status, String type) {
+        return Optional.ofNullable(status).map(ProxySiteStatus::conditions).orElse(List.of()).stream()
+                .filter(c -> c.type().equals(type)).findFirst()
+                .orElse(new ProxySiteStatus.Condition(type, "Unknown", "", "", null, null));
     }
 
     ProxySiteStatus status(String namespace, String site) {

@@ -29,15 +29,18 @@ public final class ShippedOperator implements AutoCloseable {
     }
 
     public static ShippedOperator start(Testbed testbed) {
-        return start(testbed, null, new Metrics() {});
+        return start(testbed, null, new Metrics() {}, PROXY_IMAGE);
     }
 
-    /** @param identity the leader-election identity; null: JOSDK's default (a pod's HOSTNAME, else a random id) */
-    public static ShippedOperator start(Testbed testbed, String identity, Metrics metrics) {
+    /**
+     * @param identity the leader-election identity; null: JOSDK's default (a pod's HOSTNAME, else a random id)
+     * @param proxyImage what deploy/ sets as PORTICO_PROXY_IMAGE, or another (an upgrade)
+     */
+    public static ShippedOperator start(Testbed testbed, String identity, Metrics metrics, String proxyImage) {
         Install.ensure(testbed);
         KubernetesClient client = testbed.serviceAccountClient(NAMESPACE, SERVICE_ACCOUNT);
         OperatorConfig config = OperatorConfig.fromEnvironment(java.util.Map.of(
-                "PORTICO_PROXY_IMAGE", PROXY_IMAGE, "PORTICO_NAMESPACE", NAMESPACE));
+                "PORTICO_PROXY_IMAGE", proxyImage, "PORTICO_NAMESPACE", NAMESPACE));
         if (!config.serverSideApply() || !config.leaderElection() || !config.watchNamespaces().equals(Set.of())) {
             throw new IllegalStateException("the shipped defaults changed: " + config);
         }
