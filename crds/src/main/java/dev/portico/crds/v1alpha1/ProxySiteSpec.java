@@ -26,7 +26,8 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
         value = "self.routes.all(r, !has(r.match) || !has(r.match.hosts) || r.match.hosts.all(h, h in self.hosts))",
-        message = "every entry of a route's match.hosts must be one of spec.hosts")
+        message = "every entry of a route's match.hosts must be one of spec.hosts",
+        fieldPath = ".routes")
 public record ProxySiteSpec(
         @JsonPropertyDescription("The host names this site serves, matched against the request's Host "
                 + "(or :authority) without its port, case-insensitively. Each is an exact DNS name "

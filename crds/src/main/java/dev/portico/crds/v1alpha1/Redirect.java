@@ -18,7 +18,8 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
         value = "!has(self.statusCode) || self.statusCode in [301, 302, 303, 307, 308]",
-        message = "statusCode must be one of 301, 302, 303, 307, 308")
+        message = "statusCode must be one of 301, 302, 303, 307, 308",
+        fieldPath = ".statusCode")
 public record Redirect(
         @JsonPropertyDescription("http or https. Absent: the request's.")
         @Pattern(HTTP_SCHEME)

@@ -37,7 +37,8 @@ public record RouteMatch(
     @ValidationRule(
             value = "!has(self.value) || (has(self.type) && self.type == 'RegularExpression')"
                     + " || self.value.startsWith('/')",
-            message = "value must start with / (unless type is RegularExpression)")
+            message = "value must start with / (unless type is RegularExpression)",
+            fieldPath = ".value")
     public record PathMatch(
             @JsonPropertyDescription("PathPrefix matches whole segments (/api matches /api and /api/x, not "
                     + "/apix); Exact matches that one path; RegularExpression is a java.util.regex pattern "

@@ -31,8 +31,12 @@ public final class SchemaPatterns {
     /** A Secret name: an RFC 1123 subdomain, lowercase. */
     public static final String SECRET_NAME = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 
-    /** The characters of an IP address or CIDR; the validator checks the rest. */
-    public static final String CIDR = "^[0-9a-fA-F.:]+(/[0-9]{1,3})?$";
+    /**
+     * An IP address or CIDR whose prefix length fits its family (/0-32, /0-128); the validator
+     * checks the rest (octets, groups).
+     */
+    public static final String CIDR = "^(([0-9]{1,3}\\.){3}[0-9]{1,3}(/(3[0-2]|[12]?[0-9]))?"
+            + "|[0-9a-fA-F.]*:[0-9a-fA-F:.]*(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$";
 
     /** An RFC 7230 token: a header name. */
     public static final String HEADER_NAME = "^[-!#$%&'*+.^_`|~0-9a-zA-Z]+$";
