@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Config propagation benchmark: time from a ProxySite update to Programmed=True on its
 # 3 pods, median and p99 over CHANGES edits, with 1, 100 and 1,000 ProxySites in the
-# cluster (SITES). The operator runs for real against fabric8's mock API server; the
-# measured site's pods are real proxy runtimes in-process, the others stand-ins. See
+# cluster (SITES). The operator runs as shipped against the real control plane of
+# tools/kube-testbed (built on first use); the real controllers make the pods, the testbed's
+# kubelet runs the measured site's 3 as real proxy runtimes, the others as stand-ins. See
 # operator/src/test/java/dev/portico/operator/e2e/PropagationBenchmark.java and
 # bench/README.md ("Config propagation"). Loopback only; bounded by CHANGES and SITES.
 set -euo pipefail

@@ -18,10 +18,22 @@ key=$(cat "$here/kube/go.sum" "$here/etcd/go.sum" | sha256sum | cut -c1-12)
 cache="${PORTICO_TESTBED_CACHE:-$HOME/.cache/portico-testbed}"
 bin="$cache/k8s-v${kube_version}-etcd-v${etcd_version}-${key}"
 
-if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ] && [ -x "$bin/kubectl" ] && [ -x "$bin/etcd" ]; then
+built() { [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ] && [ -x "$bin/kubectl" ] && [ -x "$bin/etcd" ]; }
+if built; then
   echo "$bin"
   exit 0
 fi
+
+# One build at a time per cache: a second caller (CI's prebuild and a test run, two worktrees)
+# waits for the first and then finds the binaries.
+mkdir -p "$cache"
+exec 9>"$cache/.build.lock"
+flock 9
+if built; then
+  echo "$bin"
+  exit 0
+fi
+command -v go >/dev/null || { echo "build.sh: Go 1.26 is needed to build the testbed (https://go.dev/dl)" >&2; exit 1; }
 
 mkdir -p "$bin.partial"
 IFS=. read -r major minor _ <<<"$kube_version"
