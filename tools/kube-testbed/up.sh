@@ -78,7 +78,7 @@ start kube-apiserver "$bin/kube-apiserver" \
   --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-  --service-cluster-ip-range=10.0.0.0/24 --authorization-mode=RBAC \
+  --service-cluster-ip-range=10.0.0.0/16 --authorization-mode=RBAC \
   --endpoint-reconciler-type=none --max-requests-inflight=1000 --max-mutating-requests-inflight=500 \
   --profiling=false
 
