@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * A raw-socket HTTP/1.1 origin on 127.0.0.1 that answers some targets with exact bytes, written when and as a
@@ -51,8 +52,19 @@ public final class ScriptedBackend implements AutoCloseable {
     }
 
     public static ScriptedBackend start() {
+        return start(null);
+    }
+
+    /** The same over TLS with {@code tls}'s certificate ({@code protocol: HTTPS} backends). */
+    public static ScriptedBackend startTls(SSLContext tls) {
+        return start(tls);
+    }
+
+    private static ScriptedBackend start(SSLContext tls) {
         try {
-            ScriptedBackend backend = new ScriptedBackend(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+            ServerSocket server = tls == null ? new ServerSocket(0, 50, InetAddress.getLoopbackAddress())
+                    : tls.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            ScriptedBackend backend = new ScriptedBackend(server);
             Thread acceptor = new Thread(backend::acceptLoop, "scripted-backend-accept");
             acceptor.setDaemon(true);
             acceptor.start();

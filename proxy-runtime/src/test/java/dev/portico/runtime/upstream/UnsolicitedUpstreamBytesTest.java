@@ -10,6 +10,7 @@ import dev.portico.runtime.testing.RawResponse;
 import dev.portico.runtime.testing.RunningProxy;
 import dev.portico.runtime.testing.ScriptedBackend;
 import dev.portico.runtime.testing.ScriptedBackend.Write;
+import dev.portico.runtime.tls.TestCertificates;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -96,6 +97,36 @@ class UnsolicitedUpstreamBytesTest {
     @MethodSource("misbehaviours")
     void bytesAfterTheEndOfAResponseNeverReachTheNextClient(String name, String method, int status, Write[] answer)
             throws IOException {
+        misbehaveThenServeAnotherClient(method, status, answer);
+    }
+
+    static Stream<Arguments> misbehavioursOverTls() {
+        return misbehaviours().filter(arguments -> {
+            String name = (String) arguments.get()[0];
+            return name.equals("body on HEAD") || name.equals("a partial second head 100 ms later");
+        });
+    }
+
+    /**
+     * Over TLS a closed connection stays active until its close_notify is out: the pool must go by the codec, not
+     * by {@code isActive()}, when it lends, keeps and takes back connections.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("misbehavioursOverTls")
+    void overTlsTooBytesAfterTheEndOfAResponseNeverReachTheNextClient(String name, String method, int status,
+                                                                      Write[] answer) throws IOException {
+        proxy.close();
+        backend.close();
+        backend = ScriptedBackend.startTls(TestCertificates.newCa("Backend CA")
+                .issue(TestCertificates.leaf("backend").ec().sans("127.0.0.1")).serverContext());
+        proxy = RunningProxy.startOnOneEventLoop(dir, site(backend.port())
+                .replace("port: " + backend.port() + "}",
+                        "port: " + backend.port() + ", protocol: HTTPS, tls: {insecureSkipVerify: true}}"));
+
+        misbehaveThenServeAnotherClient(method, status, answer);
+    }
+
+    private void misbehaveThenServeAnotherClient(String method, int status, Write[] answer) throws IOException {
         backend.script("/evil", answer);
 
         try (RawHttpClient a = proxy.connect()) {
