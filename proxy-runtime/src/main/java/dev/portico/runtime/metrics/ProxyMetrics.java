@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,7 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Counter upstreamConnects;
     private final Counter upstreamConnectFailures;
     private final Counter upstreamReuses;
+    private final Map<UpstreamStats.Discard, Counter> upstreamDiscards = new EnumMap<>(UpstreamStats.Discard.class);
     private final Counter refusedOverClientLimit;
     private final Counter reloadsApplied;
     private final Counter reloadsRejected;
@@ -63,6 +65,12 @@ public final class ProxyMetrics implements AutoCloseable {
                 .description("Upstream connection attempts that failed").register(registry);
         upstreamReuses = Counter.builder("portico.upstream.reuses")
                 .description("Requests sent on a pooled keep-alive upstream connection").register(registry);
+        // Registered up front, so an alert on unsolicited_bytes sees a 0 before the first one.
+        for (UpstreamStats.Discard reason : UpstreamStats.Discard.values()) {
+            upstreamDiscards.put(reason, Counter.builder("portico.upstream.connections.discarded")
+                    .description("Upstream connections closed instead of pooled, by reason")
+                    .tag("reason", reason.label()).register(registry));
+        }
         refusedOverClientLimit = Counter.builder("portico.connections.refused")
                 .description("Client connections closed at accept")
                 .tag("reason", "max_connections_per_client").register(registry);
@@ -139,7 +147,7 @@ public final class ProxyMetrics implements AutoCloseable {
 
     public UpstreamStats upstreamStats() {
         return new UpstreamStats() {
-                @Override public void opened() {
+            @Override public void opened() {
                 openUpstreamConnections.incrementAndGet();
                 upstreamConnects.increment();
             }
@@ -151,6 +159,9 @@ public final class ProxyMetrics implements AutoCloseable {
             }
             @Override public void reused() {
                 upstreamReuses.increment();
+            }
+            @Override public void discarded(Discard reason) {
+                upstreamDiscards.get(reason).increment();
             }
         };
     }

@@ -4,7 +4,6 @@ import dev.portico.runtime.routing.RouteAction.UpstreamTarget;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.HttpClientCodec;
 
 /**
  * A connection lent by the pool to one exchange. {@code reused} tells whether it served
@@ -17,15 +16,17 @@ public final class UpstreamConnection {
     private final UpstreamTarget target;
     private final Channel channel;
     private final UpstreamHandler handler;
+    private final UpstreamHttpCodec codec;
     private final boolean reused;
     private boolean returned;
 
     UpstreamConnection(UpstreamPool pool, UpstreamTarget target, Channel channel, UpstreamHandler handler,
-                       boolean reused) {
+                       UpstreamHttpCodec codec, boolean reused) {
         this.pool = pool;
         this.target = target;
         this.channel = channel;
         this.handler = handler;
+        this.codec = codec;
         this.reused = reused;
     }
 
@@ -37,6 +38,10 @@ public final class UpstreamConnection {
         return handler;
     }
 
+    UpstreamHttpCodec codec() {
+        return codec;
+    }
+
     public boolean reused() {
         return reused;
     }
@@ -45,7 +50,10 @@ public final class UpstreamConnection {
         return target;
     }
 
-    /** Gives a connection whose last response was complete and keep-alive back to the pool. */
+    /**
+     * Gives a connection whose last response was complete and keep-alive back to the pool,
+     * which closes it instead if its codec is not idle.
+     */
     public void release() {
         if (!returned) {
             returned = true;
@@ -64,7 +72,7 @@ public final class UpstreamConnection {
         ChannelPipeline pipeline = channel.pipeline();
         pipeline.addLast("tunnel", tunnel);
         pipeline.remove(handler);
-        pipeline.remove(HttpClientCodec.class);
+        pipeline.remove(codec);
         channel.config().setAutoRead(true);
     }
 

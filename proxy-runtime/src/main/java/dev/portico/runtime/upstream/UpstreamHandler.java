@@ -6,8 +6,9 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * The last handler of an upstream connection: hands everything to the exchange that
- * holds the connection, or, while the connection idles in the pool, drops what arrives
- * (and closes the connection, since an idle keep-alive connection must stay silent).
+ * holds the connection. While the connection idles in the pool nothing should get here
+ * ({@link UpstreamHttpCodec} drops and closes on any byte that answers no request); if
+ * anything does, it is dropped and the connection closed all the same.
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.Future;
@@ -41,7 +40,7 @@ public final class UpstreamPool {
     private final Map<UpstreamTarget, ArrayDeque<Idle>> idle = new HashMap<>();
     private int idleCount;
 
-    private record Idle(Channel channel, UpstreamHandler handler, long since) {}
+    private record Idle(Channel channel, UpstreamHandler handler, UpstreamHttpCodec codec, long since) {}
 
     /** @param resolver turns a backend's service name and port into the address to connect to */
     public UpstreamPool(EventLoop loop, Class<? extends Channel> channelType, UpstreamStats stats,
@@ -63,10 +62,12 @@ public final class UpstreamPool {
         while (queue != null && !queue.isEmpty()) {
             Idle entry = queue.pollLast();
             idleCount--;
-            if (entry.channel().isActive()) {
+            // Dirty: closing, but a TLS connection stays active while its close_notify goes out.
+            if (entry.channel().isActive() && entry.codec().idle()) {
                 stats.reused();
                 entry.handler().attach(listener);
-                return promise.setSuccess(new UpstreamConnection(this, target, entry.channel(), entry.handler(), true));
+                return promise.setSuccess(new UpstreamConnection(this, target, entry.channel(), entry.handler(),
+                        entry.codec(), true));
             }
         }
         ChannelFuture connect = new Bootstrap()
@@ -83,7 +84,7 @@ public final class UpstreamPool {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), target.host(), target.port(),
                                     target.serverName(), target.insecureSkipVerify()));
                         }
-                        ch.pipeline().addLast("codec", new HttpClientCodec());
+                        ch.pipeline().addLast("codec", new UpstreamHttpCodec(stats));
                         ch.pipeline().addLast("upstream", new UpstreamHandler());
                     }
                 })
@@ -120,16 +121,26 @@ public final class UpstreamPool {
                        Promise<UpstreamConnection> promise) {
         UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
         handler.attach(listener);
-        promise.setSuccess(new UpstreamConnection(this, target, channel, handler, false));
+        promise.setSuccess(new UpstreamConnection(this, target, channel, handler,
+                channel.pipeline().get(UpstreamHttpCodec.class), false));
     }
 
+    /**
+     * Pools a connection whose exchange ended with a complete keep-alive response. Only a
+     * connection whose decoder is idle (every response ended, nothing buffered, no byte after)
+     * may carry another client's request; any other is closed.
+     */
     void release(UpstreamConnection connection) {
         Channel channel = connection.channel();
-        if (!channel.isActive()) {
+        UpstreamHttpCodec codec = connection.codec();
+        connection.handler().detach();
+        if (!channel.isActive() || !codec.idle()) {
+            if (channel.isActive() && !codec.dirty()) {
+                stats.discarded(UpstreamStats.Discard.NOT_IDLE); // a dirty one was counted when its bytes came
+            }
             channel.close();
             return;
         }
-        connection.handler().detach();
         // A connection handed back while it was paused by backpressure must read again,
         // or the pool would never notice the backend closing it.
         channel.config().setAutoRead(true);
@@ -138,7 +149,7 @@ public final class UpstreamPool {
             channel.close();
             return;
         }
-        queue.addLast(new Idle(channel, connection.handler(), System.nanoTime()));
+        queue.addLast(new Idle(channel, connection.handler(), codec, System.nanoTime()));
         idleCount++;
     }
 
@@ -158,7 +169,7 @@ public final class UpstreamPool {
             ArrayDeque<Idle> queue = queues.next();
             for (Iterator<Idle> it = queue.iterator(); it.hasNext(); ) {
                 Idle entry = it.next();
-                if (!entry.channel().isActive() || now - entry.since() > limit) {
+                if (!entry.channel().isActive() || !entry.codec().idle() || now - entry.since() > limit) {
                     it.remove();
                     idleCount--;
                     entry.channel().close();

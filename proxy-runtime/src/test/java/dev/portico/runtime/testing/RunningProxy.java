@@ -42,6 +42,16 @@ public final class RunningProxy implements AutoCloseable {
                 2, Duration.ofSeconds(5), Duration.ofMillis(100));
     }
 
+    /**
+     * Like {@link #start(Path, String)} with one worker: every client connection is served by the same event loop,
+     * so all of them share one upstream pool (there is one per loop), whatever their protocol.
+     */
+    public static RunningProxy startOnOneEventLoop(Path dir, String yaml) {
+        RuntimeOptions o = options(SiteFiles.write(dir, yaml), dir.resolve("secrets"));
+        return start(new RuntimeOptions(o.siteFile(), o.secretsDir(), o.bind(), o.httpPort(), o.httpsPort(),
+                o.adminBind(), o.adminPort(), 1, o.drainTimeout(), o.reloadInterval()));
+    }
+
     public static RunningProxy start(RuntimeOptions options) {
         try {
             return new RunningProxy(ProxyRuntime.start(options), options.siteFile());

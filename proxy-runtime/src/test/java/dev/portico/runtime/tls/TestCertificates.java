@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -91,6 +92,23 @@ public final class TestCertificates {
         /** The same certificate with a key that does not belong to it. */
         public Issued withKeyOf(Issued other) {
             return new Issued(chain, other.key, other.keys);
+        }
+
+        /** A JDK server context presenting this chain (for servers built on plain sockets). */
+        public SSLContext serverContext() {
+            try {
+                char[] password = "test".toCharArray();
+                KeyStore store = KeyStore.getInstance("PKCS12");
+                store.load(null, null);
+                store.setKeyEntry("server", key, password, chain.toArray(new X509Certificate[0]));
+                KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                keys.init(store, password);
+                SSLContext context = SSLContext.getInstance("TLS");
+                context.init(keys.getKeyManagers(), null, null);
+                return context;
+            } catch (GeneralSecurityException | IOException e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 
