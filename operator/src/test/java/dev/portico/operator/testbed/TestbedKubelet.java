@@ -66,7 +66,7 @@ public final class TestbedKubelet implements AutoCloseable {
      * light, only a stand-in admin port ({@link StandInPods}; {@code runtime} is null).
      */
     public record RunningPod(String namespace, String name, String uid, String ip, ProxyRuntime runtime,
-                             AutoCloseable standIn) {
+                             AutoCloseable standIn, int restarts) {
 
         public boolean ready() {
             return runtime == null || runtime.ready();
@@ -213,10 +213,10 @@ public final class TestbedKubelet implements AutoCloseable {
         try {
             if (light.test(pod)) {
                 started = new RunningPod(namespace, name, pod.getMetadata().getUid(), ip, null,
-                        standIns.open(ip, adminPort(container)));
+                        standIns.open(ip, adminPort(container)), 0);
             } else {
-                started = new RunningPod(namespace, name, pod.getMetadata().getUid(), ip,
-                        ProxyRuntime.start(RuntimeOptions.fromArgs(args(container, podRoot, ip)), services), null);
+                started = new RunningPod(namespace, name, pod.getMetadata().getUid(), ip, runtime(container, podRoot, ip),
+                        null, 0);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -225,7 +225,37 @@ public final class TestbedKubelet implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         running.put(started.uid(), started);
-        writeStatus(pod, container, ip, started.ready());
+        writeStatus(pod, container, ip, started.ready(), 0);
+    }
+
+    private ProxyRuntime runtime(Container container, Path podRoot, String ip) throws IOException, InterruptedException {
+        return ProxyRuntime.start(RuntimeOptions.fromArgs(args(container, podRoot, ip)), services);
+    }
+
+    /**
+     * The pod's container crashes and the kubelet starts it again: a new process on the same
+     * address from the same mounted files (as they were mounted: a real kubelet refreshes
+     * Secret volumes only now and then), and the Pod's restartCount goes up, which is how the
+     * operator learns that what it pushed to the old process is gone.
+     */
+    public RunningPod restart(RunningPod pod) {
+        Pod current = client.pods().inNamespace(pod.namespace()).withName(pod.name()).require();
+        Container container = current.getSpec().getContainers().get(0);
+        Path podRoot = root.resolve(pod.namespace()).resolve(pod.name() + "-" + pod.uid());
+        pod.stop(Duration.ZERO);
+        RunningPod restarted;
+        try {
+            restarted = new RunningPod(pod.namespace(), pod.name(), pod.uid(), pod.ip(),
+                    runtime(container, podRoot, pod.ip()), null, pod.restarts() + 1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        running.put(restarted.uid(), restarted);
+        writeStatus(current, container, restarted.ip(), restarted.ready(), restarted.restarts());
+        return restarted;
     }
 
     private static int adminPort(Container container) {
@@ -254,7 +284,7 @@ public final class TestbedKubelet implements AutoCloseable {
         return args;
     }
 
-    private void writeStatus(Pod pod, Container container, String ip, boolean ready) {
+    private void writeStatus(Pod pod, Container container, String ip, boolean ready, int restarts) {
         String now = Instant.now().toString();
         String readyText = ready ? "True" : "False";
         List<PodCondition> conditions = List.of(
@@ -275,7 +305,7 @@ public final class TestbedKubelet implements AutoCloseable {
                             .withContainerID("testbed://" + p.getMetadata().getUid())
                             .withReady(ready)
                             .withStarted(true)
-                            .withRestartCount(0)
+                            .withRestartCount(restarts)
                             .withNewState().withNewRunning().withStartedAt(now).endRunning().endState()
                             .build()));
                     return p;
