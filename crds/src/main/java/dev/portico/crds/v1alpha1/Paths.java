@@ -17,6 +17,6 @@ public record Paths(
                 + "/internal%2Fx does not match a PathPrefix /internal. Use Keep only for backends that do "
                 + "not decode them into separators. Every path is normalised either way: %-escapes of "
                 + "unreserved characters decoded, . and .. segments resolved, repeated slashes merged; "
-                + "%00, a raw \\ and invalid escapes always get 400.")
+                + "%00, a raw \\ or # and invalid escapes always get 400.")
         @Default("Reject")
         EscapedSlashes escapedSlashes) {}

@@ -22,7 +22,9 @@ import java.util.List;
  * </ol>
  * Refused: a path not starting with {@code /}, an invalid escape ({@code %} not followed by two
  * hex digits), {@code %00}, a raw {@code \} (not allowed in a URI; Windows backends and some
- * frameworks take it for {@code /}), control characters, and, unless the site keeps them,
+ * frameworks take it for {@code /}), a raw {@code #} (request targets have no fragment, RFC 9112
+ * section 3.2; a backend that strips one would see {@code /internal} in {@code /internal#/x}),
+ * control characters, and, unless the site keeps them,
  * {@code %2F} and {@code %5C}. Kept ones stay encoded and are part of their segment, never a
  * separator. The query is not this class's business: callers pass the path without it.
  */
@@ -36,6 +38,7 @@ public final class PathNormaliser {
         ENCODED_SLASH,
         ENCODED_BACKSLASH,
         BACKSLASH,
+        FRAGMENT,
         CONTROL_CHARACTER
     }
 
@@ -58,6 +61,7 @@ public final class PathNormaliser {
     private static final Rejected ENCODED_SLASH = new Rejected(Rejection.ENCODED_SLASH);
     private static final Rejected ENCODED_BACKSLASH = new Rejected(Rejection.ENCODED_BACKSLASH);
     private static final Rejected BACKSLASH = new Rejected(Rejection.BACKSLASH);
+    private static final Rejected FRAGMENT = new Rejected(Rejection.FRAGMENT);
     private static final Rejected CONTROL_CHARACTER = new Rejected(Rejection.CONTROL_CHARACTER);
 
     private final boolean keepEscapedSlashes;
@@ -83,6 +87,9 @@ public final class PathNormaliser {
             }
             if (c == '\\') {
                 return BACKSLASH;
+            }
+            if (c == '#') {
+                return FRAGMENT;
             }
             if (c == '%' || c == '/' && startsEmptyOrDotSegment(path, i + 1)) {
                 canonical = false;

@@ -170,6 +170,8 @@ class PathNormalisationTest {
                 local("/..\\internal\\x", 400),
                 local("/internal%00", 400),
                 local("/x%00.txt", 400),
+                local("/internal#/x", 400),
+                local("/x#/../internal/x", 400),
                 local("/%zz", 400),
                 local("/a%", 400),
                 local("/a%2", 400),
