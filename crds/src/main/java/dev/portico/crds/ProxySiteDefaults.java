@@ -4,9 +4,11 @@ import dev.portico.crds.v1alpha1.AccessControl;
 import dev.portico.crds.v1alpha1.Backend;
 import dev.portico.crds.v1alpha1.BackendProtocol;
 import dev.portico.crds.v1alpha1.Compression;
+import dev.portico.crds.v1alpha1.EscapedSlashes;
 import dev.portico.crds.v1alpha1.HeaderModifier;
 import dev.portico.crds.v1alpha1.Limits;
 import dev.portico.crds.v1alpha1.PathMatchType;
+import dev.portico.crds.v1alpha1.Paths;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import dev.portico.crds.v1alpha1.RateLimit;
 import dev.portico.crds.v1alpha1.Redirect;
@@ -56,6 +58,8 @@ public final class ProxySiteDefaults {
      * needs, yet one address cannot hold the runtime's file descriptors (20,000 per pod).
      */
     public static final int MAX_CONNECTIONS_PER_CLIENT = 512;
+    /** Envoy's advice for proxies in front of backends that may decode them (nginx keeps them). */
+    public static final EscapedSlashes ESCAPED_SLASHES = EscapedSlashes.Reject;
     public static final SecurityPreset SECURITY_PRESET = SecurityPreset.NONE;
     public static final boolean COMPRESSION_ENABLED = false;
     public static final String COMPRESSION_MIN_SIZE = "1Ki";
@@ -98,6 +102,7 @@ public final class ProxySiteDefaults {
                 orDefault(spec.http2(), HTTP2),
                 trustedProxies(spec.trustedProxies()),
                 limits,
+                paths(spec.paths()),
                 siteHeaders(spec.headers()),
                 compression(spec.compression()),
                 accessControl(spec.accessControl()),
@@ -144,6 +149,10 @@ public final class ProxySiteDefaults {
                 orDefault(limits.requestBodyTimeout(), REQUEST_BODY_TIMEOUT),
                 orDefault(limits.sendTimeout(), SEND_TIMEOUT),
                 orDefault(limits.maxConnectionsPerClient(), MAX_CONNECTIONS_PER_CLIENT));
+    }
+
+    private static Paths paths(Paths paths) {
+        return new Paths(paths == null ? ESCAPED_SLASHES : orDefault(paths.escapedSlashes(), ESCAPED_SLASHES));
     }
 
     private static SiteHeaders siteHeaders(SiteHeaders headers) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.portico.crds.v1alpha1.BackendProtocol;
+import dev.portico.crds.v1alpha1.EscapedSlashes;
 import dev.portico.crds.v1alpha1.HeaderModifier;
 import dev.portico.crds.v1alpha1.PathMatchType;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
@@ -70,6 +71,7 @@ class ProxySiteDefaultsTest {
                 arguments("limits.requestBodyTimeout", f(s -> s.limits().requestBodyTimeout()), "60s"),
                 arguments("limits.sendTimeout", f(s -> s.limits().sendTimeout()), "60s"),
                 arguments("limits.maxConnectionsPerClient", f(s -> s.limits().maxConnectionsPerClient()), 512),
+                arguments("paths.escapedSlashes", f(s -> s.paths().escapedSlashes()), EscapedSlashes.Reject),
                 arguments("headers.securityPreset", f(s -> s.headers().securityPreset()), SecurityPreset.NONE),
                 arguments("headers.request", f(s -> s.headers().request()), NO_EDITS),
                 arguments("headers.response", f(s -> s.headers().response()), NO_EDITS),
@@ -130,6 +132,7 @@ class ProxySiteDefaultsTest {
                   hosts: [a.com]
                   replicas: 5
                   http2: false
+                  paths: {escapedSlashes: Keep}
                   tls: {certificates: [{secretName: t, hosts: [A.com]}], minVersion: "1.3", httpRedirect: false}
                   rateLimit: {requestsPerSecond: 5, burst: 7}
                   routes:
@@ -142,6 +145,7 @@ class ProxySiteDefaultsTest {
 
         assertThat(spec.replicas()).isEqualTo(5);
         assertThat(spec.http2()).isFalse();
+        assertThat(spec.paths().escapedSlashes()).isEqualTo(EscapedSlashes.Keep);
         assertThat(spec.tls().minVersion()).isEqualTo(TlsVersion.TLS_1_3);
         assertThat(spec.tls().httpRedirect()).isFalse();
         assertThat(spec.tls().certificates().get(0).hosts()).containsExactly("a.com");

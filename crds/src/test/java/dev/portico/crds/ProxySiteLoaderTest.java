@@ -102,6 +102,8 @@ class ProxySiteLoaderTest {
                         "spec.routes[0].backend.protocol", "must be one of HTTP, HTTPS, not \"http\""),
                 arguments("spec:\n  headers: {securityPreset: Strict}\n",
                         "spec.headers.securityPreset", "must be one of none, strict"),
+                arguments("spec:\n  paths: {escapedSlashes: reject}\n",
+                        "spec.paths.escapedSlashes", "must be one of Reject, Keep, not \"reject\""),
                 arguments("spec:\n  tls: {minVersion: 1.3}\n",
                         "spec.tls.minVersion", "must be one of \"1.2\", \"1.3\", not the number 1.3"),
                 arguments("spec:\n  routes: [{backend: {port: \"8000\"}}]\n",

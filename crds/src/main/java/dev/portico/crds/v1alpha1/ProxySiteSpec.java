@@ -62,6 +62,10 @@ public record ProxySiteSpec(
         @JsonPropertyDescription("Request limits of the whole site. Each absent field takes its default.")
         Limits limits,
 
+        @JsonPropertyDescription("How request paths are normalised before routing and forwarding. Each "
+                + "absent field takes its default.")
+        Paths paths,
+
         @JsonPropertyDescription("Header edits for every request and response of the site, applied after "
                 + "the route's own, and the security preset.")
         SiteHeaders headers,

@@ -34,8 +34,8 @@ public record Route(
         Redirect redirect,
 
         @JsonPropertyDescription("Rewrite the path before it goes upstream; only with backend and a PathPrefix "
-                + "match. Absent: the path goes upstream exactly as received (no decoding, no normalisation). "
-                + "The query string is always kept.")
+                + "match. Absent: the normalised path (see spec.paths) goes upstream unchanged. The query "
+                + "string is always kept as received.")
         Rewrite rewrite,
 
         @JsonPropertyDescription("Upstream timeouts of this route; each absent one takes its default.")

@@ -47,7 +47,9 @@ public record RouteMatch(
             PathMatchType type,
 
             @JsonPropertyDescription("The path, starting with / (not for RegularExpression), compared with the "
-                    + "path as received, without the query string. Absent: / (required with "
+                    + "normalised request path (escapes of unreserved characters decoded, . and .. segments "
+                    + "resolved, repeated slashes merged; see spec.paths), without the query string. Exact and "
+                    + "PathPrefix values are normalised the same way. Absent: / (required with "
                     + "RegularExpression).")
             String value) {}
 

@@ -109,6 +109,7 @@ class ProxySiteCrdTest {
         expected.put("spec.limits.requestBodyTimeout", ProxySiteDefaults.REQUEST_BODY_TIMEOUT);
         expected.put("spec.limits.sendTimeout", ProxySiteDefaults.SEND_TIMEOUT);
         expected.put("spec.limits.maxConnectionsPerClient", ProxySiteDefaults.MAX_CONNECTIONS_PER_CLIENT);
+        expected.put("spec.paths.escapedSlashes", ProxySiteDefaults.ESCAPED_SLASHES.name());
         expected.put("spec.headers.securityPreset", "none");
         expected.put("spec.compression.enabled", ProxySiteDefaults.COMPRESSION_ENABLED);
         expected.put("spec.compression.minSize", ProxySiteDefaults.COMPRESSION_MIN_SIZE);

@@ -4,6 +4,7 @@ import dev.portico.crds.units.Durations;
 import dev.portico.crds.units.Sizes;
 import dev.portico.crds.v1alpha1.Backend;
 import dev.portico.crds.v1alpha1.BackendProtocol;
+import dev.portico.crds.v1alpha1.EscapedSlashes;
 import dev.portico.crds.v1alpha1.ProxySite;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import dev.portico.crds.v1alpha1.Route;
@@ -18,6 +19,7 @@ import dev.portico.runtime.policy.RateLimiters;
 import dev.portico.runtime.routing.CompiledRoute;
 import dev.portico.runtime.routing.HostPattern;
 import dev.portico.runtime.routing.PathMatcher;
+import dev.portico.runtime.routing.PathNormaliser;
 import dev.portico.runtime.routing.RouteAction;
 import dev.portico.runtime.routing.Router;
 import dev.portico.runtime.tls.SecretStore;
@@ -55,6 +57,8 @@ public final class SiteCompiler {
         HeaderRules siteResponse = HeaderRules.of(siteHeaders == null ? null : siteHeaders.response());
         var preset = siteHeaders == null ? null : siteHeaders.securityPreset();
 
+        PathNormaliser paths = spec.paths() != null && spec.paths().escapedSlashes() == EscapedSlashes.Keep
+                ? PathNormaliser.KEEP_ESCAPED_SLASHES : PathNormaliser.REJECT_ESCAPED_SLASHES;
         List<CompiledRoute> routes = new ArrayList<>();
         for (int i = 0; i < spec.routes().size(); i++) {
             Route route = spec.routes().get(i);
@@ -62,7 +66,7 @@ public final class SiteCompiler {
             HeaderRules request = HeaderRules.of(own == null ? null : own.request()).then(siteRequest);
             HeaderRules response = SecurityPresets.withPreset(
                     HeaderRules.of(own == null ? null : own.response()).then(siteResponse), preset, spec.tls());
-            routes.add(compileRoute(i, route, request, response));
+            routes.add(compileRoute(i, route, paths, request, response));
         }
         List<HostPattern> hosts = spec.hosts().stream().map(HostPattern::parse).toList();
         var limits = spec.limits();
@@ -72,6 +76,7 @@ public final class SiteCompiler {
                 hash,
                 revision,
                 new Router(hosts, routes),
+                paths,
                 TrustPolicy.of(spec.trustedProxies()),
                 new SiteConfig.Limits(
                         Sizes.parse(limits.maxRequestBodySize()),
@@ -88,6 +93,15 @@ public final class SiteCompiler {
                         ? Sizes.parse(spec.compression().minSize()) : -1);
     }
 
+    /**
+     * A route's Exact or PathPrefix value in the form request paths are compared in, so that
+     * {@code /%7Euser} matches what {@code /~user} matches. A value the normaliser refuses
+     * ({@code %2F} while the site rejects escaped slashes) stays as written: no request can match it.
+     */
+    private static String normalised(PathNormaliser paths, String value) {
+        return paths.normalise(value) instanceof PathNormaliser.Normalised n ? n.path() : value;
+    }
+
     private static TlsConfig tlsConfig(ProxySiteSpec spec, TlsCompiler tls, SecretStore secrets) {
         if (tls == null) {
             return null;
@@ -100,12 +114,13 @@ public final class SiteCompiler {
         return tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2()), secrets);
     }
 
-    private static CompiledRoute compileRoute(int index, Route route, HeaderRules request, HeaderRules response) {
+    private static CompiledRoute compileRoute(int index, Route route, PathNormaliser paths, HeaderRules request,
+                                              HeaderRules response) {
         RouteMatch match = route.match();
         RouteMatch.PathMatch path = match.path();
         PathMatcher matcher = switch (path.type()) {
-            case Exact -> PathMatcher.exact(path.value());
-            case PathPrefix -> PathMatcher.prefix(path.value());
+            case Exact -> PathMatcher.exact(normalised(paths, path.value()));
+            case PathPrefix -> PathMatcher.prefix(normalised(paths, path.value()));
             case RegularExpression -> PathMatcher.regex(path.value());
         };
         List<HostPattern> hosts = match.hosts() == null ? List.of()

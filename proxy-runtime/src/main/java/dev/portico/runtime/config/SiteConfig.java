@@ -4,6 +4,7 @@ import dev.portico.runtime.forwarding.TrustPolicy;
 import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.policy.AccessPolicy;
 import dev.portico.runtime.policy.RateLimiter;
+import dev.portico.runtime.routing.PathNormaliser;
 import dev.portico.runtime.routing.Router;
 import dev.portico.runtime.tls.TlsConfig;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.time.Duration;
  * @param hash               {@code sha256:<hex>} of everything the config was built from
  *                           ({@link dev.portico.crds.bundle.BundleFiles#hash}, the operator's hash)
  * @param revision           the bundle's revision, or {@link #NO_REVISION} for site files without one
+ * @param paths              brings every request path into the form routes match and backends get
  * @param responseHeaders    site rules and preset, for responses the proxy makes itself
  * @param tls                certificates by SNI name, or null for a plain-HTTP site
  * @param access             allow/deny by client IP
@@ -28,6 +30,7 @@ public record SiteConfig(
         String hash,
         long revision,
         Router router,
+        PathNormaliser paths,
         TrustPolicy trust,
         Limits limits,
         HeaderRules responseHeaders,

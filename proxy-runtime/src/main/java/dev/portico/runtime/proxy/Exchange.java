@@ -117,7 +117,7 @@ final class Exchange implements UpstreamListener {
             respondError(HttpResponseStatus.BAD_REQUEST); // and close: the framing cannot be trusted
             return;
         }
-        target = RequestTarget.parse(request);
+        target = RequestTarget.parse(request, config.paths());
         if (target == null) {
             respondError(HttpResponseStatus.BAD_REQUEST);
             return;
@@ -166,7 +166,8 @@ final class Exchange implements UpstreamListener {
 
     /**
      * {@code tls.httpRedirect}: plain HTTP for a served host goes to https, except ACME
-     * HTTP-01 challenges, which cert-manager must be able to answer over plain HTTP.
+     * HTTP-01 challenges, which cert-manager must be able to answer over plain HTTP. The path is
+     * the normalised one: {@code /.well-known/acme-challenge/../../x} is {@code /x}, and redirected.
      */
     private boolean redirectsToHttps(String host) {
         return !tls && config.tls() != null && config.tls().httpRedirect()
@@ -579,7 +580,7 @@ final class Exchange implements UpstreamListener {
         services.accessLog().log(new AccessLogEntry(startMillis,
                 client.equals(connection.peer()) ? connection.peerText() : IpAddresses.format(client),
                 connection.peerText(), request.method().name(),
-                target == null ? null : target.authority(), target == null ? request.uri() : target.path(),
+                target == null ? null : target.authority(), target == null ? request.uri() : target.rawPath(),
                 connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut,
                 durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName));
         services.exchangeFinished();

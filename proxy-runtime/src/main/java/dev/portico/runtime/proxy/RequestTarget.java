@@ -1,6 +1,7 @@
 package dev.portico.runtime.proxy;
 
 import dev.portico.runtime.routing.HostNames;
+import dev.portico.runtime.routing.PathNormaliser;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
@@ -9,18 +10,23 @@ import java.util.Locale;
 
 /**
  * Where a request goes, read from its Host header and request target: the authority as
- * the client wrote it, the raw path, and the origin-form URI (path and query) that goes
- * upstream. Absolute-form targets must agree with Host, so a request cannot be routed by
- * one name and forwarded with another.
+ * the client wrote it, the normalised path, and the origin-form URI (normalised path and the
+ * query as received) that goes upstream. Absolute-form targets must agree with Host, so a
+ * request cannot be routed by one name and forwarded with another; the path is normalised
+ * here, once, so it cannot be routed as one path and forwarded as another either.
  *
  * @param authority the Host (or absolute-form authority) as sent, {@code ""} for an HTTP/1.0 request without one
- * @param path      the raw path, without the query
- * @param uri       path and query in origin form
+ * @param path      the path as {@link PathNormaliser} made it, without the query: what routes match
+ * @param uri       the normalised path and the raw query, in origin form
+ * @param rawPath   the path as received, for the access log only
  */
-record RequestTarget(String authority, String path, String uri) {
+record RequestTarget(String authority, String path, String uri, String rawPath) {
 
-    /** The target of {@code request}, or null when it is malformed (the request gets 400). */
-    static RequestTarget parse(HttpRequest request) {
+    /**
+     * The target of {@code request}, or null when it is malformed or its path refused by
+     * {@code paths} (the request gets 400).
+     */
+    static RequestTarget parse(HttpRequest request, PathNormaliser paths) {
         List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
         if (hosts.size() > 1 || (hosts.isEmpty() && request.protocolVersion().equals(HttpVersion.HTTP_1_1))) {
             return null;
@@ -31,7 +37,7 @@ record RequestTarget(String authority, String path, String uri) {
             return null;
         }
         if (uri.startsWith("/")) {
-            return new RequestTarget(host, pathOf(uri), uri);
+            return withNormalisedPath(host, uri, paths);
         }
         String lower = uri.toLowerCase(Locale.ROOT);
         int schemeEnd = lower.startsWith("http://") ? 7 : lower.startsWith("https://") ? 8 : -1;
@@ -46,8 +52,18 @@ record RequestTarget(String authority, String path, String uri) {
         if (!hosts.isEmpty() && !HostNames.normalise(authority).equals(HostNames.normalise(host))) {
             return null;
         }
-        String origin = slash < 0 ? "/" : uri.substring(slash);
-        return new RequestTarget(authority, pathOf(origin), origin);
+        return withNormalisedPath(authority, slash < 0 ? "/" : uri.substring(slash), paths);
+    }
+
+    private static RequestTarget withNormalisedPath(String authority, String origin, PathNormaliser paths) {
+        int queryStart = origin.indexOf('?');
+        String rawPath = queryStart < 0 ? origin : origin.substring(0, queryStart);
+        if (!(paths.normalise(rawPath) instanceof PathNormaliser.Normalised normalised)) {
+            return null;
+        }
+        String path = normalised.path();
+        String uri = path.equals(rawPath) ? origin : queryStart < 0 ? path : path + origin.substring(queryStart);
+        return new RequestTarget(authority, path, uri, rawPath);
     }
 
     /** The query with its {@code ?}, or {@code ""}. */
@@ -58,11 +74,6 @@ record RequestTarget(String authority, String path, String uri) {
     /** The authority without its port. */
     String hostWithoutPort() {
         return HostNames.port(authority) < 0 ? authority : authority.substring(0, authority.lastIndexOf(':'));
-    }
-
-    private static String pathOf(String uri) {
-        int query = uri.indexOf('?');
-        return query < 0 ? uri : uri.substring(0, query);
     }
 
     /**

@@ -16,7 +16,8 @@ import io.netty.handler.codec.http.HttpVersion;
 /**
  * The request head the backend gets: the client's, minus hop-by-hop headers, plus the
  * forwarded headers and the route's and site's request rules, always HTTP/1.1, with the
- * path rewritten only when the route says so.
+ * normalised path (the one routing matched), rewritten only when the route says so, and the
+ * query as received.
  */
 final class UpstreamRequests {
 

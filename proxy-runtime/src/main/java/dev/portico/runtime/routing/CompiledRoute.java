@@ -54,7 +54,10 @@ public record CompiledRoute(
         return true;
     }
 
-    /** The path that goes upstream: unchanged unless the route rewrites its prefix. */
+    /**
+     * The path that goes upstream, from the normalised request path: unchanged unless the route
+     * rewrites its prefix (the replacement is used as written).
+     */
     public String upstreamPath(String path) {
         if (replacePrefix == null || !(this.path instanceof PathMatcher.Prefix prefix)) {
             return path;

@@ -3,7 +3,8 @@ package dev.portico.runtime.routing;
 import java.util.regex.Pattern;
 
 /**
- * Compares a route's path with the raw request path (undecoded, without the query).
+ * Compares a route's path with the request path as {@link PathNormaliser} made it (without the
+ * query): the only path there is, the one that also goes upstream.
  * Prefixes match whole segments, as in Gateway API: {@code /api} and {@code /api/} both
  * match {@code /api} and {@code /api/x}, never {@code /apix}.
  */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.runtime.forwarding.IpAddresses;
 import dev.portico.runtime.routing.CompiledRoute;
+import dev.portico.runtime.routing.PathNormaliser;
 import dev.portico.runtime.routing.RequestHeaderLookup;
 import dev.portico.runtime.routing.RouteAction;
 import dev.portico.runtime.routing.RouteResult;
@@ -81,6 +82,41 @@ class SiteCompilerTest {
         assertThat(site.limits().requestBodyTimeout()).isEqualTo(Duration.ofMillis(1500));
         assertThat(site.limits().sendTimeout()).isEqualTo(Duration.ofMinutes(2));
         assertThat(site.limits().maxConnectionsPerClient()).isEqualTo(7);
+    }
+
+    @Test
+    void escapedSlashesAreRejectedUnlessTheSiteKeepsThem() {
+        String routes = """
+                hosts: [example.com]
+                %s
+                routes:
+                  - backend: {service: b, port: 80}
+                """;
+
+        assertThat(SiteYaml.compile(routes.formatted("")).paths()).isSameAs(PathNormaliser.REJECT_ESCAPED_SLASHES);
+        assertThat(SiteYaml.compile(routes.formatted("paths: {escapedSlashes: Keep}")).paths())
+                .isSameAs(PathNormaliser.KEEP_ESCAPED_SLASHES);
+    }
+
+    @Test
+    void exactAndPrefixValuesAreComparedInNormalForm() {
+        SiteConfig site = SiteYaml.compile("""
+                hosts: [example.com]
+                routes:
+                  - match: {path: {type: Exact, value: /%7euser}}
+                    respond: {status: 201}
+                  - match: {path: {value: /a/./b//c/}}
+                    respond: {status: 202}
+                  - match: {path: {type: Exact, value: /x%2Fy}}
+                    respond: {status: 203}
+                  - respond: {status: 204}
+                """);
+
+        assertThat(route(site, "/~user").name()).isEqualTo("routes[0]");
+        assertThat(route(site, "/a/b/c").name()).isEqualTo("routes[1]");
+        assertThat(route(site, "/a/b/c/d").name()).isEqualTo("routes[1]");
+        assertThat(route(site, "/x%2Fy").name()).as("refused as a value: kept, and no request path has it")
+                .isEqualTo("routes[2]");
     }
 
     @Test

@@ -34,11 +34,24 @@ class ForwardingTest {
     }
 
     @Test
-    void pathAndQueryGoUpstreamExactlyAsReceived() {
-        RawResponse response = proxy.get("/a%2Fb/../c//d?x=1&y=%20z");
+    void theNormalisedPathAndTheQueryAsReceivedGoUpstream() {
+        RawResponse response = proxy.get("/a%2db/../c//%64/./e%3f?x=1&y=%20z/../%2F");
 
         assertThat(response.status()).isEqualTo(200);
-        assertThat(backend.takeRequest().uri()).isEqualTo("/a%2Fb/../c//d?x=1&y=%20z");
+        assertThat(backend.takeRequest().uri()).isEqualTo("/c/d/e%3F?x=1&y=%20z/../%2F");
+    }
+
+    @Test
+    void anEscapedSlashIsRefusedUnlessTheSiteKeepsIt() {
+        assertThat(proxy.get("/a%2Fb?x=1").status()).isEqualTo(400);
+        assertThat(backend.pollRequest(java.time.Duration.ofMillis(100))).isEmpty();
+
+        proxy.reconfigure(RunningProxy.siteFor(backend, "paths: {escapedSlashes: Keep}"));
+
+        assertThat(proxy.get("/a%2fb/../c?x=1").status()).isEqualTo(200);
+        assertThat(backend.takeRequest().uri()).isEqualTo("/c?x=1");
+        assertThat(proxy.get("/a%2fb?x=1").status()).isEqualTo(200);
+        assertThat(backend.takeRequest().uri()).isEqualTo("/a%2Fb?x=1");
     }
 
     @Test

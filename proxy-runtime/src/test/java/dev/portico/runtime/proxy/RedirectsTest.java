@@ -8,7 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class RedirectsTest {
 
-    private static final RequestTarget TARGET = new RequestTarget("app.example.com:8080", "/old", "/old?a=1");
+    private static final RequestTarget TARGET = new RequestTarget("app.example.com:8080", "/old", "/old?a=1", "/old");
 
     @ParameterizedTest
     @CsvSource(nullValues = "-", value = {
@@ -34,7 +34,7 @@ class RedirectsTest {
         "[::1]:80,             /x,     https://[::1]/x",
     })
     void httpsRedirectDropsThePortAndKeepsPathAndQuery(String authority, String uri, String expected) {
-        RequestTarget target = new RequestTarget(authority, uri.split("\\?")[0], uri);
+        RequestTarget target = new RequestTarget(authority, uri.split("\\?")[0], uri, uri.split("\\?")[0]);
 
         assertThat(Redirects.toHttps(target)).isEqualTo(expected);
     }

@@ -17,6 +17,7 @@ import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.headers.HopByHopHeaders;
 import dev.portico.runtime.routing.CompiledRoute;
 import dev.portico.runtime.routing.HostNames;
+import dev.portico.runtime.routing.PathNormaliser;
 import dev.portico.runtime.routing.RequestHeaderLookup;
 import dev.portico.runtime.routing.RouteResult;
 import dev.portico.runtime.routing.Router;
@@ -280,7 +281,7 @@ class RequestHeadFuzzTest {
         }
         hosts.forEach(host -> request.headers().add(HttpHeaderNames.HOST, host));
 
-        RequestTarget target = RequestTarget.parse(request);
+        RequestTarget target = RequestTarget.parse(request, PathNormaliser.REJECT_ESCAPED_SLASHES);
 
         if (target == null) {
             return;
@@ -290,12 +291,95 @@ class RequestHeadFuzzTest {
         assertThat(target.path()).doesNotContain("?");
         assertThat(target.path() + target.query()).isEqualTo(target.uri());
         assertThat(target.hostWithoutPort()).isNotNull();
+        assertThat(PathNormaliser.REJECT_ESCAPED_SLASHES.normalise(target.rawPath()))
+                .isEqualTo(new PathNormaliser.Normalised(target.path()));
         if (uri.startsWith("/")) {
-            assertThat(target.uri()).isEqualTo(uri);
+            assertThat(target.uri()).isEqualTo(target.path() + uri.substring(target.rawPath().length()));
             assertThat(target.authority()).isEqualTo(hosts.isEmpty() ? "" : hosts.get(0));
         } else if (!hosts.isEmpty()) {
             assertThat(HostNames.normalise(target.authority())).isEqualTo(HostNames.normalise(hosts.get(0)));
         }
+    }
+
+    /**
+     * The normaliser against an independent model of what a backend does with a path: decode every
+     * escape once, then resolve dot segments and merge slashes. Whatever the normaliser lets
+     * through, such a backend must see exactly the path the routes saw; what it refuses must hold
+     * something a backend could read differently.
+     */
+    @FuzzTest(maxDuration = "5s")
+    void pathNormaliser(FuzzedDataProvider data) {
+        boolean keep = data.consumeBoolean();
+        PathNormaliser normaliser = keep ? PathNormaliser.KEEP_ESCAPED_SLASHES : PathNormaliser.REJECT_ESCAPED_SLASHES;
+        String raw = data.consumeRemainingAsString();
+
+        PathNormaliser.Result result = normaliser.normalise(raw);
+
+        String decoded = decodeOnce(raw, keep);
+        if (!(result instanceof PathNormaliser.Normalised normalised)) {
+            PathNormaliser.Rejection reason = ((PathNormaliser.Rejected) result).reason();
+            String upper = raw.toUpperCase(Locale.ROOT);
+            assertThat(decoded == null || !raw.startsWith("/") || raw.chars().anyMatch(c -> c <= ' ' || c == 0x7F)
+                    || raw.indexOf('\\') >= 0 || raw.indexOf('#') >= 0 || upper.contains("%00")
+                    || !keep && (upper.contains("%2F") || upper.contains("%5C")))
+                    .as("%s refused (%s) for no reason", raw, reason).isTrue();
+            return;
+        }
+        String path = normalised.path();
+        assertThat(decoded).as("a path with an invalid escape passed: %s", raw).isNotNull();
+        assertThat(path).startsWith("/").doesNotContain("//", "\\", "#").doesNotEndWith("/.").doesNotEndWith("/..")
+                .doesNotContain("/./", "/../");
+        assertThat(normaliser.normalise(path)).as("idempotent").isEqualTo(result);
+        for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+            String hex = path.substring(i + 1, i + 3);
+            assertThat(hex).as("escape in %s", path).isUpperCase();
+            int b = Integer.parseInt(hex, 16);
+            assertThat(Character.isLetterOrDigit(b) && b < 0x80 || "-._~".indexOf(b) >= 0 || b == 0)
+                    .as("%%%s left encoded in %s", hex, path).isFalse();
+            assertThat(keep || b != '/' && b != '\\').as("escaped slash in %s", path).isTrue();
+        }
+        assertThat(decodeOnce(path, keep)).as("what a decoding backend sees of %s", raw)
+                .isEqualTo(resolve(decoded));
+    }
+
+    /** Every escape decoded once (kept escaped slashes as such), or null for an invalid escape. */
+    private static String decodeOnce(String raw, boolean keepEscapedSlashes) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c != '%') {
+                out.append(c);
+                continue;
+            }
+            if (i + 2 >= raw.length() || !isHex(raw.charAt(i + 1)) || !isHex(raw.charAt(i + 2))) {
+                return null;
+            }
+            char b = (char) Integer.parseInt(raw.substring(i + 1, i + 3), 16);
+            out.append(keepEscapedSlashes && (b == '/' || b == '\\') ? raw.substring(i, i + 3).toUpperCase(Locale.ROOT)
+                    : String.valueOf(b));
+            i += 2;
+        }
+        return out.toString();
+    }
+
+    private static boolean isHex(char c) {
+        return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
+    }
+
+    /** RFC 3986 remove_dot_segments over a list of segments, empty ones dropped, a trailing slash kept. */
+    private static String resolve(String path) {
+        java.util.ArrayDeque<String> stack = new java.util.ArrayDeque<>();
+        String[] segments = path.substring(1).split("/", -1);
+        boolean trailing = false;
+        for (String segment : segments) {
+            trailing = segment.isEmpty() || segment.equals(".") || segment.equals("..");
+            if (segment.equals("..")) {
+                stack.pollLast();
+            } else if (!trailing) {
+                stack.addLast(segment);
+            }
+        }
+        return stack.isEmpty() ? "/" : "/" + String.join("/", stack) + (trailing ? "/" : "");
     }
 
     private static String name(FuzzedDataProvider data) {

@@ -2,6 +2,7 @@ package dev.portico.runtime.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portico.runtime.routing.PathNormaliser;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -11,6 +12,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class RequestTargetTest {
+
+    private static RequestTarget parse(HttpRequest request) {
+        return RequestTarget.parse(request, PathNormaliser.REJECT_ESCAPED_SLASHES);
+    }
 
     private static HttpRequest request(HttpVersion version, String uri, String... hosts) {
         HttpRequest request = new DefaultHttpRequest(version, HttpMethod.GET, uri);
@@ -22,24 +27,45 @@ class RequestTargetTest {
 
     @ParameterizedTest
     @CsvSource({
-        "/,              /,        ''",
-        "/a/b?x=1&y=2,   /a/b,     ?x=1&y=2",
-        "/a%2Fb//c/../d, /a%2Fb//c/../d, ''",
-        "/p?,            /p,       ?",
+        "/,                       /,          '',                   /",
+        "/a/b?x=1&y=2,            /a/b,       ?x=1&y=2,             /a/b?x=1&y=2",
+        "/a%2db//c/../d,          /a-b/d,     '',                   /a-b/d",
+        "/p?,                     /p,         ?,                    /p?",
+        "/%69nternal/./x?a=%2e%2F/../&b=%zz, /internal/x, ?a=%2e%2F/../&b=%zz, /internal/x?a=%2e%2F/../&b=%zz",
+        "/a/../b?/../c,           /b,         ?/../c,               /b?/../c",
     })
-    void originFormKeepsThePathRawAndTheQueryWhole(String uri, String path, String query) {
-        RequestTarget target = RequestTarget.parse(request(HttpVersion.HTTP_1_1, uri, "app.example.com:8443"));
+    void originFormNormalisesThePathAndKeepsTheQueryWhole(String raw, String path, String query, String uri) {
+        RequestTarget target = parse(request(HttpVersion.HTTP_1_1, raw, "app.example.com:8443"));
 
         assertThat(target.authority()).isEqualTo("app.example.com:8443");
         assertThat(target.path()).isEqualTo(path);
         assertThat(target.query()).isEqualTo(query);
         assertThat(target.uri()).isEqualTo(uri);
+        assertThat(target.rawPath()).isEqualTo(raw.split("\\?", 2)[0]);
         assertThat(target.hostWithoutPort()).isEqualTo("app.example.com");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"/a%2Fb", "/a%5cb", "/a%00", "/a\\b", "/a%", "/a%g0", "http://a/x/%2f", "http://a/x\\y"})
+    void refusedPathsMakeTheTargetMalformed(String uri) {
+        assertThat(parse(request(HttpVersion.HTTP_1_1, uri, "a"))).as(uri).isNull();
+    }
+
+    @Test
+    void escapedSlashesAreKeptWhenTheSiteSaysSo() {
+        RequestTarget target = RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/g%2fp/../x?q=%2f", "a"),
+                PathNormaliser.KEEP_ESCAPED_SLASHES);
+
+        assertThat(target.path()).isEqualTo("/x");
+        assertThat(target.uri()).isEqualTo("/x?q=%2f");
+        assertThat(parse(request(HttpVersion.HTTP_1_1, "/g%2fp", "a"))).isNull();
+        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/g%2fp", "a"),
+                PathNormaliser.KEEP_ESCAPED_SLASHES).path()).isEqualTo("/g%2Fp");
     }
 
     @Test
     void absoluteFormAgreeingWithHostBecomesOriginForm() {
-        RequestTarget target = RequestTarget.parse(request(HttpVersion.HTTP_1_1, "http://App.Example.com/x?q=1",
+        RequestTarget target = parse(request(HttpVersion.HTTP_1_1, "http://App.Example.com/x?q=1",
                 "app.example.com"));
 
         assertThat(target.authority()).isEqualTo("App.Example.com");
@@ -48,24 +74,34 @@ class RequestTargetTest {
     }
 
     @Test
+    void absoluteFormPathIsNormalisedToo() {
+        RequestTarget target = parse(request(HttpVersion.HTTP_1_1, "http://a.example//%69nternal/../internal/x?q",
+                "a.example"));
+
+        assertThat(target.path()).isEqualTo("/internal/x");
+        assertThat(target.uri()).isEqualTo("/internal/x?q");
+        assertThat(target.rawPath()).isEqualTo("//%69nternal/../internal/x");
+    }
+
+    @Test
     void absoluteFormWithoutPathTargetsTheRoot() {
-        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "https://a.example", "a.example")).uri())
+        assertThat(parse(request(HttpVersion.HTTP_1_1, "https://a.example", "a.example")).uri())
                 .isEqualTo("/");
     }
 
     @Test
     void malformedTargetsAreRefused() {
-        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "http://evil.example/x", "app.example.com")))
+        assertThat(parse(request(HttpVersion.HTTP_1_1, "http://evil.example/x", "app.example.com")))
                 .as("absolute form naming another host").isNull();
-        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/"))).as("HTTP/1.1 without Host").isNull();
-        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/", "a", "b"))).as("two Hosts").isNull();
-        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "ftp://a/x", "a"))).as("other scheme").isNull();
-        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "*", "a"))).as("asterisk form").isNull();
+        assertThat(parse(request(HttpVersion.HTTP_1_1, "/"))).as("HTTP/1.1 without Host").isNull();
+        assertThat(parse(request(HttpVersion.HTTP_1_1, "/", "a", "b"))).as("two Hosts").isNull();
+        assertThat(parse(request(HttpVersion.HTTP_1_1, "ftp://a/x", "a"))).as("other scheme").isNull();
+        assertThat(parse(request(HttpVersion.HTTP_1_1, "*", "a"))).as("asterisk form").isNull();
     }
 
     @Test
     void http10MayOmitHost() {
-        RequestTarget target = RequestTarget.parse(request(HttpVersion.HTTP_1_0, "/x"));
+        RequestTarget target = parse(request(HttpVersion.HTTP_1_0, "/x"));
 
         assertThat(target.authority()).isEmpty();
         assertThat(target.path()).isEqualTo("/x");
@@ -77,19 +113,19 @@ class RequestTargetTest {
         "[::1]x",
     })
     void malformedHostIsRefused(String host) {
-        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/", host))).as(host).isNull();
+        assertThat(parse(request(HttpVersion.HTTP_1_1, "/", host))).as(host).isNull();
     }
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {"a.example", "a.example:8443", "[::1]", "[::1]:80", "127.0.0.1:80", "xn--bcher-kva.example"})
     void wellFormedHostIsKept(String host) {
-        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/", host)).authority()).isEqualTo(host);
+        assertThat(parse(request(HttpVersion.HTTP_1_1, "/", host)).authority()).isEqualTo(host);
     }
 
     @Test
     void controlCharactersInTheTargetOrAnAbsoluteAuthorityAreRefused() {
-        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/a\u0000b", "a"))).isNull();
-        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_1, "/a\u007fb", "a"))).isNull();
-        assertThat(RequestTarget.parse(request(HttpVersion.HTTP_1_0, "http://u@a/x"))).isNull();
+        assertThat(parse(request(HttpVersion.HTTP_1_1, "/a\u0000b", "a"))).isNull();
+        assertThat(parse(request(HttpVersion.HTTP_1_1, "/a\u007fb", "a"))).isNull();
+        assertThat(parse(request(HttpVersion.HTTP_1_0, "http://u@a/x"))).isNull();
     }
 }
