@@ -13,14 +13,17 @@ import dev.portico.operator.testbed.Testbed;
 import dev.portico.operator.testbed.TestbedKubelet;
 import dev.portico.runtime.testing.ServiceDirectory;
 import dev.portico.runtime.tls.TestCertificates;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -62,10 +65,7 @@ final class ClusterStandIn implements AutoCloseable {
 
     /** @param light the pods the kubelet runs as stand-in admin ports only (see {@link TestbedKubelet}) */
     ClusterStandIn(Testbed testbed, Path root, Predicate<Pod> light, StandInPods standIns) {
-        this.testbed = testbed;
-        this.client = testbed.admin();
-        this.kubelet = new TestbedKubelet(client, root, services, light, standIns);
-        this.operator = ShippedOperator.start(testbed);
+        this(testbed, root, light, standIns, new Metrics() {});
     }
 
     /** The ProxySites of a file in deploy/examples/, applied as a user's kubectl apply would. */
@@ -225,5 +225,47 @@ final class ClusterStandIn implements AutoCloseable {
         } finally {
             kubelet.close();
         }
+    }
+
+    // Helpers of the tests that moved here from fabric8's mock server.
+
+    /** @param metrics what the operator reports its reconciles to */
+    ClusterStandIn(Testbed testbed, Path root, Predicate<Pod> light, StandInPods standIns, Metrics metrics) {
+        this.testbed = testbed;
+        this.client = testbed.admin();
+        this.kubelet = new TestbedKubelet(client, root, services, light, standIns);
+        this.operator = ShippedOperator.start(testbed, null, metrics, ShippedOperator.PROXY_IMAGE);
+    }
+
+    /** The site alone: unlike {@link #apply}, no backend Service is made for it. */
+    ProxySiteResource create(ProxySite site) {
+        namespace(site.metadata().namespace());
+        ProxySiteResource resource = new ProxySiteResource();
+        resource.setMetadata(new ObjectMetaBuilder().withName(site.metadata().name())
+                .withNamespace(site.metadata().namespace()).build());
+        resource.setSpec(site.spec());
+        return client.resources(ProxySiteResource.class).inNamespace(site.metadata().namespace()).resource(resource).create();
+    }
+
+    /** A ClusterIP Service exposing exactly {@code ports}; replaces one of that name, as a change of its ports does. */
+    Service service(String namespace, String name, int... ports) {
+        namespace(namespace);
+        ServiceBuilder service = new ServiceBuilder()
+                .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
+                .withNewSpec().withType("ClusterIP").endSpec();
+        for (int port : ports) {
+            service.editSpec().addNewPort().withName("port-" + port).withPort(port).endPort().endSpec();
+        }
+        return client.services().inNamespace(namespace).resource(service.build()).createOr(s -> s.update());
+    }
+
+    <T extends HasMetadata> T get(Class<T> kind, String namespace, String name) {
+        return client.resources(kind).inNamespace(namespace).withName(name).get();
+    }
+
+    /** A Secret's value as text; "" when the key is absent. */
+    static String decode(Secret secret, String key) {
+        String value = secret.getData() == null ? null : secret.getData().get(key);
+        return value == null ? "" : new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8);
     }
 }

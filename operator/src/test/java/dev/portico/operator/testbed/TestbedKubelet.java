@@ -207,22 +207,30 @@ public final class TestbedKubelet implements AutoCloseable {
         Path podRoot = root.resolve(namespace).resolve(name + "-" + pod.getMetadata().getUid());
         Container container = pod.getSpec().getContainers().get(0);
         mountVolumes(namespace, pod.getSpec().getVolumes(), container.getVolumeMounts(), podRoot);
-        int n = NEXT_ADDRESS.getAndIncrement();
-        String ip = "127.1." + (n / 250) + "." + (n % 250 + 1);
-        RunningPod started;
-        try {
-            if (light.test(pod)) {
-                started = new RunningPod(namespace, name, pod.getMetadata().getUid(), ip, null,
-                        standIns.open(ip, adminPort(container)), 0);
-            } else {
-                started = new RunningPod(namespace, name, pod.getMetadata().getUid(), ip, runtime(container, podRoot, ip),
-                        null, 0);
+        RunningPod started = null;
+        String ip = null;
+        // Every test JVM on the machine counts addresses from the same start: one that another
+        // JVM's pod holds (or its closed connections still do, in TIME_WAIT) is skipped.
+        for (int attempt = 1; started == null; attempt++) {
+            int n = NEXT_ADDRESS.getAndIncrement();
+            ip = "127.1." + (n / 250) + "." + (n % 250 + 1);
+            try {
+                if (light.test(pod)) {
+                    started = new RunningPod(namespace, name, pod.getMetadata().getUid(), ip, null,
+                            standIns.open(ip, adminPort(container)), 0);
+                } else {
+                    started = new RunningPod(namespace, name, pod.getMetadata().getUid(), ip,
+                            runtime(container, podRoot, ip), null, 0);
+                }
+            } catch (IOException | UncheckedIOException e) {
+                if (!addressInUse(e) || attempt == 50) {
+                    throw e instanceof UncheckedIOException u ? u : new UncheckedIOException((IOException) e);
+                }
+                LOG.info("Pod {}/{}: {} is in use, trying the next address", namespace, name, ip);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
         running.put(started.uid(), started);
         writeStatus(pod, container, ip, started.ready(), 0);
@@ -256,6 +264,16 @@ public final class TestbedKubelet implements AutoCloseable {
         running.put(restarted.uid(), restarted);
         writeStatus(current, container, restarted.ip(), restarted.ready(), restarted.restarts());
         return restarted;
+    }
+
+    private static boolean addressInUse(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.net.BindException
+                    || String.valueOf(cause.getMessage()).contains("Address already in use")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int adminPort(Container container) {
