@@ -191,6 +191,10 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     public ErrorStatusUpdateControl<ProxySiteResource> updateErrorStatus(ProxySiteResource site,
             Context<ProxySiteResource> context, Exception failure) {
         ReconcileFailure why = ReconcileFailure.of(failure);
+        if (!why.reportable()) {
+            LOG.debug("ProxySite {}/{}: {}", site.getMetadata().getNamespace(), site.getMetadata().getName(), why.message());
+            return ErrorStatusUpdateControl.noStatusUpdate();
+        }
         LOG.warn("ProxySite {}/{} could not be reconciled: {}: {}", site.getMetadata().getNamespace(),
                 site.getMetadata().getName(), why.reason(), why.message());
         ProxySiteStatus status = StatusFactory.failed(site, why.reason(), why.message(), Instant.now(clock));

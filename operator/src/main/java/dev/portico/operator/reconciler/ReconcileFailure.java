@@ -14,9 +14,18 @@ import java.util.Set;
  * own message. Pure, so the wording is tested without a cluster.
  *
  * @param reason a CamelCase condition reason: Forbidden (403: the operator's RBAC lacks a rule),
- *     ApiServerError (another refusal of the API server), ReconcileError (anything else)
+ *     NamespaceTerminating (403 too, but the site's namespace is being deleted: nothing to
+ *     report, the site goes with it), ApiServerError (another refusal of the API server),
+ *     ReconcileError (anything else)
  */
 record ReconcileFailure(String reason, String message) {
+
+    static final String NAMESPACE_TERMINATING = "NamespaceTerminating";
+
+    /** Whether the failure is worth a status and an Event: not while the namespace is going away. */
+    boolean reportable() {
+        return !NAMESPACE_TERMINATING.equals(reason);
+    }
 
     static ReconcileFailure of(Exception failure) {
         KubernetesClientException refusal = findRefusal(failure);
@@ -25,11 +34,21 @@ record ReconcileFailure(String reason, String message) {
         }
         String said = refusal.getStatus() != null && refusal.getStatus().getMessage() != null
                 ? refusal.getStatus().getMessage() : describe(refusal);
+        if (refusal.getCode() == 403 && terminating(refusal)) {
+            return new ReconcileFailure(NAMESPACE_TERMINATING, "the namespace is being deleted: " + said);
+        }
         if (refusal.getCode() == 403) {
             return new ReconcileFailure("Forbidden", "the operator's ServiceAccount lacks a permission (see its "
                     + "ClusterRole, deploy/operator/rbac.yaml): " + said);
         }
         return new ReconcileFailure("ApiServerError", "the API server refused a call (" + refusal.getCode() + "): " + said);
+    }
+
+    /** The API server's 403 for a write into a namespace that is being deleted (cause NamespaceTerminating). */
+    private static boolean terminating(KubernetesClientException refusal) {
+        var status = refusal.getStatus();
+        return status != null && status.getDetails() != null && status.getDetails().getCauses() != null
+                && status.getDetails().getCauses().stream().anyMatch(c -> NAMESPACE_TERMINATING.equals(c.getReason()));
     }
 
     /** The first KubernetesClientException with an HTTP status in the cause chains of {@code failure}. */

@@ -32,6 +32,25 @@ class ReconcileFailureTest {
     }
 
     @Test
+    void aWriteIntoANamespaceBeingDeletedIsNotBlamedOnRbacNorReported() {
+        KubernetesClientException refusal = new KubernetesClientException("Failure executing: PATCH", 403,
+                new StatusBuilder().withCode(403).withReason("Forbidden")
+                        .withMessage("secrets \"vera-proxy-config\" is forbidden: unable to create new content in "
+                                + "namespace aidoo because it is being terminated")
+                        .withNewDetails().addNewCause().withReason("NamespaceTerminating")
+                        .withMessage("namespace aidoo is being terminated").withField("metadata.namespace").endCause()
+                        .endDetails()
+                        .build());
+
+        ReconcileFailure why = ReconcileFailure.of(new OperatorException(refusal));
+
+        assertThat(why.reason()).isEqualTo("NamespaceTerminating");
+        assertThat(why.message()).doesNotContain("ServiceAccount");
+        assertThat(why.reportable()).isFalse();
+        assertThat(ReconcileFailure.of(refusal(403, FORBIDDEN)).reportable()).isTrue();
+    }
+
+    @Test
     void otherRefusalsKeepTheirCode() {
         ReconcileFailure why = ReconcileFailure.of(new RuntimeException(refusal(422, "spec.replicas: Invalid value")));
 
