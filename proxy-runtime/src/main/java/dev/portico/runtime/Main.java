@@ -74,6 +74,16 @@ public final class Main {
     }
 
     private static int serve(RuntimeOptions options) {
+        // SIGTERM (Kubernetes) and SIGINT (a terminal) both drain, then exit 0: a stop we
+        // were asked for is not a failure. The handlers go in before the runtime starts: once
+        // /readyz answers, a SIGTERM must drain, never kill the JVM with the default 143.
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        SignalHandler drain = signal -> {
+            LOG.info("SIG{} received: draining for at most {}", signal.getName(), options.drainTimeout());
+            stopRequested.countDown();
+        };
+        Signal.handle(new Signal("TERM"), drain);
+        Signal.handle(new Signal("INT"), drain);
         ProxyRuntime runtime;
         try {
             runtime = ProxyRuntime.start(options);
@@ -87,24 +97,12 @@ public final class Main {
             LOG.error("cannot start: {}", describe(e));
             return 1;
         }
-        // SIGTERM (Kubernetes) and SIGINT (a terminal) both drain, then exit 0: a stop we
-        // were asked for is not a failure.
-        CountDownLatch stopped = new CountDownLatch(1);
-        SignalHandler drain = signal -> {
-            LOG.info("SIG{} received: draining for at most {}", signal.getName(), options.drainTimeout());
-            Thread drainer = new Thread(() -> {
-                runtime.shutdown(options.drainTimeout());
-                stopped.countDown();
-            }, "portico-shutdown");
-            drainer.start();
-        };
-        Signal.handle(new Signal("TERM"), drain);
-        Signal.handle(new Signal("INT"), drain);
         try {
-            stopped.await();
+            stopRequested.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        runtime.shutdown(options.drainTimeout());
         return 0;
     }
 
