@@ -172,14 +172,19 @@ class ManySitesClusterTest {
         return programmed;
     }
 
-    /** namespace/Kind/name to resourceVersion of every object of the kinds the operator writes. */
+    /**
+     * namespace/Kind/name to resourceVersion of every object of the kinds the operator writes;
+     * for Deployments their generation, which only a spec change moves: their status is the
+     * Deployment controller's to write while pods come and go.
+     */
     private static Map<String, String> versions(ClusterStandIn cluster, List<String> namespaces) {
         Map<String, String> versions = new TreeMap<>();
         for (String namespace : namespaces) {
             for (Class<? extends HasMetadata> kind : WRITTEN) {
                 for (HasMetadata object : cluster.client.resources(kind).inNamespace(namespace).list().getItems()) {
                     versions.put(namespace + "/" + kind.getSimpleName() + "/" + object.getMetadata().getName(),
-                            object.getMetadata().getResourceVersion());
+                            object instanceof Deployment ? "generation " + object.getMetadata().getGeneration()
+                                    : object.getMetadata().getResourceVersion());
                 }
             }
         }

@@ -431,12 +431,22 @@ public final class TestbedKubelet implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops every pod this kubelet runs and removes them for good, as a node that goes away
+     * has its pods force-deleted: a Pod left Running with no process behind it would keep
+     * its namespace from ever finishing deletion and take pushes that can never succeed.
+     */
     @Override
     public void close() {
         informer.close();
         work.shutdownNow();
         for (RunningPod pod : running.values()) {
             pod.stop(Duration.ZERO);
+            try {
+                client.pods().inNamespace(pod.namespace()).withName(pod.name()).withGracePeriod(0).delete();
+            } catch (KubernetesClientException e) {
+                LOG.debug("Removing pod {}/{}: {}", pod.namespace(), pod.name(), e.getMessage());
+            }
         }
         running.clear();
         try {
