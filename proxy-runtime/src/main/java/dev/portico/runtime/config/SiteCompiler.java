@@ -11,6 +11,7 @@ import dev.portico.crds.v1alpha1.RouteHeaders;
 import dev.portico.crds.v1alpha1.RouteMatch;
 import dev.portico.crds.v1alpha1.SiteHeaders;
 import dev.portico.runtime.forwarding.TrustPolicy;
+import dev.portico.runtime.headers.ClientFields;
 import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.headers.SecurityPresets;
 import dev.portico.runtime.policy.AccessPolicy;
@@ -54,6 +55,7 @@ public final class SiteCompiler {
         HeaderRules siteRequest = HeaderRules.of(siteHeaders == null ? null : siteHeaders.request());
         HeaderRules siteResponse = HeaderRules.of(siteHeaders == null ? null : siteHeaders.response());
         var preset = siteHeaders == null ? null : siteHeaders.securityPreset();
+        boolean underscores = siteHeaders != null && Boolean.TRUE.equals(siteHeaders.underscoresInHeaders());
 
         List<CompiledRoute> routes = new ArrayList<>();
         for (int i = 0; i < spec.routes().size(); i++) {
@@ -62,7 +64,7 @@ public final class SiteCompiler {
             HeaderRules request = HeaderRules.of(own == null ? null : own.request()).then(siteRequest);
             HeaderRules response = SecurityPresets.withPreset(
                     HeaderRules.of(own == null ? null : own.response()).then(siteResponse), preset, spec.tls());
-            routes.add(compileRoute(i, route, request, response));
+            routes.add(compileRoute(i, route, request, response, ClientFields.of(underscores, request)));
         }
         List<HostPattern> hosts = spec.hosts().stream().map(HostPattern::parse).toList();
         var limits = spec.limits();
@@ -100,7 +102,8 @@ public final class SiteCompiler {
         return tls.compile(spec.tls(), !Boolean.FALSE.equals(spec.http2()), secrets);
     }
 
-    private static CompiledRoute compileRoute(int index, Route route, HeaderRules request, HeaderRules response) {
+    private static CompiledRoute compileRoute(int index, Route route, HeaderRules request, HeaderRules response,
+                                              ClientFields clientFields) {
         RouteMatch match = route.match();
         RouteMatch.PathMatch path = match.path();
         PathMatcher matcher = switch (path.type()) {
@@ -122,7 +125,8 @@ public final class SiteCompiler {
                 action(route),
                 Sizes.parse(route.maxRequestBodySize()),
                 request,
-                response);
+                response,
+                clientFields);
     }
 
     private static RouteAction action(Route route) {

@@ -14,7 +14,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
 /**
- * The request head the backend gets: the client's, minus hop-by-hop headers, plus the
+ * The request head the backend gets: the client's, minus hop-by-hop headers and names spelled
+ * with underscores ({@link dev.portico.runtime.headers.ClientFields}), plus the
  * forwarded headers and the route's and site's request rules, always HTTP/1.1, with the
  * path rewritten only when the route says so.
  */
@@ -33,6 +34,7 @@ final class UpstreamRequests {
                              ClientAddressResolver.Resolution client, String peer, boolean tls, boolean websocket) {
         HttpHeaders headers = request.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        route.clientFields().filterHeaders(headers);
         HopByHopHeaders.strip(headers);
         headers.remove(HttpHeaderNames.EXPECT); // the proxy answered it
         if (websocket) {
