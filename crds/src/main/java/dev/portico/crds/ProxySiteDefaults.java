@@ -61,6 +61,8 @@ public final class ProxySiteDefaults {
     /** Envoy's advice for proxies in front of backends that may decode them (nginx keeps them). */
     public static final EscapedSlashes ESCAPED_SLASHES = EscapedSlashes.Reject;
     public static final SecurityPreset SECURITY_PRESET = SecurityPreset.NONE;
+    /** nginx's underscores_in_headers off: CGI-style backends read '_' as '-'. */
+    public static final boolean UNDERSCORES_IN_HEADERS = false;
     public static final boolean COMPRESSION_ENABLED = false;
     public static final String COMPRESSION_MIN_SIZE = "1Ki";
     public static final PathMatchType PATH_MATCH_TYPE = PathMatchType.PathPrefix;
@@ -157,12 +159,14 @@ public final class ProxySiteDefaults {
 
     private static SiteHeaders siteHeaders(SiteHeaders headers) {
         if (headers == null) {
-            return new SiteHeaders(SECURITY_PRESET, headerModifier(null), headerModifier(null));
+            return new SiteHeaders(SECURITY_PRESET, headerModifier(null), headerModifier(null),
+                    UNDERSCORES_IN_HEADERS);
         }
         return new SiteHeaders(
                 orDefault(headers.securityPreset(), SECURITY_PRESET),
                 headerModifier(headers.request()),
-                headerModifier(headers.response()));
+                headerModifier(headers.response()),
+                orDefault(headers.underscoresInHeaders(), UNDERSCORES_IN_HEADERS));
     }
 
     private static RouteHeaders routeHeaders(RouteHeaders headers) {

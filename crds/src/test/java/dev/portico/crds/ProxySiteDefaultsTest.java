@@ -75,6 +75,7 @@ class ProxySiteDefaultsTest {
                 arguments("headers.securityPreset", f(s -> s.headers().securityPreset()), SecurityPreset.NONE),
                 arguments("headers.request", f(s -> s.headers().request()), NO_EDITS),
                 arguments("headers.response", f(s -> s.headers().response()), NO_EDITS),
+                arguments("headers.underscoresInHeaders", f(s -> s.headers().underscoresInHeaders()), false),
                 arguments("compression.enabled", f(s -> s.compression().enabled()), false),
                 arguments("compression.minSize", f(s -> s.compression().minSize()), "1Ki"),
                 arguments("accessControl.allow", f(s -> s.accessControl().allow()), List.of()),

@@ -137,7 +137,7 @@ public final class ProxyRuntime implements AutoCloseable {
                     stapling.supported() ? "on" : "off (the provider cannot staple)");
         }
         admin = AdminServer.bind(Transports.best(), boss, options.adminBind(), options.adminPort(), config, metrics,
-                () -> ready, pushes);
+                () -> ready, pushes, options.adminLimits());
         reloader.start(options.reloadInterval());
         ready = true;
         SiteConfig current = config.current();

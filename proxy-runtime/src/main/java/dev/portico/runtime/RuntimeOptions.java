@@ -1,5 +1,6 @@
 package dev.portico.runtime;
 
+import dev.portico.runtime.admin.AdminLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -9,6 +10,7 @@ import java.time.Duration;
  *
  * @param adminTokenFile the bearer token {@code PUT /config} requires, or null: pushes are off
  * @param revisionFile   the mounted bundle's revision, or null: every valid edit of the files applies
+ * @param adminLimits    bounds on admin-port clients ({@link AdminLimits#DEFAULT}; tests shorten them)
  */
 public record RuntimeOptions(
         Path siteFile,
@@ -22,7 +24,8 @@ public record RuntimeOptions(
         Duration drainTimeout,
         Duration reloadInterval,
         Path adminTokenFile,
-        Path revisionFile) {
+        Path revisionFile,
+        AdminLimits adminLimits) {
 
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final int DEFAULT_HTTPS_PORT = 8443;
@@ -45,6 +48,14 @@ public record RuntimeOptions(
         return line.options();
     }
 
+    /** With the default admin limits. */
+    public RuntimeOptions(Path siteFile, Path secretsDir, String bind, int httpPort, int httpsPort, String adminBind,
+                          int adminPort, int workers, Duration drainTimeout, Duration reloadInterval,
+                          Path adminTokenFile, Path revisionFile) {
+        this(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers, drainTimeout,
+                reloadInterval, adminTokenFile, revisionFile, AdminLimits.DEFAULT);
+    }
+
     /** Without config push and revision file: the runtime outside a cluster. */
     public RuntimeOptions(Path siteFile, Path secretsDir, String bind, int httpPort, int httpsPort, String adminBind,
                           int adminPort, int workers, Duration drainTimeout, Duration reloadInterval) {
@@ -55,7 +66,13 @@ public record RuntimeOptions(
     /** The same options with pushes taking {@code adminTokenFile} and the files ordered by {@code revisionFile}. */
     public RuntimeOptions withConfigPush(Path adminTokenFile, Path revisionFile) {
         return new RuntimeOptions(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers,
-                drainTimeout, reloadInterval, adminTokenFile, revisionFile);
+                drainTimeout, reloadInterval, adminTokenFile, revisionFile, adminLimits);
+    }
+
+    /** The same options with other bounds on admin-port clients. */
+    public RuntimeOptions withAdminLimits(AdminLimits limits) {
+        return new RuntimeOptions(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers,
+                drainTimeout, reloadInterval, adminTokenFile, revisionFile, limits);
     }
 
     /** Defaults for everything but the site file; the secrets live beside it. */

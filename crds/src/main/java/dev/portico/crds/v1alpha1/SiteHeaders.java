@@ -4,7 +4,10 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 
-/** Header edits for every request and response of the site, plus an optional security preset. */
+/**
+ * Header edits for every request and response of the site, plus an optional security preset and
+ * whether request fields spelled with underscores reach the backend.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SiteHeaders(
         @JsonPropertyDescription("\"none\", or \"strict\": responses get Strict-Transport-Security (TLS only; "
@@ -19,4 +22,13 @@ public record SiteHeaders(
         HeaderModifier request,
 
         @JsonPropertyDescription("Edits of every response, the proxy's own error responses included.")
-        HeaderModifier response) {}
+        HeaderModifier response,
+
+        @JsonPropertyDescription("false (default): request header and trailer fields whose name contains an "
+                + "underscore are dropped before the request goes upstream, as nginx does (underscores_in_headers "
+                + "off): CGI, WSGI, PHP and Rack read X_Forwarded_For as X-Forwarded-For. true: they are "
+                + "forwarded, except those that name, with '_' read as '-', a field the proxy sets or removes "
+                + "itself (X-Forwarded-*, X-Real-IP, Forwarded, hop-by-hop and framing fields, names in the "
+                + "request rules), which are always dropped.")
+        @Default("false")
+        Boolean underscoresInHeaders) {}

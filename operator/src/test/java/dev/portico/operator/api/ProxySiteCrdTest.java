@@ -111,6 +111,7 @@ class ProxySiteCrdTest {
         expected.put("spec.limits.maxConnectionsPerClient", ProxySiteDefaults.MAX_CONNECTIONS_PER_CLIENT);
         expected.put("spec.paths.escapedSlashes", ProxySiteDefaults.ESCAPED_SLASHES.name());
         expected.put("spec.headers.securityPreset", "none");
+        expected.put("spec.headers.underscoresInHeaders", ProxySiteDefaults.UNDERSCORES_IN_HEADERS);
         expected.put("spec.compression.enabled", ProxySiteDefaults.COMPRESSION_ENABLED);
         expected.put("spec.compression.minSize", ProxySiteDefaults.COMPRESSION_MIN_SIZE);
         expected.put("spec.routes.match.path.type", ProxySiteDefaults.PATH_MATCH_TYPE.name());

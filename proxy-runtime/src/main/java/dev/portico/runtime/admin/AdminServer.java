@@ -2,6 +2,8 @@ package dev.portico.runtime.admin;
 
 import dev.portico.runtime.config.ConfigHolder;
 import dev.portico.runtime.metrics.ProxyMetrics;
+import dev.portico.runtime.server.ConnectionsPerClient;
+import dev.portico.runtime.server.RequestHeadTimeout;
 import dev.portico.runtime.server.Transports;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -15,7 +17,9 @@ import java.util.function.BooleanSupplier;
 /**
  * The admin listener. Off the proxy path, so small requests are aggregated whole here
  * (a config push, bigger, by its own handler once its token is checked); it runs on its
- * own event loop so probes answer even when the proxy's loops are busy.
+ * own event loop so probes answer even when the proxy's loops are busy. Its clients are bounded
+ * as the proxy's are ({@link AdminLimits}): a per-address connection cap at accept, a deadline for
+ * each head and body, and idle connections closed.
  */
 public final class AdminServer {
 
@@ -29,16 +33,25 @@ public final class AdminServer {
 
     public static AdminServer bind(Transports transports, EventLoopGroup group, String host, int port,
                                    ConfigHolder config, ProxyMetrics metrics, BooleanSupplier ready,
-                                   ConfigPushService pushes)
+                                   ConfigPushService pushes, AdminLimits limits)
             throws InterruptedException {
+        ConnectionsPerClient perClient = new ConnectionsPerClient(); // the admin port's own count
         Channel channel = new ServerBootstrap()
                 .group(group)
                 .channel(transports.serverChannel())
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (!perClient.admit(ch, limits.maxConnectionsPerClient(),
+                                metrics::adminConnectionRefusedOverClientLimit)) {
+                            return;
+                        }
+                        RequestHeadTimeout headTimeout = new RequestHeadTimeout(limits.headTimeout(),
+                                limits.idleTimeout());
                         ch.pipeline()
+                                .addLast(headTimeout)
                                 .addLast(new HttpServerCodec())
+                                .addLast(new AdminConnection(headTimeout, limits.bodyTimeout()))
                                 .addLast(new ConfigPushHandler(pushes))
                                 .addLast(new HttpObjectAggregator(MAX_ADMIN_REQUEST))
                                 .addLast(new AdminHandler(config, metrics, ready));

@@ -12,6 +12,7 @@ import dev.portico.crds.v1alpha1.RouteHeaders;
 import dev.portico.crds.v1alpha1.RouteMatch;
 import dev.portico.crds.v1alpha1.SiteHeaders;
 import dev.portico.runtime.forwarding.TrustPolicy;
+import dev.portico.runtime.headers.ClientFields;
 import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.headers.SecurityPresets;
 import dev.portico.runtime.policy.AccessPolicy;
@@ -56,6 +57,7 @@ public final class SiteCompiler {
         HeaderRules siteRequest = HeaderRules.of(siteHeaders == null ? null : siteHeaders.request());
         HeaderRules siteResponse = HeaderRules.of(siteHeaders == null ? null : siteHeaders.response());
         var preset = siteHeaders == null ? null : siteHeaders.securityPreset();
+        boolean underscores = siteHeaders != null && Boolean.TRUE.equals(siteHeaders.underscoresInHeaders());
 
         PathNormaliser paths = spec.paths() != null && spec.paths().escapedSlashes() == EscapedSlashes.Keep
                 ? PathNormaliser.KEEP_ESCAPED_SLASHES : PathNormaliser.REJECT_ESCAPED_SLASHES;
@@ -66,7 +68,7 @@ public final class SiteCompiler {
             HeaderRules request = HeaderRules.of(own == null ? null : own.request()).then(siteRequest);
             HeaderRules response = SecurityPresets.withPreset(
                     HeaderRules.of(own == null ? null : own.response()).then(siteResponse), preset, spec.tls());
-            routes.add(compileRoute(i, route, paths, request, response));
+            routes.add(compileRoute(i, route, paths, request, response, ClientFields.of(underscores, request)));
         }
         List<HostPattern> hosts = spec.hosts().stream().map(HostPattern::parse).toList();
         var limits = spec.limits();
@@ -115,7 +117,7 @@ public final class SiteCompiler {
     }
 
     private static CompiledRoute compileRoute(int index, Route route, PathNormaliser paths, HeaderRules request,
-                                              HeaderRules response) {
+                                              HeaderRules response, ClientFields clientFields) {
         RouteMatch match = route.match();
         RouteMatch.PathMatch path = match.path();
         PathMatcher matcher = switch (path.type()) {
@@ -137,7 +139,8 @@ public final class SiteCompiler {
                 action(route),
                 Sizes.parse(route.maxRequestBodySize()),
                 request,
-                response);
+                response,
+                clientFields);
     }
 
     private static RouteAction action(Route route) {

@@ -91,6 +91,11 @@ public final class HeaderRules {
         return new HeaderRules(all);
     }
 
+    /** Every header name these rules set, add or remove, as written. */
+    public List<String> names() {
+        return ops.stream().map(op -> op.name().toString()).toList();
+    }
+
     /** @param tls whether the exchange arrived over TLS; TLS-only headers (HSTS) need it */
     public void apply(HttpHeaders headers, boolean tls) {
         for (Op op : ops) {

@@ -49,6 +49,7 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Counter upstreamReuses;
     private final Map<UpstreamStats.Discard, Counter> upstreamDiscards = new EnumMap<>(UpstreamStats.Discard.class);
     private final Counter refusedOverClientLimit;
+    private final Counter adminRefusedOverClientLimit;
     private final Counter reloadsApplied;
     private final Counter reloadsRejected;
     private final Map<String, Counter> pushes = new HashMap<>();
@@ -74,6 +75,9 @@ public final class ProxyMetrics implements AutoCloseable {
         refusedOverClientLimit = Counter.builder("portico.connections.refused")
                 .description("Client connections closed at accept")
                 .tag("reason", "max_connections_per_client").register(registry);
+        adminRefusedOverClientLimit = Counter.builder("portico.connections.refused")
+                .description("Client connections closed at accept")
+                .tag("reason", "admin_max_connections_per_client").register(registry);
         reloadsApplied = Counter.builder("portico.config.reloads").tag("result", "applied").register(registry);
         reloadsRejected = Counter.builder("portico.config.reloads").tag("result", "rejected").register(registry);
         // Registered up front, so an alert on "invalid" or "unauthorized" sees a 0 before the first one.
@@ -122,6 +126,11 @@ public final class ProxyMetrics implements AutoCloseable {
     /** A connection reset at accept because its address had limits.maxConnectionsPerClient open. */
     public void connectionRefusedOverClientLimit() {
         refusedOverClientLimit.increment();
+    }
+
+    /** An admin-port connection reset at accept because its address had the admin port's cap open. */
+    public void adminConnectionRefusedOverClientLimit() {
+        adminRefusedOverClientLimit.increment();
     }
 
     public int openConnections() {

@@ -285,6 +285,11 @@ final class Exchange implements UpstreamListener {
             respondError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
             return;
         }
+        if (last && route != null) {
+            // Trailers: chunked HTTP/1.1, or an HTTP/2 HEADERS frame ending the stream, both
+            // turned into these by the codecs. The same names rules as the head, and RFC 9110 6.5.1.
+            route.clientFields().filterTrailers(((LastHttpContent) content).trailingHeaders());
+        }
         if (upstreamChannel != null) {
             upstreamChannel.write(content, upstreamChannel.voidPromise());
         } else {

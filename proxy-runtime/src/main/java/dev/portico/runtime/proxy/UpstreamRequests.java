@@ -14,7 +14,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
 /**
- * The request head the backend gets: the client's, minus hop-by-hop headers, plus the
+ * The request head the backend gets: the client's, minus hop-by-hop headers and names spelled
+ * with underscores ({@link dev.portico.runtime.headers.ClientFields}), plus the
  * forwarded headers and the route's and site's request rules, always HTTP/1.1, with the
  * normalised path (the one routing matched), rewritten only when the route says so, and the
  * query as received.
@@ -34,6 +35,7 @@ final class UpstreamRequests {
                              ClientAddressResolver.Resolution client, String peer, boolean tls, boolean websocket) {
         HttpHeaders headers = request.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        route.clientFields().filterHeaders(headers);
         HopByHopHeaders.strip(headers);
         headers.remove(HttpHeaderNames.EXPECT); // the proxy answered it
         if (websocket) {

@@ -1,5 +1,6 @@
 package dev.portico.runtime.routing;
 
+import dev.portico.runtime.headers.ClientFields;
 import dev.portico.runtime.headers.HeaderRules;
 import java.util.List;
 
@@ -17,7 +18,8 @@ public record CompiledRoute(
         RouteAction action,
         long maxRequestBodySize,
         HeaderRules requestHeaders,
-        HeaderRules responseHeaders) {
+        HeaderRules responseHeaders,
+        ClientFields clientFields) {
 
     /** An exact, case-sensitive match of one request header's value. */
     public record HeaderCondition(String name, String value) {}

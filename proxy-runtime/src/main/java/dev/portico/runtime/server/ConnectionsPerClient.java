@@ -33,13 +33,27 @@ public final class ConnectionsPerClient {
         if (!(channel.remoteAddress() instanceof InetSocketAddress remote) || remote.getAddress() == null) {
             return true;
         }
-        InetAddress peer = remote.getAddress();
         // Read at accept, like the other limits: a reload applies to connections opened after it.
         SiteConfig config = services.config().current();
-        if (config.trust().trustsPeer(peer)) {
+        if (config.trust().trustsPeer(remote.getAddress())) {
             return true;
         }
-        int max = config.limits().maxConnectionsPerClient();
+        return admit(channel, config.limits().maxConnectionsPerClient(),
+                services.metrics()::connectionRefusedOverClientLimit);
+    }
+
+    /**
+     * Counts {@code channel} against its peer, or resets it when the peer has {@code max} open
+     * here: for a listener with a cap of its own (the admin port), which exempts nobody.
+     *
+     * @param refused counts a refusal (a metric)
+     * @return whether the connection may be served
+     */
+    public boolean admit(Channel channel, int max, Runnable refused) {
+        if (!(channel.remoteAddress() instanceof InetSocketAddress remote) || remote.getAddress() == null) {
+            return true;
+        }
+        InetAddress peer = remote.getAddress();
         boolean[] admitted = {false};
         open.compute(peer, (address, count) -> {
             int current = count == null ? 0 : count;
@@ -50,7 +64,7 @@ public final class ConnectionsPerClient {
             return current + 1;
         });
         if (!admitted[0]) {
-            refuse(channel, peer, max, services);
+            refuse(channel, peer, max, refused);
             return false;
         }
         channel.closeFuture().addListener(f -> open.computeIfPresent(peer, (address, count) -> count <= 1 ? null : count - 1));
@@ -62,9 +76,9 @@ public final class ConnectionsPerClient {
      * same): the runtime keeps no TIME_WAIT entry per refused connection, however many an
      * attacker opens, and the client learns at once.
      */
-    private static void refuse(Channel channel, InetAddress peer, int max, ProxyServices services) {
-        services.metrics().connectionRefusedOverClientLimit();
-        LOG.debug("refused a connection from {}: it has {} open (limits.maxConnectionsPerClient)", peer, max);
+    private static void refuse(Channel channel, InetAddress peer, int max, Runnable refused) {
+        refused.run();
+        LOG.debug("refused a connection from {}: it has {} open, the most allowed", peer, max);
         channel.config().setOption(ChannelOption.SO_LINGER, 0);
         channel.close();
     }

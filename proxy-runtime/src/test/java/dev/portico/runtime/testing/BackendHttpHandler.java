@@ -80,8 +80,9 @@ final class BackendHttpHandler extends ChannelInboundHandlerAdapter {
             } finally {
                 content.release();
             }
-            if (msg instanceof LastHttpContent && reading != null) {
+            if (msg instanceof LastHttpContent last && reading != null) {
                 InboundRequest done = reading;
+                done.trailers(last.trailingHeaders());
                 reading = null;
                 RecordedRequest recorded = done.toRecord(true);
                 backend.record(recorded);

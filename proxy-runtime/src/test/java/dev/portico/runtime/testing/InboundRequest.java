@@ -1,6 +1,7 @@
 package dev.portico.runtime.testing;
 
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 
@@ -15,6 +16,7 @@ final class InboundRequest {
     final HttpRequest head;
     private final int connectionId;
     private final BodyDigest body = new BodyDigest();
+    private List<HeaderField> trailers = List.of();
 
     InboundRequest(HttpRequest head, int connectionId) {
         this.head = head;
@@ -23,6 +25,11 @@ final class InboundRequest {
 
     BodyDigest body() {
         return body;
+    }
+
+    /** The trailer section that ended the body. */
+    void trailers(HttpHeaders fields) {
+        trailers = fields(fields);
     }
 
     boolean isWebSocketUpgrade() {
@@ -40,13 +47,18 @@ final class InboundRequest {
                 body.prefix(),
                 HttpUtil.isTransferEncodingChunked(head),
                 connectionId,
-                complete);
+                complete,
+                trailers);
     }
 
     /** Netty's header map iterates in insertion order, duplicates included and names as spelled on the wire. */
     private List<HeaderField> wireHeaders() {
-        List<HeaderField> fields = new ArrayList<>(head.headers().size());
-        for (Iterator<Map.Entry<String, String>> it = head.headers().iteratorAsString(); it.hasNext(); ) {
+        return fields(head.headers());
+    }
+
+    private static List<HeaderField> fields(HttpHeaders headers) {
+        List<HeaderField> fields = new ArrayList<>(headers.size());
+        for (Iterator<Map.Entry<String, String>> it = headers.iteratorAsString(); it.hasNext(); ) {
             Map.Entry<String, String> e = it.next();
             fields.add(new HeaderField(e.getKey(), e.getValue()));
         }

@@ -17,6 +17,7 @@ import java.util.List;
  * @param chunked         whether the request used {@code Transfer-Encoding: chunked}
  * @param connectionId    1-based sequence number of the TCP connection the request came on
  * @param complete        false when the connection went away before the body ended (e.g. an aborted upload)
+ * @param trailers        trailer fields of a chunked body, in wire order (usually empty)
  */
 public record RecordedRequest(
         String method,
@@ -28,10 +29,12 @@ public record RecordedRequest(
         byte[] bodyPrefix,
         boolean chunked,
         int connectionId,
-        boolean complete) {
+        boolean complete,
+        List<HeaderField> trailers) {
 
     public RecordedRequest {
         headers = List.copyOf(headers);
+        trailers = List.copyOf(trailers);
     }
 
     /** First value of the header (case-insensitive) or {@code null}. */
@@ -57,6 +60,6 @@ public record RecordedRequest(
     public String toString() {
         return "RecordedRequest[" + method + " " + uri + " " + protocolVersion + ", conn=" + connectionId
                 + ", headers=" + headers + ", bodyLength=" + bodyLength + ", chunked=" + chunked
-                + ", complete=" + complete + "]";
+                + ", complete=" + complete + (trailers.isEmpty() ? "" : ", trailers=" + trailers) + "]";
     }
 }

@@ -2,6 +2,7 @@ package dev.portico.runtime.testing;
 
 import dev.portico.runtime.ProxyRuntime;
 import dev.portico.runtime.RuntimeOptions;
+import dev.portico.runtime.admin.AdminLimits;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -34,6 +35,12 @@ public final class RunningProxy implements AutoCloseable {
      */
     public static RunningProxy start(MountedBundle bundle, Path tokenFile) {
         return start(options(bundle.siteFile(), bundle.secretsDir()).withConfigPush(tokenFile, bundle.revisionFile()));
+    }
+
+    /** As {@link #start(MountedBundle, Path)}, with these bounds on admin-port clients (short ones, in tests). */
+    public static RunningProxy start(MountedBundle bundle, Path tokenFile, AdminLimits adminLimits) {
+        return start(options(bundle.siteFile(), bundle.secretsDir()).withConfigPush(tokenFile, bundle.revisionFile())
+                .withAdminLimits(adminLimits));
     }
 
     /** Loopback, free ports, two workers, and a 100 ms reload poll. */

@@ -80,6 +80,21 @@ final class RawHttp2Client implements AutoCloseable {
         return write(ctx -> writer.writeHeaders(ctx, id, trailers, 0, true, ctx.voidPromise()));
     }
 
+    /** HEADERS of a request with these extra fields (name, value), unvalidated, on stream {@code id}. */
+    RawHttp2Client headers(int id, String method, String path, List<String[]> fields, boolean endStream) {
+        Http2Headers headers = new DefaultHttp2Headers(false).method(method).scheme("https")
+                .authority(authority).path(path);
+        fields.forEach(field -> headers.add(field[0], field[1]));
+        return write(ctx -> writer.writeHeaders(ctx, id, headers, 0, endStream, ctx.voidPromise()));
+    }
+
+    /** A trailer section of these fields (name, value), unvalidated, ending stream {@code id}. */
+    RawHttp2Client trailers(int id, List<String[]> fields) {
+        Http2Headers trailers = new DefaultHttp2Headers(false);
+        fields.forEach(field -> trailers.add(field[0], field[1]));
+        return write(ctx -> writer.writeHeaders(ctx, id, trailers, 0, true, ctx.voidPromise()));
+    }
+
     RawHttp2Client data(int id, String text, boolean endStream) {
         ByteBuf payload = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
         return write(ctx -> writer.writeData(ctx, id, payload, 0, endStream, ctx.voidPromise()));
