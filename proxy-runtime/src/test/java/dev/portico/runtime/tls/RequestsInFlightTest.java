@@ -48,6 +48,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Issue 16 item 6 over HTTP/2: one address with several connections, each with many uploads
@@ -194,6 +196,40 @@ class RequestsInFlightTest {
         }
         assertThat(mostCounted.get()).as("upstream connections the runtime counted at most").isLessThanOrEqualTo(15);
         assertThat(mostAtApp.get()).as("connections the backends saw at most").isLessThanOrEqualTo(15);
+    }
+
+    /**
+     * The issue's scenario, measured: 8 connections from one address with 128 uploads each. With the
+     * default limits, 256 get through; with every cap lifted (the runtime before this change behaved
+     * the same, having no such caps), all 1,024 hold an upstream connection. SECURITY.md quotes the
+     * {@code [in-flight]} lines.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            defaults      | maxConnectionsPerClient: 512                                                                           | 256
+            caps lifted   | maxRequestsInFlightPerClient: 1000000, maxUpstreamConnectionsPerBackend: 1000000, maxUpstreamConnections: 1000000 | 1024
+            """)
+    void theIssueScenarioEightConnectionsOf128Uploads(String name, String limits, int expectedThrough)
+            throws Exception {
+        startProxy(limits);
+        long started = System.nanoTime();
+        List<Upload> uploads = openUploads(8, 128, "/up");
+
+        awaitSettled(uploads, expectedThrough);
+        await().atMost(WAIT).until(() -> app.openConnections() == expectedThrough);
+        long settledMillis = (System.nanoTime() - started) / 1_000_000;
+        double refusedCount = proxy.metric(refused("max_requests_in_flight_per_client"));
+        System.out.printf("[in-flight] %s: 8 x 128 uploads from one address: %d through, %d REFUSED_STREAM, "
+                        + "upstream connections counted %.0f, open at the backend %d, in %d ms%n", name,
+                uploads.size() - refusedStreams(uploads), refusedStreams(uploads), proxy.metric(COUNTED),
+                app.openConnections(), settledMillis);
+        assertThat(refusedCount).isEqualTo(1024.0 - expectedThrough);
+        assertThat(proxy.metric(COUNTED)).isEqualTo((double) expectedThrough);
+
+        for (Channel connection : connections) {
+            connection.close().await(5, TimeUnit.SECONDS);
+        }
+        awaitDrained();
     }
 
     // ---- helpers ---------------------------------------------------------------------------
