@@ -58,6 +58,16 @@ public final class ProxySiteDefaults {
      * needs, yet one address cannot hold the runtime's file descriptors (20,000 per pod).
      */
     public static final int MAX_CONNECTIONS_PER_CLIENT = 512;
+    /**
+     * A browser has at most 6 HTTP/1.1 requests or about 100 HTTP/2 streams in progress per
+     * connection to a site; 256 leaves it (and a small NATed office) far from the limit, while
+     * one address can no longer hold 512 connections x 128 streams of upstream connections.
+     */
+    public static final int MAX_REQUESTS_IN_FLIGHT_PER_CLIENT = 256;
+    /** A quarter of {@link #MAX_UPSTREAM_CONNECTIONS}: one stalled backend leaves room for the others. */
+    public static final int MAX_UPSTREAM_CONNECTIONS_PER_BACKEND = 2048;
+    /** Under half of the pod's 20,000 file descriptors: the rest is for client connections. */
+    public static final int MAX_UPSTREAM_CONNECTIONS = 8192;
     /** Envoy's advice for proxies in front of backends that may decode them (nginx keeps them). */
     public static final EscapedSlashes ESCAPED_SLASHES = EscapedSlashes.Reject;
     public static final SecurityPreset SECURITY_PRESET = SecurityPreset.NONE;
@@ -142,7 +152,8 @@ public final class ProxySiteDefaults {
     private static Limits limits(Limits limits) {
         if (limits == null) {
             return new Limits(MAX_REQUEST_BODY_SIZE, MAX_REQUEST_HEADERS_SIZE, REQUEST_HEADER_TIMEOUT,
-                    REQUEST_BODY_TIMEOUT, SEND_TIMEOUT, MAX_CONNECTIONS_PER_CLIENT);
+                    REQUEST_BODY_TIMEOUT, SEND_TIMEOUT, MAX_CONNECTIONS_PER_CLIENT, MAX_REQUESTS_IN_FLIGHT_PER_CLIENT,
+                    MAX_UPSTREAM_CONNECTIONS_PER_BACKEND, MAX_UPSTREAM_CONNECTIONS);
         }
         return new Limits(
                 orDefault(limits.maxRequestBodySize(), MAX_REQUEST_BODY_SIZE),
@@ -150,7 +161,10 @@ public final class ProxySiteDefaults {
                 orDefault(limits.requestHeaderTimeout(), REQUEST_HEADER_TIMEOUT),
                 orDefault(limits.requestBodyTimeout(), REQUEST_BODY_TIMEOUT),
                 orDefault(limits.sendTimeout(), SEND_TIMEOUT),
-                orDefault(limits.maxConnectionsPerClient(), MAX_CONNECTIONS_PER_CLIENT));
+                orDefault(limits.maxConnectionsPerClient(), MAX_CONNECTIONS_PER_CLIENT),
+                orDefault(limits.maxRequestsInFlightPerClient(), MAX_REQUESTS_IN_FLIGHT_PER_CLIENT),
+                orDefault(limits.maxUpstreamConnectionsPerBackend(), MAX_UPSTREAM_CONNECTIONS_PER_BACKEND),
+                orDefault(limits.maxUpstreamConnections(), MAX_UPSTREAM_CONNECTIONS));
     }
 
     private static Paths paths(Paths paths) {

@@ -17,6 +17,7 @@ import dev.portico.runtime.server.Transports;
 import dev.portico.runtime.tls.ServerTlsContexts;
 import dev.portico.runtime.tls.UpstreamTlsContexts;
 import dev.portico.runtime.tls.ocsp.OcspStapling;
+import dev.portico.runtime.upstream.UpstreamBudget;
 import dev.portico.runtime.upstream.UpstreamPool;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -73,14 +74,16 @@ public final class ProxyRuntime implements AutoCloseable {
         this.workers = transports.newGroup(options.workers());
         Map<EventExecutor, UpstreamPool> pools = new HashMap<>();
         UpstreamTlsContexts upstreamTls = new UpstreamTlsContexts();
+        UpstreamBudget upstreamBudget = new UpstreamBudget();
         for (EventExecutor loop : workers) {
             pools.put(loop, new UpstreamPool((EventLoop) loop, transports.clientChannel(), metrics.upstreamStats(),
-                    upstreamTls, upstreamResolver));
+                    upstreamBudget, upstreamTls, upstreamResolver));
         }
         metrics.idleUpstreamConnections(() -> pools.values().stream().mapToInt(UpstreamPool::idleConnections).sum());
         this.accessLog = new AccessLog();
         metrics.accessLogDropped(accessLog::dropped);
         this.services = new ProxyServices(config, pools, metrics, accessLog);
+        metrics.inFlight(services::inFlight, upstreamBudget::total);
         this.server = new ProxyServer(transports, boss, workers);
         ConfigApplier applier = new ConfigApplier(config, builder, this::configApplied);
         this.reloader = new ConfigReloader(source, booted, applier, metrics);

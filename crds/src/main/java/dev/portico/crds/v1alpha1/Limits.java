@@ -61,8 +61,32 @@ public record Limits(
         @Default("512")
         @Min(1)
         @Max(1_000_000)
-        Integer maxConnectionsPerClient) {
+        Integer maxConnectionsPerClient,
 
-    /** Largest {@code maxConnectionsPerClient}: a sanity bound, far above any one machine's sockets. */
+        @JsonPropertyDescription("Most requests in progress at once from one client address (the TCP peer): "
+                + "HTTP/1.1 connections with a request under way and HTTP/2 streams alike, WebSockets until they "
+                + "close. One more is refused: 503 with Retry-After over HTTP/1.1, RST_STREAM REFUSED_STREAM over "
+                + "HTTP/2. Trusted proxies are exempt, as for maxConnectionsPerClient. 1..1000000.")
+        @Default("256")
+        @Min(1)
+        @Max(1_000_000)
+        Integer maxRequestsInFlightPerClient,
+
+        @JsonPropertyDescription("Most upstream connections open at once to one backend (service and port), in "
+                + "use or idle in the pool. A request that needs one more is refused (503 over HTTP/1.1, "
+                + "REFUSED_STREAM over HTTP/2). 1..1000000.")
+        @Default("2048")
+        @Min(1)
+        @Max(1_000_000)
+        Integer maxUpstreamConnectionsPerBackend,
+
+        @JsonPropertyDescription("Most upstream connections open at once over all backends, in use or idle; "
+                + "refused the same way. 1..1000000.")
+        @Default("8192")
+        @Min(1)
+        @Max(1_000_000)
+        Integer maxUpstreamConnections) {
+
+    /** Largest of the count limits above: a sanity bound, far above any one machine's sockets. */
     public static final int MAX_CONNECTIONS_PER_CLIENT = 1_000_000;
 }

@@ -138,10 +138,15 @@ public final class ProxySiteValidator {
         ValueChecks.duration(violations, "spec.limits.requestHeaderTimeout", limits.requestHeaderTimeout());
         ValueChecks.duration(violations, "spec.limits.requestBodyTimeout", limits.requestBodyTimeout());
         ValueChecks.duration(violations, "spec.limits.sendTimeout", limits.sendTimeout());
-        Integer perClient = limits.maxConnectionsPerClient();
-        if (perClient != null && (perClient < 1 || perClient > Limits.MAX_CONNECTIONS_PER_CLIENT)) {
-            violations.add("spec.limits.maxConnectionsPerClient", "must be 1.." + Limits.MAX_CONNECTIONS_PER_CLIENT
-                    + ", not " + perClient);
+        count(violations, "spec.limits.maxConnectionsPerClient", limits.maxConnectionsPerClient());
+        count(violations, "spec.limits.maxRequestsInFlightPerClient", limits.maxRequestsInFlightPerClient());
+        count(violations, "spec.limits.maxUpstreamConnectionsPerBackend", limits.maxUpstreamConnectionsPerBackend());
+        count(violations, "spec.limits.maxUpstreamConnections", limits.maxUpstreamConnections());
+    }
+
+    private static void count(Violations violations, String path, Integer value) {
+        if (value != null && (value < 1 || value > Limits.MAX_CONNECTIONS_PER_CLIENT)) {
+            violations.add(path, "must be 1.." + Limits.MAX_CONNECTIONS_PER_CLIENT + ", not " + value);
         }
     }
 

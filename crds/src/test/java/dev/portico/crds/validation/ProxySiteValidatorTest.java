@@ -47,6 +47,7 @@ class ProxySiteValidatorTest {
                 siteWith("limits: {maxRequestBodySize: 1, maxRequestHeadersSize: 64Ki, requestHeaderTimeout: 1m30s}"),
                 siteWith("limits: {requestBodyTimeout: 500ms, sendTimeout: 2m, maxConnectionsPerClient: 1}"),
                 siteWith("limits: {maxConnectionsPerClient: 1000000}"),
+                siteWith("limits: {maxRequestsInFlightPerClient: 1, maxUpstreamConnectionsPerBackend: 1, maxUpstreamConnections: 1000000}"),
                 siteWith("headers: {securityPreset: strict, request: {set: {X-A: ''}, add: {\"X-B!#$%&'*+-.^_`|~\": 'v v'}, remove: [Server]}}"),
                 siteWith("compression: {enabled: true, minSize: 0}"),
                 siteWith("accessControl: {allow: ['0.0.0.0/0'], deny: ['2001:db8::/32']}"),
@@ -123,6 +124,9 @@ class ProxySiteValidatorTest {
                 arguments(siteWith("limits: {sendTimeout: 60}"), "spec.limits.sendTimeout", "is not a duration"),
                 arguments(siteWith("limits: {maxConnectionsPerClient: 0}"), "spec.limits.maxConnectionsPerClient", "must be 1..1000000"),
                 arguments(siteWith("limits: {maxConnectionsPerClient: 1000001}"), "spec.limits.maxConnectionsPerClient", "must be 1..1000000"),
+                arguments(siteWith("limits: {maxRequestsInFlightPerClient: 0}"), "spec.limits.maxRequestsInFlightPerClient", "must be 1..1000000"),
+                arguments(siteWith("limits: {maxUpstreamConnectionsPerBackend: 0}"), "spec.limits.maxUpstreamConnectionsPerBackend", "must be 1..1000000"),
+                arguments(siteWith("limits: {maxUpstreamConnections: 1000001}"), "spec.limits.maxUpstreamConnections", "must be 1..1000000"),
                 // headers
                 arguments(siteWith("headers: {request: {set: {'X A': v}}}"), "spec.headers.request.set[\"X A\"]", "header name"),
                 arguments(siteWith("headers: {response: {add: {X-A: \"a\\r\\nSet-Cookie: x\"}}}"), "spec.headers.response.add[\"X-A\"]", "CR, LF or NUL"),

@@ -109,6 +109,10 @@ class ProxySiteCrdTest {
         expected.put("spec.limits.requestBodyTimeout", ProxySiteDefaults.REQUEST_BODY_TIMEOUT);
         expected.put("spec.limits.sendTimeout", ProxySiteDefaults.SEND_TIMEOUT);
         expected.put("spec.limits.maxConnectionsPerClient", ProxySiteDefaults.MAX_CONNECTIONS_PER_CLIENT);
+        expected.put("spec.limits.maxRequestsInFlightPerClient", ProxySiteDefaults.MAX_REQUESTS_IN_FLIGHT_PER_CLIENT);
+        expected.put("spec.limits.maxUpstreamConnectionsPerBackend",
+                ProxySiteDefaults.MAX_UPSTREAM_CONNECTIONS_PER_BACKEND);
+        expected.put("spec.limits.maxUpstreamConnections", ProxySiteDefaults.MAX_UPSTREAM_CONNECTIONS);
         expected.put("spec.paths.escapedSlashes", ProxySiteDefaults.ESCAPED_SLASHES.name());
         expected.put("spec.headers.securityPreset", "none");
         expected.put("spec.headers.underscoresInHeaders", ProxySiteDefaults.UNDERSCORES_IN_HEADERS);

@@ -44,5 +44,7 @@ public record SiteConfig(
 
     /** Limits that apply before a route is known, and those against slow clients. */
     public record Limits(long maxRequestBodySize, int maxRequestHeadersSize, Duration requestHeaderTimeout,
-                         Duration requestBodyTimeout, Duration sendTimeout, int maxConnectionsPerClient) {}
+                         Duration requestBodyTimeout, Duration sendTimeout, int maxConnectionsPerClient,
+                         int maxRequestsInFlightPerClient, int maxUpstreamConnectionsPerBackend,
+                         int maxUpstreamConnections) {}
 }

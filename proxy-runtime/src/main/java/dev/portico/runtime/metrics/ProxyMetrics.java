@@ -40,6 +40,10 @@ public final class ProxyMetrics implements AutoCloseable {
     public static final List<String> PUSH_OUTCOMES = List.of("applied", "unchanged", "stale", "conflict", "invalid",
             "unauthorized", "forbidden", "too_large");
 
+    /** Why a request was refused, as the {@code reason} label of {@code portico_requests_refused_total}. */
+    public static final List<String> REQUEST_REFUSALS = List.of("max_requests_in_flight_per_client",
+            "max_upstream_connections_per_backend", "max_upstream_connections");
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConcurrentHashMap<String, RouteMeters> routes = new ConcurrentHashMap<>();
     private final AtomicInteger openConnections = new AtomicInteger();
@@ -50,6 +54,7 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Map<UpstreamStats.Discard, Counter> upstreamDiscards = new EnumMap<>(UpstreamStats.Discard.class);
     private final Counter refusedOverClientLimit;
     private final Counter adminRefusedOverClientLimit;
+    private final Map<String, Counter> refusedRequests = new HashMap<>();
     private final Counter reloadsApplied;
     private final Counter reloadsRejected;
     private final Map<String, Counter> pushes = new HashMap<>();
@@ -78,6 +83,13 @@ public final class ProxyMetrics implements AutoCloseable {
         adminRefusedOverClientLimit = Counter.builder("portico.connections.refused")
                 .description("Client connections closed at accept")
                 .tag("reason", "admin_max_connections_per_client").register(registry);
+        // Registered up front, so an alert on a refusal sees a 0 before the first one.
+        for (String reason : REQUEST_REFUSALS) {
+            refusedRequests.put(reason, Counter.builder("portico.requests.refused")
+                    .description("Requests refused before reaching a backend: 503 over HTTP/1.1, "
+                            + "RST_STREAM REFUSED_STREAM over HTTP/2")
+                    .tag("reason", reason).register(registry));
+        }
         reloadsApplied = Counter.builder("portico.config.reloads").tag("result", "applied").register(registry);
         reloadsRejected = Counter.builder("portico.config.reloads").tag("result", "rejected").register(registry);
         // Registered up front, so an alert on "invalid" or "unauthorized" sees a 0 before the first one.
@@ -97,6 +109,18 @@ public final class ProxyMetrics implements AutoCloseable {
     public void idleUpstreamConnections(IntSupplier idle) {
         Gauge.builder("portico.upstream.connections.idle", idle::getAsInt)
                 .description("Keep-alive upstream connections idle in the pool").register(registry);
+    }
+
+    /**
+     * Publishes the requests in progress (what a graceful shutdown waits for) and the upstream
+     * connections counted against the caps (connecting, in use or idle).
+     */
+    public void inFlight(IntSupplier requests, IntSupplier upstreamConnections) {
+        Gauge.builder("portico.requests.in.flight", requests::getAsInt)
+                .description("Requests in progress, WebSockets included").register(registry);
+        Gauge.builder("portico.upstream.connections.counted", upstreamConnections::getAsInt)
+                .description("Upstream connections counted against limits.maxUpstreamConnections: "
+                        + "connecting, in use or idle").register(registry);
     }
 
     /** Publishes the access-log lines dropped because stdout could not keep up. */
@@ -131,6 +155,15 @@ public final class ProxyMetrics implements AutoCloseable {
     /** An admin-port connection reset at accept because its address had the admin port's cap open. */
     public void adminConnectionRefusedOverClientLimit() {
         adminRefusedOverClientLimit.increment();
+    }
+
+    /** A request refused for {@code reason}, one of {@link #REQUEST_REFUSALS}. */
+    public void requestRefused(String reason) {
+        Counter counter = refusedRequests.get(reason);
+        if (counter == null) {
+            throw new IllegalArgumentException("not a refusal reason: " + reason);
+        }
+        counter.increment();
     }
 
     public int openConnections() {

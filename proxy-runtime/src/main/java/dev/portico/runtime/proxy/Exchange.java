@@ -10,6 +10,7 @@ import dev.portico.runtime.routing.HostNames;
 import dev.portico.runtime.routing.RouteAction;
 import dev.portico.runtime.routing.RouteResult;
 import dev.portico.runtime.upstream.UpstreamConnection;
+import dev.portico.runtime.upstream.UpstreamLimitException;
 import dev.portico.runtime.upstream.UpstreamListener;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -63,6 +64,8 @@ final class Exchange implements UpstreamListener {
 
     private RequestTarget target;
     private InetAddress client;
+    /** The peer this exchange is counted against in limits.maxRequestsInFlightPerClient, or null. */
+    private InetAddress counted;
     private CompiledRoute route;
     private RouteAction.Forward forward;
     private HttpRequest upstreamRequest;
@@ -109,6 +112,10 @@ final class Exchange implements UpstreamListener {
         services.exchangeStarted();
         closeAfter = !HttpUtil.isKeepAlive(request) || services.draining();
         client = connection.peer();
+        if (!admitInFlight()) {
+            refuse("max_requests_in_flight_per_client");
+            return;
+        }
         if (request.decoderResult().isFailure()) {
             rejectMalformed(request.decoderResult().cause());
             return;
@@ -162,6 +169,24 @@ final class Exchange implements UpstreamListener {
             forward = (RouteAction.Forward) action;
             startForwarding(resolution);
         }
+    }
+
+    /**
+     * limits.maxRequestsInFlightPerClient, counted per TCP peer like maxConnectionsPerClient (a
+     * client chooses its X-Forwarded-For, not its address), before anything else so that every
+     * request counts, answered locally or not. Trusted proxies carry everyone's requests and are
+     * not counted. The count is given back in {@link #finish}, which every exchange reaches once.
+     */
+    private boolean admitInFlight() {
+        InetAddress peer = connection.peer();
+        if (config.trust().trustsPeer(peer)) {
+            return true;
+        }
+        if (!services.requestsPerClient().tryAcquire(peer, config.limits().maxRequestsInFlightPerClient())) {
+            return false;
+        }
+        counted = peer;
+        return true;
     }
 
     /**
@@ -220,8 +245,10 @@ final class Exchange implements UpstreamListener {
 
     private void acquireUpstream() {
         attempts++;
+        SiteConfig.Limits limits = config.limits();
         Future<UpstreamConnection> acquired = services.pool(down.channel().eventLoop())
-                .acquire(forward.target(), forward.connectTimeout(), this);
+                .acquire(forward.target(), forward.connectTimeout(), this, limits.maxUpstreamConnectionsPerBackend(),
+                        limits.maxUpstreamConnections());
         if (acquired.isDone()) {
             upstreamAcquired(acquired);
         } else {
@@ -231,7 +258,12 @@ final class Exchange implements UpstreamListener {
 
     private void upstreamAcquired(Future<UpstreamConnection> acquired) {
         if (!acquired.isSuccess()) {
-            if (!finished) {
+            if (finished) {
+                return;
+            }
+            if (acquired.cause() instanceof UpstreamLimitException over) {
+                refuse(over.refusal().label());
+            } else {
                 respondError(statusForConnectFailure(acquired.cause()));
             }
             return;
@@ -539,6 +571,29 @@ final class Exchange implements UpstreamListener {
         respondLocally(response);
     }
 
+    /**
+     * A request turned away before it reached a backend, because a cap on requests or upstream
+     * connections is reached: over HTTP/2 the stream is reset with REFUSED_STREAM, which tells
+     * the client that nothing of it was processed and it may retry (RFC 9113 8.7); over HTTP/1.1,
+     * 503 with Retry-After, and the connection is closed, so the client holds one less.
+     */
+    private void refuse(String reason) {
+        services.metrics().requestRefused(reason);
+        closeAfter = true;
+        if (connection.multiplexed()) {
+            status = 503; // as the access log shows it; the client sees the reset
+            responseStarted = true;
+            responseComplete = true;
+            connection.refuseStream();
+            finish();
+            return;
+        }
+        FullHttpResponse response = LocalResponses.error(down.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                config.responseHeaders(), tls, true);
+        response.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
+        respondLocally(response);
+    }
+
     private void upstreamFailed() {
         if (upstream != null) {
             upstream.discard();
@@ -588,6 +643,9 @@ final class Exchange implements UpstreamListener {
                 target == null ? null : target.authority(), target == null ? request.uri() : target.rawPath(),
                 connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut,
                 durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName));
+        if (counted != null) {
+            services.requestsPerClient().release(counted);
+        }
         services.exchangeFinished();
         connection.exchangeDone(!closeAfter && requestComplete && responseComplete && !tunnelled, lastWrite);
     }

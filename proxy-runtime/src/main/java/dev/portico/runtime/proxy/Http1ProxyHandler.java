@@ -19,6 +19,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -63,6 +65,8 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     private long sendTimeoutNanos;
     private boolean closing;
     private boolean draining;
+    /** HTTP/2: the stream's request was refused, so the stream ends with RST_STREAM(REFUSED_STREAM). */
+    private boolean refused;
 
     /**
      * @param multiplexed true on an HTTP/2 stream channel: one exchange, then the stream
@@ -267,6 +271,11 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /** On an HTTP/2 stream: end it with REFUSED_STREAM instead of a response, when the exchange is done. */
+    void refuseStream() {
+        refused = true;
+    }
+
     /** Called by the exchange once both its request and its response are over. */
     void exchangeDone(boolean keepAlive, ChannelFuture lastWrite) {
         boolean bodyUnread = exchange != null && !exchange.requestComplete();
@@ -334,7 +343,10 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
      * holds us to.
      */
     private void endStream(boolean bodyUnread, ChannelFuture lastWrite) {
-        if (bodyUnread && ctx.channel().isActive()) {
+        if (refused) {
+            // The reset closes the stream; DATA the client still sends is dropped and credited back by Netty.
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM)).addListener(f -> ctx.close());
+        } else if (bodyUnread && ctx.channel().isActive()) {
             lingeringClose(ctx.newSucceededFuture());
         } else if (lastWrite != null && !lastWrite.isDone()) {
             lastWrite.addListener(f -> ctx.close());

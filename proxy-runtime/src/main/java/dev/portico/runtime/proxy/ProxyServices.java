@@ -3,6 +3,7 @@ package dev.portico.runtime.proxy;
 import dev.portico.runtime.config.ConfigHolder;
 import dev.portico.runtime.log.AccessLog;
 import dev.portico.runtime.metrics.ProxyMetrics;
+import dev.portico.runtime.policy.InFlightLimiter;
 import dev.portico.runtime.upstream.UpstreamPool;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.Map;
@@ -10,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What every connection of the proxy shares: the current config, the upstream pools
- * (one per event loop), metrics and the access log.
+ * (one per event loop), the count of requests in progress per client, metrics and the access log.
  */
 public final class ProxyServices {
 
@@ -19,6 +20,7 @@ public final class ProxyServices {
     private final ProxyMetrics metrics;
     private final AccessLog accessLog;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final InFlightLimiter perClient = new InFlightLimiter();
     private volatile boolean draining;
 
     public ProxyServices(ConfigHolder config, Map<EventExecutor, UpstreamPool> pools, ProxyMetrics metrics,
@@ -49,6 +51,11 @@ public final class ProxyServices {
     /** Exchanges started and not yet finished; graceful shutdown waits for zero. */
     public int inFlight() {
         return inFlight.get();
+    }
+
+    /** Requests in progress per client address, for {@code limits.maxRequestsInFlightPerClient}. */
+    public InFlightLimiter requestsPerClient() {
+        return perClient;
     }
 
     /** From now on every response closes its connection, so clients move to other pods. */

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Keep-alive upstream connections of one event loop. Every method runs on that loop, so
@@ -35,6 +36,7 @@ public final class UpstreamPool {
     private final EventLoop loop;
     private final Class<? extends Channel> channelType;
     private final UpstreamStats stats;
+    private final UpstreamBudget budget;
     private final UpstreamTlsContexts tls;
     private final AddressResolverGroup<? extends SocketAddress> resolver;
     private final Map<UpstreamTarget, ArrayDeque<Idle>> idle = new HashMap<>();
@@ -42,20 +44,28 @@ public final class UpstreamPool {
 
     private record Idle(Channel channel, UpstreamHandler handler, UpstreamHttpCodec codec, long since) {}
 
-    /** @param resolver turns a backend's service name and port into the address to connect to */
+    /**
+     * @param budget   the caps on upstream connections, shared by the pools of all event loops
+     * @param resolver turns a backend's service name and port into the address to connect to
+     */
     public UpstreamPool(EventLoop loop, Class<? extends Channel> channelType, UpstreamStats stats,
-                        UpstreamTlsContexts tls, AddressResolverGroup<? extends SocketAddress> resolver) {
+                        UpstreamBudget budget, UpstreamTlsContexts tls,
+                        AddressResolverGroup<? extends SocketAddress> resolver) {
         this.loop = loop;
         this.channelType = channelType;
         this.stats = stats;
+        this.budget = budget;
         this.tls = tls;
         this.resolver = resolver;
         loop.scheduleAtFixedRate(this::closeExpired, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
     }
 
-    /** A pooled connection to {@code target} if one is alive, else a new one. */
+    /**
+     * A pooled connection to {@code target} if one is alive, else a new one if the caps allow it;
+     * otherwise the future fails with {@link UpstreamLimitException}.
+     */
     public Future<UpstreamConnection> acquire(UpstreamTarget target, Duration connectTimeout,
-                                              UpstreamListener listener) {
+                                              UpstreamListener listener, int maxPerBackend, int maxTotal) {
         assert loop.inEventLoop();
         Promise<UpstreamConnection> promise = loop.newPromise();
         ArrayDeque<Idle> queue = idle.get(target);
@@ -69,6 +79,10 @@ public final class UpstreamPool {
                 return promise.setSuccess(new UpstreamConnection(this, target, entry.channel(), entry.handler(),
                         entry.codec(), true));
             }
+        }
+        UpstreamBudget.Refusal refusal = budget.tryAcquire(target, maxPerBackend, maxTotal);
+        if (refusal != null) {
+            return promise.setFailure(new UpstreamLimitException(target, refusal));
         }
         ChannelFuture connect = new Bootstrap()
                 .group(loop)
@@ -89,8 +103,18 @@ public final class UpstreamPool {
                     }
                 })
                 .connect(target.host(), target.port());
+        // The slot goes back exactly once: when the channel closes, however it ends, or when the
+        // connect fails (a channel that could not even be created or registered never "closes").
+        AtomicBoolean released = new AtomicBoolean();
+        Runnable release = () -> {
+            if (released.compareAndSet(false, true)) {
+                budget.release(target);
+            }
+        };
+        connect.channel().closeFuture().addListener(c -> release.run());
         connect.addListener(f -> {
             if (!f.isSuccess()) {
+                release.run();
                 stats.connectFailed();
                 promise.setFailure(f.cause());
                 return;

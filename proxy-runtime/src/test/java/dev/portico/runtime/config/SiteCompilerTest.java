@@ -43,7 +43,7 @@ class SiteCompilerTest {
                 """);
 
         assertThat(site.limits()).isEqualTo(new SiteConfig.Limits(10L * 1024 * 1024, 32 * 1024, Duration.ofSeconds(10),
-                Duration.ofSeconds(60), Duration.ofSeconds(60), 512));
+                Duration.ofSeconds(60), Duration.ofSeconds(60), 512, 256, 2048, 8192));
         assertThat(route(site, "/").maxRequestBodySize()).isEqualTo(10L * 1024 * 1024);
     }
 
@@ -64,9 +64,9 @@ class SiteCompilerTest {
                   - backend: {service: b, port: 80}
                 """.formatted(body, headers, timeout));
 
-        // The slow-client limits the spec left out take their defaults (60s, 60s, 512).
+        // The limits the spec left out take their defaults (60s, 60s, 512, 256, 2048, 8192).
         assertThat(site.limits()).isEqualTo(new SiteConfig.Limits(bodyBytes, headerBytes, duration,
-                Duration.ofSeconds(60), Duration.ofSeconds(60), 512));
+                Duration.ofSeconds(60), Duration.ofSeconds(60), 512, 256, 2048, 8192));
         assertThat(route(site, "/").maxRequestBodySize()).isEqualTo(bodyBytes);
     }
 
@@ -74,7 +74,8 @@ class SiteCompilerTest {
     void parsesTheSlowClientLimits() {
         SiteConfig site = SiteYaml.compile("""
                 hosts: [example.com]
-                limits: {requestBodyTimeout: 1500ms, sendTimeout: 2m, maxConnectionsPerClient: 7}
+                limits: {requestBodyTimeout: 1500ms, sendTimeout: 2m, maxConnectionsPerClient: 7,
+                         maxRequestsInFlightPerClient: 8, maxUpstreamConnectionsPerBackend: 9, maxUpstreamConnections: 10}
                 routes:
                   - backend: {service: b, port: 80}
                 """);
@@ -82,6 +83,9 @@ class SiteCompilerTest {
         assertThat(site.limits().requestBodyTimeout()).isEqualTo(Duration.ofMillis(1500));
         assertThat(site.limits().sendTimeout()).isEqualTo(Duration.ofMinutes(2));
         assertThat(site.limits().maxConnectionsPerClient()).isEqualTo(7);
+        assertThat(site.limits().maxRequestsInFlightPerClient()).isEqualTo(8);
+        assertThat(site.limits().maxUpstreamConnectionsPerBackend()).isEqualTo(9);
+        assertThat(site.limits().maxUpstreamConnections()).isEqualTo(10);
     }
 
     @Test

@@ -5,8 +5,10 @@ import static dev.portico.runtime.testing.ScriptedBackend.now;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.runtime.routing.RouteAction.UpstreamTarget;
+import dev.portico.runtime.testing.FreePorts;
 import dev.portico.runtime.testing.ScriptedBackend;
 import dev.portico.runtime.tls.UpstreamTlsContexts;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -22,10 +24,12 @@ import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,6 +49,7 @@ class UpstreamPoolTest {
     EventLoop loop;
     ScriptedBackend backend;
     CountingStats stats;
+    UpstreamBudget budget;
     UpstreamPool pool;
     UpstreamTarget target;
 
@@ -54,8 +59,9 @@ class UpstreamPoolTest {
         loop = group.next();
         backend = ScriptedBackend.start();
         stats = new CountingStats();
-        pool = loop.submit(() -> new UpstreamPool(loop, NioSocketChannel.class, stats, new UpstreamTlsContexts(),
-                DefaultAddressResolverGroup.INSTANCE)).get();
+        budget = new UpstreamBudget();
+        pool = loop.submit(() -> new UpstreamPool(loop, NioSocketChannel.class, stats, budget,
+                new UpstreamTlsContexts(), DefaultAddressResolverGroup.INSTANCE)).get();
         target = new UpstreamTarget("127.0.0.1", backend.port(), false, null, false);
     }
 
@@ -98,8 +104,65 @@ class UpstreamPoolTest {
         assertThat(stats.discarded).isEmpty();
     }
 
+    /**
+     * The budget counts every socket from connect to close, whatever ends it: a release to the pool
+     * keeps the slot (the connection is still open), a discard, a close by the backend, a handover to
+     * a tunnel that later closes, and a failed connect give it back, each exactly once.
+     */
+    @Test
+    void theBudgetCountsEachSocketFromConnectToCloseAndRefusesOverItsCaps() throws Exception {
+        backend.script("/ok", now("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        UpstreamConnection pooled = acquire(new Recorder(), 3, 3);
+        UpstreamConnection discarded = acquire(new Recorder(), 3, 3);
+        UpstreamConnection tunnelled = acquire(new Recorder(), 3, 3);
+        assertThat(budget.total()).isEqualTo(3);
+        assertThat(budget.of(target)).isEqualTo(3);
+
+        Throwable refused = loop.submit(() -> pool.acquire(target, CONNECT_TIMEOUT, new Recorder(), 3, 10)).get()
+                .await().cause();
+        assertThat(refused).isInstanceOf(UpstreamLimitException.class);
+        assertThat(((UpstreamLimitException) refused).refusal()).isEqualTo(UpstreamBudget.Refusal.PER_BACKEND);
+        UpstreamTarget other = new UpstreamTarget("127.0.0.1", backend.port(), false, "other", false);
+        refused = loop.submit(() -> pool.acquire(other, CONNECT_TIMEOUT, new Recorder(), 10, 3)).get().await().cause();
+        assertThat(((UpstreamLimitException) refused).refusal()).isEqualTo(UpstreamBudget.Refusal.TOTAL);
+        assertThat(budget.total()).as("a refusal takes nothing").isEqualTo(3);
+
+        Recorder recorder = new Recorder();
+        loop.submit(() -> {
+            pooled.handler().attach(recorder);
+            pooled.channel().writeAndFlush(request("/ok"));
+        }).get();
+        assertThat(recorder.ended.poll(5, TimeUnit.SECONDS)).isNotNull();
+        loop.submit(pooled::release).get();
+        assertThat(budget.total()).as("an idle pooled connection is still open").isEqualTo(3);
+
+        loop.submit(discarded::discard).get();
+        loop.submit(() -> tunnelled.handOver(new ChannelInboundHandlerAdapter())).get();
+        assertThat(discarded.channel().closeFuture().await(5, TimeUnit.SECONDS)).isTrue();
+        await(() -> budget.total() == 2);
+        loop.submit(() -> tunnelled.channel().close()).get().await(5, TimeUnit.SECONDS);
+        await(() -> budget.total() == 1);
+        backend.close(); // closes the idle pooled connection from the backend's side
+        await(() -> budget.total() == 0 && budget.of(target) == 0);
+
+        // A connect that fails (nothing listens) gives its slot back too.
+        UpstreamTarget closed = new UpstreamTarget("127.0.0.1", FreePorts.next(), false, null, false);
+        Throwable failed = loop.submit(() -> pool.acquire(closed, CONNECT_TIMEOUT, new Recorder(), 1, 1)).get()
+                .await().cause();
+        assertThat(failed).isNotNull().isNotInstanceOf(UpstreamLimitException.class);
+        await(() -> budget.total() == 0 && budget.of(closed) == 0);
+    }
+
+    private static void await(Callable<Boolean> condition) {
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(condition);
+    }
+
     private UpstreamConnection acquire(UpstreamListener listener) throws Exception {
-        return loop.submit(() -> pool.acquire(target, CONNECT_TIMEOUT, listener)).get()
+        return acquire(listener, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    private UpstreamConnection acquire(UpstreamListener listener, int maxPerBackend, int maxTotal) throws Exception {
+        return loop.submit(() -> pool.acquire(target, CONNECT_TIMEOUT, listener, maxPerBackend, maxTotal)).get()
                 .get(5, TimeUnit.SECONDS);
     }
 
