@@ -127,6 +127,21 @@ final class ClusterStandIn implements AutoCloseable {
                 proxyImage);
     }
 
+    /** A site of one host, NAME.example.com, with two replicas and one route to Service app:8000. */
+    static String site(String namespace, String name) {
+        return """
+                apiVersion: portico.dev/v1alpha1
+                kind: ProxySite
+                metadata: {name: %s, namespace: %s}
+                spec:
+                  hosts: ["%s.example.com"]
+                  replicas: 2
+                  routes:
+                    - match: {path: {value: /}}
+                      backend: {service: app, port: 8000}
+                """.formatted(name, namespace, name);
+    }
+
     /** Creates the namespace unless it exists; it is deleted on close. */
     void namespace(String name) {
         if (namespaces.add(name)) {

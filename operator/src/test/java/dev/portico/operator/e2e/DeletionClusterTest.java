@@ -45,8 +45,8 @@ class DeletionClusterTest {
         String ns = "deletion";
         try (StandInPods standIns = new StandInPods();
              ClusterStandIn cluster = new ClusterStandIn(testbed, root, pod -> true, standIns)) {
-            cluster.apply(ProxySiteLoader.parse(site(ns, "gone")));
-            cluster.apply(ProxySiteLoader.parse(site(ns, "kept")));
+            cluster.apply(ProxySiteLoader.parse(ClusterStandIn.site(ns, "gone")));
+            cluster.apply(ProxySiteLoader.parse(ClusterStandIn.site(ns, "kept")));
             cluster.awaitPods(ns, "gone", 2);
             cluster.awaitProgrammed(ns, "gone");
             cluster.awaitProgrammed(ns, "kept");
@@ -67,8 +67,8 @@ class DeletionClusterTest {
         String ns = "doomed";
         try (StandInPods standIns = new StandInPods();
              ClusterStandIn cluster = new ClusterStandIn(testbed, root, pod -> true, standIns)) {
-            cluster.apply(ProxySiteLoader.parse(site(ns, "one")));
-            cluster.apply(ProxySiteLoader.parse(site(ns, "two")));
+            cluster.apply(ProxySiteLoader.parse(ClusterStandIn.site(ns, "one")));
+            cluster.apply(ProxySiteLoader.parse(ClusterStandIn.site(ns, "two")));
             cluster.awaitProgrammed(ns, "one");
             cluster.awaitProgrammed(ns, "two");
 
@@ -88,19 +88,5 @@ class DeletionClusterTest {
             }
         }
         return found;
-    }
-
-    static String site(String ns, String name) {
-        return """
-                apiVersion: portico.dev/v1alpha1
-                kind: ProxySite
-                metadata: {name: %s, namespace: %s}
-                spec:
-                  hosts: ["%s.example.com"]
-                  replicas: 2
-                  routes:
-                    - match: {path: {value: /}}
-                      backend: {service: app, port: 8000}
-                """.formatted(name, ns, name);
     }
 }

@@ -95,7 +95,7 @@ class LeaderElectionClusterTest {
     }
 
     private static void create(Testbed testbed, String name) {
-        var site = ProxySiteLoader.parse(DeletionClusterTest.site(NS, name));
+        var site = ProxySiteLoader.parse(ClusterStandIn.site(NS, name));
         ProxySiteResource resource = new ProxySiteResource();
         resource.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
         resource.setSpec(site.spec());

@@ -66,7 +66,7 @@ class ShippedRbacClusterTest {
             testbed.kubectl("apply", "--server-side", "-f", trimmed.toString()).requireSuccess();
             await().atMost(Duration.ofSeconds(10)).until(() -> !canI(testbed, "patch deployments.apps"));
             try {
-                cluster.apply(ProxySiteLoader.parse(DeletionClusterTest.site(ns, "refused")));
+                cluster.apply(ProxySiteLoader.parse(ClusterStandIn.site(ns, "refused")));
 
                 ProxySiteStatus status = await().atMost(Duration.ofSeconds(60)).until(() -> cluster.status(ns, "refused"),
                         s -> ClusterStandIn.condition(s, "Programmed").reason().equals("Forbidden"));

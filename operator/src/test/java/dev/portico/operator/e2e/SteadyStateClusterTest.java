@@ -47,7 +47,7 @@ class SteadyStateClusterTest {
         try (StandInPods standIns = new StandInPods();
              ClusterStandIn cluster = new ClusterStandIn(testbed, root, pod -> true, standIns)) {
             for (int i = 0; i < SITES; i++) {
-                cluster.apply(ProxySiteLoader.parse(site("site-" + i)));
+                cluster.apply(ProxySiteLoader.parse(ClusterStandIn.site(NS, "site-" + i)));
             }
             for (int i = 0; i < SITES; i++) {
                 String name = "site-" + i;
@@ -77,19 +77,5 @@ class SteadyStateClusterTest {
             }
         }
         return versions;
-    }
-
-    private static String site(String name) {
-        return """
-                apiVersion: portico.dev/v1alpha1
-                kind: ProxySite
-                metadata: {name: %s, namespace: %s}
-                spec:
-                  hosts: ["%s.example.com"]
-                  replicas: 2
-                  routes:
-                    - match: {path: {value: /}}
-                      backend: {service: app, port: 8000}
-                """.formatted(name, NS, name);
     }
 }
