@@ -89,8 +89,9 @@ class ManySitesClusterTest {
                 return namespace + "/" + name;
             }).toList();
 
+            // Settled: programmed, and Ready, whose changes (the Deployments becoming available) are status writes too.
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> programmed(cluster, namespaces).containsAll(sites));
+                    .until(() -> programmed(cluster, namespaces).containsAll(sites) && ready(cluster, namespaces, sites));
             Map<String, String> before = versions(cluster, namespaces);
             Map<String, Secret> bundlesBefore = bundles(cluster, renewedSites);
             Instant renewedAt = Instant.now();
@@ -153,6 +154,19 @@ class ManySitesClusterTest {
     }
 
     /** namespace/name of every site whose ready pods all serve its current bundle. */
+    private static boolean ready(ClusterStandIn cluster, List<String> namespaces, List<String> sites) {
+        Set<String> ready = new TreeSet<>();
+        for (String namespace : namespaces) {
+            for (ProxySiteResource site : cluster.client.resources(ProxySiteResource.class).inNamespace(namespace)
+                    .list().getItems()) {
+                if (ClusterStandIn.condition(site.getStatus(), "Ready").status().equals("True")) {
+                    ready.add(namespace + "/" + site.getMetadata().getName());
+                }
+            }
+        }
+        return ready.containsAll(sites);
+    }
+
     private static Set<String> programmed(ClusterStandIn cluster, List<String> namespaces) {
         Set<String> programmed = new TreeSet<>();
         for (String namespace : namespaces) {

@@ -1,6 +1,7 @@
 package dev.portico.operator.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.portico.runtime.testing.TestBackend;
 import dev.portico.operator.testbed.ClusterTest;
@@ -109,17 +110,26 @@ abstract class SeedGuideEndToEnd {
         String firstSite = hosts().keySet().iterator().next();
         HeldStream held = holdAStream(checks(firstSite, pods.get(firstSite).get(0)));
 
+        Map<String, String> before = new LinkedHashMap<>();
+        hosts().keySet().forEach(site -> before.put(site, cluster.status(namespace(), site).configHash()));
         String edited = changeARoute();
-        String before = cluster.status(namespace(), edited).configHash();
-        String after = cluster.awaitProgrammed(namespace(), edited).configHash();
-        assertThat(after).as("the edit reached every pod").isNotEqualTo(before);
+        // Until the operator has rendered the edit, the old bundle still counts as programmed.
+        String after = await().atMost(ClusterStandIn.CONVERGE).until(
+                () -> cluster.programmed(namespace(), edited) ? cluster.status(namespace(), edited).configHash() : null,
+                hash -> hash != null && !hash.equals(before.get(edited)));
+        assertThat(after).as("the edit reached every pod").isNotEqualTo(before.get(edited));
         held.assertStillOpen();
 
         // cert-manager renews every certificate: new handshakes get the new ones, on every pod.
         Map<String, BigInteger> renewed = new LinkedHashMap<>();
+        hosts().keySet().forEach(site -> before.put(site, cluster.status(namespace(), site).configHash()));
         certificates().forEach((secret, host) ->
                 renewed.put(host, cluster.tlsSecret(namespace(), secret, host).leaf().getSerialNumber()));
         for (String site : hosts().keySet()) {
+            if (renewed.containsKey(hosts().get(site))) {
+                await().atMost(ClusterStandIn.CONVERGE).until(() -> cluster.programmed(namespace(), site)
+                        && !cluster.status(namespace(), site).configHash().equals(before.get(site)));
+            }
             cluster.awaitProgrammed(namespace(), site);
             for (TestbedKubelet.RunningPod pod : pods.get(site)) {
                 try (SSLSocket socket = checks(site, pod).tls()) {
