@@ -13,6 +13,7 @@ import dev.portico.runtime.forwarding.ClientAddressResolver;
 import dev.portico.runtime.forwarding.ForwardedHeaders;
 import dev.portico.runtime.forwarding.IpAddresses;
 import dev.portico.runtime.forwarding.TrustPolicy;
+import dev.portico.runtime.headers.ClientFields;
 import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.headers.HopByHopHeaders;
 import dev.portico.runtime.routing.CompiledRoute;
@@ -95,6 +96,57 @@ class RequestHeadFuzzTest {
             "X-Forwarded-Port", "X-Forwarded-Whatever", "X-Real-IP", "Forwarded", "Connection", "connection",
             "Keep-Alive", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Proxy-Authorization", "proxy-",
             "x-http2-stream-id", "X-Canary", "Server", "X-Powered-By", "Cache-Control", "Via", "X-Frame-Options");
+
+    /** Names a backend must only ever get from the proxy, in the spelling a CGI gateway compares (lower case, '-'). */
+    private static final Set<String> PROXY_OWNED = Set.of("forwarded", "x-forwarded-for", "x-forwarded-proto",
+            "x-forwarded-host", "x-forwarded-port", "x-real-ip", "host", "content-length", "transfer-encoding",
+            "content-type");
+    /** Of what RFC 9110 6.5.1 keeps out of trailers, what a backend merging trailers would act on. */
+    private static final Set<String> NEVER_IN_TRAILERS = Set.of("authorization", "cookie", "proxy-authorization",
+            "expect", "connection", "te", "upgrade");
+    private static final List<String> FIELD_NAMES = List.of("X-Forwarded-For", "X_Forwarded_For", "x_forwarded-proto",
+            "X-Forwarded_Host", "X_REAL_IP", "X-Real-Ip", "Forwarded", "Host", "HOST", "Content_Length",
+            "Content-Type", "content_type", "Transfer_Encoding", "Authorization", "Cookie", "If_Match",
+            "Content-Digest", "grpc-status", "X-Custom", "api_key", "Proxy_Authorization", "X-Http2-Stream-Id",
+            "Accept_Encoding", "Expect", "TE", "Upgrade", "X-Site-Rule");
+
+    @FuzzTest(maxDuration = "5s")
+    void clientFields(FuzzedDataProvider data) {
+        boolean underscores = data.consumeBoolean();
+        ClientFields fields = ClientFields.of(underscores, HeaderRules.of(
+                new HeaderModifier(Map.of("X-Site-Rule", "1"), null, null)));
+        HttpHeaders headers = new DefaultHttpHeaders();
+        HttpHeaders trailers = new DefaultHttpHeaders();
+        for (int i = data.consumeInt(0, 12); i > 0; i--) {
+            String name = data.consumeBoolean() ? data.pickValue(FIELD_NAMES) : data.consumeString(24);
+            try {
+                (data.consumeBoolean() ? headers : trailers).add(name, data.consumeString(12));
+            } catch (IllegalArgumentException notAFieldName) {
+                // Netty's codecs refuse such a name on the wire before it gets this far.
+            }
+        }
+        long plainNames = headers.names().stream().filter(n -> n.indexOf('_') < 0).count();
+
+        fields.filterHeaders(headers);
+        fields.filterTrailers(trailers);
+
+        for (String name : headers.names()) {
+            String cgi = name.toLowerCase(Locale.ROOT).replace('_', '-');
+            if (name.indexOf('_') >= 0) {
+                assertThat(underscores).as("%s passed with underscores off", name).isTrue();
+                assertThat(PROXY_OWNED.contains(cgi) || cgi.startsWith("x-forwarded-") || cgi.equals("x-site-rule"))
+                        .as("%s reads as a field the proxy owns", name).isFalse();
+            }
+        }
+        assertThat(headers.names().stream().filter(n -> n.indexOf('_') < 0).count())
+                .as("names without an underscore are the header rules' and the forwarding's to handle").isEqualTo(plainNames);
+        for (String name : trailers.names()) {
+            String cgi = name.toLowerCase(Locale.ROOT).replace('_', '-');
+            assertThat(underscores || name.indexOf('_') < 0).as("trailer %s passed with underscores off", name).isTrue();
+            assertThat(PROXY_OWNED.contains(cgi) || NEVER_IN_TRAILERS.contains(cgi) || cgi.startsWith("x-forwarded-")
+                    || cgi.startsWith("proxy-")).as("trailer %s passed", name).isFalse();
+        }
+    }
 
     @FuzzTest(maxDuration = "5s")
     void routing(FuzzedDataProvider data) {
