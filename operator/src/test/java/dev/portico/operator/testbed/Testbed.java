@@ -69,11 +69,6 @@ public final class Testbed {
         return admin;
     }
 
-    /** A new administrator client of its own (an operator under test closes its client when it stops). */
-    public KubernetesClient newAdminClient() {
-        return new KubernetesClientBuilder().withConfig(adminConfig()).build();
-    }
-
     /**
      * A client that authenticates as ServiceAccount {@code namespace/name} with a fresh
      * TokenRequest token, exactly what a pod of that account gets mounted.
@@ -101,10 +96,6 @@ public final class Testbed {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    public Path kubeconfig() {
-        return kubeconfig;
     }
 
     /** The repository's root, where deploy/ and tools/ are. */
