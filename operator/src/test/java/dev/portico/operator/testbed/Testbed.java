@@ -74,20 +74,42 @@ public final class Testbed {
      * TokenRequest token, exactly what a pod of that account gets mounted.
      */
     public KubernetesClient serviceAccountClient(String namespace, String name) {
-        TokenRequest request = new TokenRequestBuilder()
-                .withNewSpec().withExpirationSeconds(3600L).endSpec()
-                .build();
-        String token = admin.serviceAccounts().inNamespace(namespace).withName(name).tokenRequest(request)
-                .getStatus().getToken();
         Config base = adminConfig();
         Config config = new ConfigBuilder()
                 .withMasterUrl(base.getMasterUrl())
                 .withCaCertData(base.getCaCertData())
-                .withOauthToken(token)
+                .withOauthToken(serviceAccountToken(namespace, name))
                 .withNamespace(namespace)
                 .withRequestTimeout(base.getRequestTimeout())
                 .build();
         return new KubernetesClientBuilder().withConfig(config).build();
+    }
+
+    /**
+     * A kubeconfig file for ServiceAccount {@code namespace/name}, for a process of its own
+     * (the operator as a separate JVM): the same fresh token {@link #serviceAccountClient} uses.
+     */
+    public Path serviceAccountKubeconfig(String namespace, String name, Path file) throws IOException {
+        Config base = adminConfig();
+        String kubeconfig = """
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: testbed, cluster: {server: "%s", certificate-authority-data: "%s"}}]
+                users: [{name: %s, user: {token: "%s"}}]
+                contexts: [{name: testbed, context: {cluster: testbed, user: %s, namespace: %s}}]
+                current-context: testbed
+                """.formatted(base.getMasterUrl(), base.getCaCertData(), name, serviceAccountToken(namespace, name), name,
+                namespace);
+        Files.writeString(file, kubeconfig, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    private String serviceAccountToken(String namespace, String name) {
+        TokenRequest request = new TokenRequestBuilder()
+                .withNewSpec().withExpirationSeconds(3600L).endSpec()
+                .build();
+        return admin.serviceAccounts().inNamespace(namespace).withName(name).tokenRequest(request)
+                .getStatus().getToken();
     }
 
     private Config adminConfig() {
