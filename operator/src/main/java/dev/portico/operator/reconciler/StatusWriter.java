@@ -24,9 +24,11 @@ final class StatusWriter {
 
     static void write(KubernetesClient client, ProxySiteResource site, ProxySiteStatus status) {
         String patch = Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status)));
+        // resource(site), not withName: fabric8 GETs a named object before patching it, one more
+        // round trip and a "get" the operator's ClusterRole does not grant.
         client.resources(ProxySiteResource.class)
                 .inNamespace(site.getMetadata().getNamespace())
-                .withName(site.getMetadata().getName())
+                .resource(site)
                 .subresource("status")
                 .patch(PatchContext.of(PatchType.JSON), patch);
     }
