@@ -69,8 +69,9 @@ final class BackendServices {
     }
 
     /**
-     * Watches every Service of the watched namespaces: a user's Services carry no label the
-     * operator could select on. The index on the primary cache maps a Service back to the sites
+     * Watches every Service of the watched namespaces, each reduced to its type and ports
+     * ({@link ReferencedObjects}): a user's Services carry no label the operator could select
+     * on. The index on the primary cache maps a Service back to the sites
      * whose routes name it, so a Service that appears, changes its ports or goes away
      * reconciles exactly those sites, and any other Service event is dropped at once.
      */
@@ -78,9 +79,11 @@ final class BackendServices {
         context.getPrimaryCache().addIndexer(INDEX, site -> checkedNames(site.getSpec()).stream()
                 .map(name -> indexKey(name, site.getMetadata().getNamespace()))
                 .toList());
-        var configuration = InformerEventSourceConfiguration.from(Service.class, ProxySiteResource.class)
+        var services = InformerEventSourceConfiguration.from(Service.class, ProxySiteResource.class)
                 .withName(EVENT_SOURCE)
-                .withNamespacesInheritedFromController()
+                .withNamespacesInheritedFromController();
+        // Of each Service only what portProblem reads.
+        var configuration = ReferencedObjects.compact(services, context, Service.class, "spec.type", "spec.ports")
                 .withSecondaryToPrimaryMapper(service -> context.getPrimaryCache()
                         .byIndex(INDEX, indexKey(service.getMetadata().getName(), service.getMetadata().getNamespace()))
                         .stream()

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.FieldSelector;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -42,6 +43,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -85,6 +87,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     /** Push answers come back on other threads; this wakes the site they belong to. */
     private final SimpleInboundEventSource<ProxySiteResource> pushResults = new SimpleInboundEventSource<>(PUSH_RESULTS);
     private final ConfigPusher pusher;
+    /** The last failure each site's Event reported, until a reconcile of it succeeds. */
+    private final Map<ResourceID, String> failuresReported = new ConcurrentHashMap<>();
 
     /**
      * @param operatorNamespace where the operator's pods run: only they may reach a proxy's
@@ -115,8 +119,14 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         context.getPrimaryCache().addIndexer(SECRET_INDEX, site -> DerivedResources.tlsSecretNames(site.getSpec()).stream()
                 .map(name -> indexKey(name, site.getMetadata().getNamespace()))
                 .toList());
-        var configuration = InformerEventSourceConfiguration.from(Secret.class, ProxySiteResource.class)
+        // Only certificates: Helm releases, service account tokens and every other Secret type
+        // never reach the cache (a referenced Secret of another type is read once, by name,
+        // to say so). Of a certificate, only its type and data are kept.
+        var tlsOnly = InformerEventSourceConfiguration.from(Secret.class, ProxySiteResource.class)
                 .withName(TLS_SECRETS)
+                .withNamespacesInheritedFromController()
+                .withFieldSelector(new FieldSelector(new FieldSelector.Field("type", TLS_TYPE)));
+        var configuration = ReferencedObjects.compact(tlsOnly, context, Secret.class, "type", "data")
                 .withSecondaryToPrimaryMapper(secret -> context.getPrimaryCache()
                         .byIndex(SECRET_INDEX, indexKey(secret.getMetadata().getName(), secret.getMetadata().getNamespace()))
                         .stream()
@@ -129,6 +139,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         // The site's pods: their readiness and addresses, for pushes and for Programmed.
         var pods = InformerEventSourceConfiguration.from(Pod.class, ProxySiteResource.class)
                 .withName(PODS)
+                .withNamespacesInheritedFromController()
                 .withLabelSelector(DerivedResources.MANAGED_SELECTOR)
                 .withSecondaryToPrimaryMapper(pod -> {
                     String site = pod.getMetadata().getLabels() == null ? null
@@ -173,11 +184,11 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         Optional<Deployment> deployment = context.getSecondaryResource(Deployment.class);
         ProxySiteStatus status = StatusFactory.status(site, verdict, url, rollout, deployment, Instant.now(clock));
         reportRefusals(site, status, context);
-        // Pods are asked again now and then: a restarted process or a missed push shows up there.
-        if (Objects.equals(status, site.getStatus())) {
-            return UpdateControl.<ProxySiteResource>noUpdate().rescheduleAfter(ConfigPusher.VERIFY_EVERY);
+        if (!Objects.equals(status, site.getStatus())) {
+            StatusWriter.write(context.getClient(), site, status);
         }
-        StatusWriter.write(context.getClient(), site, status);
+        failuresReported.remove(ResourceID.fromResource(site));
+        // Pods are asked again now and then: a restarted process or a missed push shows up there.
         return UpdateControl.<ProxySiteResource>noUpdate().rescheduleAfter(ConfigPusher.VERIFY_EVERY);
     }
 
@@ -199,9 +210,15 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 site.getMetadata().getName(), why.reason(), why.message());
         ProxySiteStatus status = StatusFactory.failed(site, why.reason(), why.message(), Instant.now(clock));
         if (!Objects.equals(status, site.getStatus())) {
+            // The Event first: when the refused call is the status write itself, it is the
+            // only place the failure shows outside the operator's log (once per failure, as the
+            // status that would say it was already said cannot change).
+            if (!(why.reason() + ": " + why.message()).equals(failuresReported.put(ResourceID.fromResource(site),
+                    why.reason() + ": " + why.message()))) {
+                warn(site, context, why.reason(), why.message());
+            }
             try {
                 StatusWriter.write(context.getClient(), site, status);
-                warn(site, context, why.reason(), why.message());
             } catch (KubernetesClientException e) {
                 LOG.warn("Could not report the failure on ProxySite {}/{}: {}", site.getMetadata().getNamespace(),
                         site.getMetadata().getName(), e.getMessage());
@@ -271,6 +288,11 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
             }
             Optional<Secret> secret = secrets.get(new ResourceID(name, namespace));
             if (secret.isEmpty()) {
+                Optional<Secret> notCertificate = notACertificate(context, namespace, name);
+                if (notCertificate.isPresent()) {
+                    problems.add(new Violation(path, "Secret \"" + name + "\" " + tlsProblem(notCertificate.get())));
+                    continue;
+                }
                 anyMissing = true;
                 problems.add(new Violation(path, "Secret \"" + name + "\" not found in namespace \"" + namespace + "\""));
                 continue;
@@ -287,6 +309,16 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
             return StatusFactory.Verdict.valid();
         }
         return StatusFactory.Verdict.unresolved(anyMissing ? "SecretNotFound" : "InvalidSecret", problems);
+    }
+
+    /**
+     * A referenced Secret the certificate informer does not hold because it is of another type:
+     * read by name, so the status says "is of type Opaque" rather than "not found". Types are
+     * immutable, so the informer sees the Secret that replaces it.
+     */
+    private static Optional<Secret> notACertificate(Context<ProxySiteResource> context, String namespace, String name) {
+        Secret secret = context.getClient().secrets().inNamespace(namespace).withName(name).get();
+        return Optional.ofNullable(secret).filter(s -> !TLS_TYPE.equals(s.getType()));
     }
 
     /** Why {@code secret} cannot serve as a certificate, or null if it can. */

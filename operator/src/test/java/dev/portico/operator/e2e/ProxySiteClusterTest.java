@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.ProxySiteStatus;
 import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.operator.push.ConfigPusher;
 import dev.portico.operator.testbed.ClusterTest;
 import dev.portico.operator.testbed.ShippedOperator;
 import dev.portico.operator.testbed.Testbed;
@@ -226,7 +227,9 @@ class ProxySiteClusterTest {
 
         cluster.edit(ns, "vera", yaml -> yaml.replace("replicas: 3", "replicas: 1"));
         eventually().untilAsserted(() -> assertThat(get(PodDisruptionBudget.class, "vera-proxy")).isNull());
-        assertThat(get(Deployment.class, "vera-proxy").getSpec().getReplicas()).isEqualTo(1);
+        // The workflow writes the Deployment and deletes the PDB side by side: either may land first.
+        eventually().untilAsserted(() -> assertThat(get(Deployment.class, "vera-proxy").getSpec().getReplicas())
+                .isEqualTo(1));
         cluster.awaitPods(ns, "vera", 1);
     }
 
@@ -357,10 +360,13 @@ class ProxySiteClusterTest {
                 .withType("Opaque")
                 .withData(Map.of("tls.crt", ClusterStandIn.base64("not a certificate")))
                 .build()).create();
-        eventually().untilAsserted(() -> assertThat(condition(cluster.status(ns, "vera"), "ResolvedRefs")).satisfies(c -> {
-            assertThat(c.reason()).isEqualTo("InvalidSecret");
-            assertThat(c.message()).contains("must be kubernetes.io/tls");
-        }));
+        // The certificate informer holds kubernetes.io/tls Secrets only, so this one wakes no
+        // reconcile: the site's periodic one (ConfigPusher.VERIFY_EVERY) reads it by name.
+        Awaitility.await().atMost(ConfigPusher.VERIFY_EVERY.plus(ClusterStandIn.CONVERGE))
+                .untilAsserted(() -> assertThat(condition(cluster.status(ns, "vera"), "ResolvedRefs")).satisfies(c -> {
+                    assertThat(c.reason()).isEqualTo("InvalidSecret");
+                    assertThat(c.message()).contains("is of type Opaque; it must be kubernetes.io/tls");
+                }));
         assertThat(get(Deployment.class, "vera-proxy")).isNull();
 
         // A Secret's type cannot change: the user deletes it and creates the right one.
