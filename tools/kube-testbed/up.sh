@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts a real Kubernetes control plane on loopback: etcd, kube-apiserver and
 # kube-controller-manager (garbage collector, Deployment, ReplicaSet, namespace, ServiceAccount
-# and EndpointSlice controllers), with fresh PKI. No scheduler, no kubelet: the tests play
+# and EndpointSlice controllers), with fresh PKI and, on top of the default admission plugins,
+# OwnerReferencesPermissionEnforcement (on in OpenShift and hardened clusters: the operator's
+# owner references must pass it). No scheduler, no kubelet: the tests play
 # the kubelet. Returns once the API server is ready and namespace default exists, leaving the
 # processes running; tools/kube-testbed/down.sh DIR stops them.
 #
@@ -80,6 +82,7 @@ start kube-apiserver "$bin/kube-apiserver" \
   --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
   --service-cluster-ip-range=10.0.0.0/16 --authorization-mode=RBAC \
   --endpoint-reconciler-type=none --max-requests-inflight=1000 --max-mutating-requests-inflight=500 \
+  --enable-admission-plugins=OwnerReferencesPermissionEnforcement \
   --profiling=false
 
 until curl -sf --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$server/readyz" >/dev/null 2>&1; do

@@ -32,7 +32,7 @@ class ShippedRbacClusterTest {
     private static final String OPERATOR = "system:serviceaccount:portico-system:portico-operator";
     private static final Path RBAC = Testbed.repo().resolve("deploy/operator/rbac.yaml");
     private static final String DEPLOYMENT_RULE = "    resources: [\"deployments\"]\n"
-            + "    verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\", \"patch\", \"delete\"]";
+            + "    verbs: [\"list\", \"watch\", \"create\", \"patch\"]";
 
     @TempDir
     Path root;
@@ -47,7 +47,8 @@ class ShippedRbacClusterTest {
         for (String refused : List.of("create proxysites.portico.dev", "delete proxysites.portico.dev",
                 "create pods", "delete pods", "patch pods/status", "create clusterroles.rbac.authorization.k8s.io",
                 "patch customresourcedefinitions.apiextensions.k8s.io", "create serviceaccounts/token",
-                "get nodes")) {
+                "get nodes", "delete deployments.apps", "delete secrets", "update proxysites.portico.dev",
+                "create events.events.k8s.io", "get customresourcedefinitions.apiextensions.k8s.io")) {
             assertThat(canI(testbed, refused)).as(refused).isFalse();
         }
     }
@@ -60,7 +61,7 @@ class ShippedRbacClusterTest {
         String shipped = Files.readString(RBAC);
         assertThat(shipped).contains(DEPLOYMENT_RULE);
         Files.writeString(trimmed, shipped.replace(DEPLOYMENT_RULE,
-                "    resources: [\"deployments\"]\n    verbs: [\"get\", \"list\", \"watch\"]"));
+                "    resources: [\"deployments\"]\n    verbs: [\"list\", \"watch\"]"));
         try (StandInPods standIns = new StandInPods();
              ClusterStandIn cluster = new ClusterStandIn(testbed, root, pod -> true, standIns)) {
             testbed.kubectl("apply", "--server-side", "-f", trimmed.toString()).requireSuccess();

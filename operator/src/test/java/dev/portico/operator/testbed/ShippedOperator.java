@@ -21,11 +21,13 @@ public final class ShippedOperator implements AutoCloseable {
 
     private final Testbed testbed;
     private final Operator operator;
+    private final String leaseNamespace;
     private boolean stopped;
 
-    private ShippedOperator(Testbed testbed, Operator operator) {
+    private ShippedOperator(Testbed testbed, Operator operator, String leaseNamespace) {
         this.testbed = testbed;
         this.operator = operator;
+        this.leaseNamespace = leaseNamespace;
     }
 
     public static ShippedOperator start(Testbed testbed) {
@@ -44,6 +46,23 @@ public final class ShippedOperator implements AutoCloseable {
         if (!config.serverSideApply() || !config.leaderElection() || !config.watchNamespaces().equals(Set.of())) {
             throw new IllegalStateException("the shipped defaults changed: " + config);
         }
+        return start(testbed, client, config, identity, metrics);
+    }
+
+    /**
+     * The operator as deploy/namespaced/ installs it in {@code namespace} (which that overlay
+     * must name): its account there, the Role's rights only, serving that namespace only.
+     */
+    public static ShippedOperator startNamespaced(Testbed testbed, String namespace) {
+        KubernetesClient client = testbed.serviceAccountClient(namespace, SERVICE_ACCOUNT);
+        OperatorConfig config = OperatorConfig.fromEnvironment(java.util.Map.of(
+                "PORTICO_PROXY_IMAGE", PROXY_IMAGE, "PORTICO_NAMESPACE", namespace,
+                "PORTICO_WATCH_NAMESPACES", namespace));
+        return start(testbed, client, config, null, new Metrics() {});
+    }
+
+    private static ShippedOperator start(Testbed testbed, KubernetesClient client, OperatorConfig config,
+            String identity, Metrics metrics) {
         Operator operator = PorticoOperator.create(config, client, metrics, leaderElection -> {
             leaderElection.withExitOnStopLeading(false); // System.exit would end the test JVM
             if (identity != null) {
@@ -51,7 +70,7 @@ public final class ShippedOperator implements AutoCloseable {
             }
         });
         operator.start();
-        return new ShippedOperator(testbed, operator);
+        return new ShippedOperator(testbed, operator, config.namespace());
     }
 
     public Operator operator() {
@@ -74,6 +93,6 @@ public final class ShippedOperator implements AutoCloseable {
     @Override
     public void close() {
         kill();
-        testbed.admin().leases().inNamespace(NAMESPACE).withName(PorticoOperator.LEASE_NAME).delete();
+        testbed.admin().leases().inNamespace(leaseNamespace).withName(PorticoOperator.LEASE_NAME).delete();
     }
 }
