@@ -107,6 +107,11 @@ class DeployManifestsTest {
         for (String verb : List.of("get", "create", "update", "patch")) {
             calls.add(new Permission("coordination.k8s.io", "leases", verb, Scope.OPERATOR_NAMESPACE, null));
         }
+        // The admin CA's Secret in the operator's own namespace: read, made when missing, rewritten to rotate.
+        for (String verb : List.of("get", "update")) {
+            calls.add(new Permission("", "secrets", verb, Scope.OPERATOR_NAMESPACE, "portico-admin-ca"));
+        }
+        calls.add(new Permission("", "secrets", "create", Scope.OPERATOR_NAMESPACE, null));
         // Optional start-up check of the installed CRD, of this one CRD only.
         calls.add(new Permission("apiextensions.k8s.io", "customresourcedefinitions", "get", Scope.CLUSTER,
                 "proxysites.portico.dev"));
