@@ -60,8 +60,10 @@ public final class AdminClient {
     }
 
     private final HttpClient http;
-    /** "ip:port" of a pod being talked to, to the name its admin certificate must carry. */
-    private final Map<String, String> expectedNames = new ConcurrentHashMap<>();
+    /** "ip:port" of a pod being talked to, to the name its admin certificate must carry; only while calls are open. */
+    private final Map<String, Expected> expectedNames = new ConcurrentHashMap<>();
+
+    private record Expected(String name, int calls) {}
 
     /** @param trustedCas the admin CAs a pod's certificate may chain to, read at each handshake */
     public AdminClient(Executor executor, Supplier<List<X509Certificate>> trustedCas) {
@@ -69,7 +71,10 @@ public final class AdminClient {
     }
 
     AdminClient(Executor executor, Supplier<List<X509Certificate>> trustedCas, Clock clock) {
-        PodTrustManager pods = new PodTrustManager(trustedCas, (host, port) -> expectedNames.get(key(host, port)), clock);
+        PodTrustManager pods = new PodTrustManager(trustedCas, (host, port) -> {
+            Expected expected = expectedNames.get(key(host, port));
+            return expected == null ? null : expected.name();
+        }, clock);
         SSLContext tls;
         try {
             tls = SSLContext.getInstance("TLS");
@@ -94,9 +99,12 @@ public final class AdminClient {
     }
 
     private CompletableFuture<Served> send(ProxyPod pod, HttpRequest request) {
-        // Pod IPs are unique while a pod lives: the last push to an address says whose pod is there.
-        expectedNames.put(key(pod.ip(), pod.adminPort()), pod.adminName());
+        // Pod IPs are unique while a pod lives: the latest call to an address says whose pod is there.
+        String key = key(pod.ip(), pod.adminPort());
+        expectedNames.compute(key, (k, open) -> new Expected(pod.adminName(), open == null ? 1 : open.calls() + 1));
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                .whenComplete((response, error) -> expectedNames.computeIfPresent(key,
+                        (k, open) -> open.calls() == 1 ? null : new Expected(open.name(), open.calls() - 1)))
                 .handle((response, error) -> {
                     if (error != null) {
                         throw new CompletionException(explained(error));
