@@ -48,5 +48,7 @@ class OperatorConfigTest {
                 .hasMessageStartingWith("PORTICO_ADMIN_CERT_VALIDITY: ");
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("PORTICO_ADMIN_CA_VALIDITY", "5s")))
                 .hasMessage("PORTICO_ADMIN_CA_VALIDITY must be at least 10s, not 5s");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("PORTICO_ADMIN_CA_VALIDITY", "2000h")))
+                .hasMessageContaining("must be at most a third of the admin CA's");
     }
 }

@@ -39,13 +39,22 @@ public record AdminCa(Authority issuing, X509Certificate previous) {
         return List.copyOf(trusted);
     }
 
-    /** Two thirds into the issuing CA's life: time to make the next one. */
+    /** Time to make the next CA: see {@link #rotateAt}. */
     public boolean rotationDue(Instant now, Lifetimes lifetimes) {
         return !now.isBefore(rotateAt(lifetimes));
     }
 
+    /**
+     * Two thirds into the issuing CA's life, or earlier once it can no longer issue a pod
+     * certificate of the full serving lifetime. Under one setting the second never comes first
+     * ({@link Lifetimes} keeps the serving lifetime within a third of the CA's); it does for a CA
+     * made under another setting (a shorter CA lifetime before), whose certificates would
+     * otherwise be cut short at its end and be due for renewal as soon as issued.
+     */
     public Instant rotateAt(Lifetimes lifetimes) {
-        return Lifetimes.renewAt(issuing.certificate(), lifetimes.ca());
+        Instant twoThirds = Lifetimes.renewAt(issuing.certificate(), lifetimes.ca());
+        Instant lastFullCertificate = issuing.certificate().getNotAfter().toInstant().minus(lifetimes.serving());
+        return lastFullCertificate.isBefore(twoThirds) ? lastFullCertificate : twoThirds;
     }
 
     /**

@@ -16,9 +16,18 @@ public record Lifetimes(Duration ca, Duration serving) {
 
     public static final Lifetimes DEFAULT = new Lifetimes(Duration.ofDays(365), Duration.ofDays(90));
 
+    /**
+     * @throws IllegalArgumentException unless both are positive and the serving lifetime is at most a
+     *     third of the CA's: the CA rotates two thirds into its life, and must still be able to issue a
+     *     full-length certificate until then
+     */
     public Lifetimes {
         if (ca.isNegative() || ca.isZero() || serving.isNegative() || serving.isZero()) {
             throw new IllegalArgumentException("lifetimes must be positive: CA " + ca + ", serving " + serving);
+        }
+        if (serving.multipliedBy(3).compareTo(ca) > 0) {
+            throw new IllegalArgumentException("the admin certificates' lifetime (" + serving
+                    + ") must be at most a third of the admin CA's (" + ca + ")");
         }
     }
 

@@ -79,6 +79,29 @@ class AdminCaTest {
     }
 
     @Test
+    void aCaThatCanNoLongerIssueAFullLengthCertificateIsDueAtOnce() {
+        // Made while the lifetimes were seconds (a test, or an admin trying them out), then read
+        // by an operator configured for the defaults: its certificates would be cut short at its
+        // end and due for renewal as soon as issued, so the CA itself goes first.
+        Lifetimes seconds = new Lifetimes(Duration.ofSeconds(90), Duration.ofSeconds(30));
+        AdminCa ca = AdminCa.create(NOW, seconds);
+
+        assertThat(ca.rotationDue(NOW, seconds)).isFalse();
+        assertThat(ca.rotationDue(NOW, LIFETIMES)).isTrue();
+        // Under its own setting, two thirds of its life come before its last full-length certificate.
+        assertThat(ca.rotateAt(seconds)).isEqualTo(NOW.minusSeconds(9).plusSeconds(60));
+    }
+
+    @Test
+    void certificatesMayLiveAtMostAThirdOfTheCasLife() {
+        assertThat(new Lifetimes(Duration.ofSeconds(90), Duration.ofSeconds(30)).serving()).hasSeconds(30);
+        assertThatThrownBy(() -> new Lifetimes(Duration.ofDays(200), Duration.ofDays(90)))
+                .hasMessage("the admin certificates' lifetime (PT2160H) must be at most a third of the admin CA's (PT4800H)");
+        assertThatThrownBy(() -> new Lifetimes(Duration.ZERO, Duration.ofDays(90)))
+                .hasMessageStartingWith("lifetimes must be positive");
+    }
+
+    @Test
     void aRotationTrustsOldAndNewUntilTheOldIsRetired() {
         AdminCa before = AdminCa.create(NOW, LIFETIMES);
         AdminCa rotating = before.rotated(NOW.plus(Duration.ofDays(250)), LIFETIMES);

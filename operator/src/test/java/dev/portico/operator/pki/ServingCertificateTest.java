@@ -39,7 +39,7 @@ class ServingCertificateTest {
 
     @Test
     void aCertificateNeverOutlivesItsCa() {
-        AdminCa shortCa = AdminCa.create(NOW, new Lifetimes(Duration.ofDays(10), Duration.ofDays(90)));
+        AdminCa shortCa = AdminCa.create(NOW, new Lifetimes(Duration.ofDays(10), Duration.ofDays(3)));
 
         ServingCertificate issued = issue(shortCa, NAMES, NOW);
 
