@@ -1,5 +1,8 @@
 package dev.portico.operator;
 
+import dev.portico.crds.units.Durations;
+import dev.portico.operator.pki.Lifetimes;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
@@ -10,10 +13,18 @@ import java.util.stream.Collectors;
  *
  * @param watchNamespaces empty: all namespaces
  * @param serverSideApply false for API servers without server-side apply (fabric8's mock server)
- * @param namespace where the leader-election Lease lives
+ * @param namespace where the leader-election Lease and the admin CA's Secret live
+ * @param adminLifetimes how long the admin CA and the pods' admin certificates live
+ *     ({@code PORTICO_ADMIN_CA_VALIDITY}, {@code PORTICO_ADMIN_CERT_VALIDITY})
  */
 public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
-        boolean leaderElection, String namespace, int healthPort) {
+        boolean leaderElection, String namespace, int healthPort, Lifetimes adminLifetimes) {
+
+    /** With the default admin lifetimes. */
+    public OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
+            boolean leaderElection, String namespace, int healthPort) {
+        this(proxyImage, watchNamespaces, serverSideApply, leaderElection, namespace, healthPort, Lifetimes.DEFAULT);
+    }
 
     /** The image of this release; the build does not stamp one yet, so the version of the jar decides. */
     static final String DEFAULT_IMAGE_REPOSITORY = "ghcr.io/portico-dev/proxy-runtime";
@@ -25,7 +36,28 @@ public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boo
                 bool(env, "PORTICO_SERVER_SIDE_APPLY", true),
                 bool(env, "PORTICO_LEADER_ELECTION", true),
                 nonBlank(env.get("PORTICO_NAMESPACE")) ? env.get("PORTICO_NAMESPACE").trim() : null,
-                port(env.get("PORTICO_HEALTH_PORT")));
+                port(env.get("PORTICO_HEALTH_PORT")),
+                new Lifetimes(
+                        duration(env, "PORTICO_ADMIN_CA_VALIDITY", Lifetimes.DEFAULT.ca()),
+                        duration(env, "PORTICO_ADMIN_CERT_VALIDITY", Lifetimes.DEFAULT.serving())));
+    }
+
+    /** Go's duration syntax, as the ProxySite API writes durations (e.g. 8760h). */
+    private static Duration duration(Map<String, String> env, String name, Duration fallback) {
+        String value = env.get(name);
+        if (!nonBlank(value)) {
+            return fallback;
+        }
+        Duration duration;
+        try {
+            duration = Durations.parse(value.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage());
+        }
+        if (duration.compareTo(Duration.ofSeconds(10)) < 0) {
+            throw new IllegalArgumentException(name + " must be at least 10s, not " + value);
+        }
+        return duration;
     }
 
     private static String defaultImage() {

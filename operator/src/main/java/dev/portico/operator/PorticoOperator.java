@@ -1,5 +1,6 @@
 package dev.portico.operator;
 
+import dev.portico.operator.pki.AdminCaStore;
 import dev.portico.operator.push.AdminClient;
 import dev.portico.operator.push.ConfigPusher;
 import dev.portico.operator.reconciler.ProxySiteReconciler;
@@ -8,6 +9,7 @@ import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -28,9 +30,9 @@ public final class PorticoOperator {
      * Pushes run on a few daemon threads of their own: HTTP to the pods is asynchronous, and a
      * pod that does not answer must never hold a reconcile thread.
      */
-    private static ConfigPusher pusher(Consumer<ResourceID> wake) {
+    private static ConfigPusher pusher(AdminCaStore adminCa, Consumer<ResourceID> wake) {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("portico-push-retry"));
-        AdminClient client = new AdminClient(Executors.newFixedThreadPool(2, daemon("portico-push")));
+        AdminClient client = new AdminClient(Executors.newFixedThreadPool(2, daemon("portico-push")), adminCa::trusted);
         return new ConfigPusher(client, scheduler, wake, System::nanoTime);
     }
 
@@ -71,7 +73,12 @@ public final class PorticoOperator {
                 o.withLeaderElectionConfiguration(leaderElection.build());
             }
         });
-        operator.register(new ProxySiteReconciler(config.proxyImage(), config.namespace(), PorticoOperator::pusher), c -> {
+        // The admin CA lives beside the operator: PORTICO_NAMESPACE, else the client's namespace (in a pod, its own).
+        String caNamespace = config.namespace() != null ? config.namespace()
+                : client.getNamespace() != null ? client.getNamespace() : "default";
+        AdminCaStore adminCa = new AdminCaStore(client, caNamespace, config.adminLifetimes(), Clock.systemUTC());
+        operator.register(new ProxySiteReconciler(config.proxyImage(), config.namespace(), adminCa,
+                wake -> pusher(adminCa, wake)), c -> {
             if (!config.watchNamespaces().isEmpty()) {
                 c.settingNamespaces(config.watchNamespaces());
             }

@@ -3,6 +3,8 @@ package dev.portico.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portico.operator.pki.Lifetimes;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +19,7 @@ class OperatorConfigTest {
         assertThat(config.leaderElection()).isTrue();
         assertThat(config.namespace()).isNull();
         assertThat(config.healthPort()).isEqualTo(8081);
+        assertThat(config.adminLifetimes()).isEqualTo(new Lifetimes(Duration.ofDays(365), Duration.ofDays(90)));
     }
 
     @Test
@@ -27,9 +30,12 @@ class OperatorConfigTest {
                 "PORTICO_SERVER_SIDE_APPLY", "false",
                 "PORTICO_LEADER_ELECTION", "FALSE",
                 "PORTICO_NAMESPACE", "portico-system",
-                "PORTICO_HEALTH_PORT", "9090"));
+                "PORTICO_HEALTH_PORT", "9090",
+                "PORTICO_ADMIN_CA_VALIDITY", "720h",
+                "PORTICO_ADMIN_CERT_VALIDITY", "1.5h"));
         assertThat(config).isEqualTo(new OperatorConfig("registry.example/proxy:1.2",
-                java.util.Set.of("aidoo", "vera"), false, false, "portico-system", 9090));
+                java.util.Set.of("aidoo", "vera"), false, false, "portico-system", 9090,
+                new Lifetimes(Duration.ofDays(30), Duration.ofMinutes(90))));
     }
 
     @Test
@@ -38,5 +44,11 @@ class OperatorConfigTest {
                 .hasMessageContaining("PORTICO_LEADER_ELECTION");
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("PORTICO_HEALTH_PORT", "70000")))
                 .hasMessageContaining("PORTICO_HEALTH_PORT");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("PORTICO_ADMIN_CERT_VALIDITY", "90d")))
+                .hasMessageStartingWith("PORTICO_ADMIN_CERT_VALIDITY: ");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("PORTICO_ADMIN_CA_VALIDITY", "5s")))
+                .hasMessage("PORTICO_ADMIN_CA_VALIDITY must be at least 10s, not 5s");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("PORTICO_ADMIN_CA_VALIDITY", "2000h")))
+                .hasMessageContaining("must be at most a third of the admin CA's");
     }
 }

@@ -1,6 +1,7 @@
 package dev.portico.runtime;
 
 import dev.portico.crds.units.Durations;
+import dev.portico.runtime.admin.AdminLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,11 +33,15 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
                                     token in F (re-read when it changes; default: pushes off)
               --revision-file F     the mounted bundle's revision: files older than the config
                                     serving are ignored (default: every valid edit applies)
+              --admin-tls-secret S  the admin port speaks TLS only, with the certificate of secret S
+                                    (a folder of --secrets-dir, or of a pushed bundle; renewed like the
+                                    site's). Required with --admin-token-file on an --admin-bind that
+                                    is not loopback (default: plain HTTP)
             """;
 
     private static final List<String> FLAGS = List.of("--site", "--secrets-dir", "--http-port", "--https-port",
             "--admin-port", "--bind", "--admin-bind", "--workers", "--drain-timeout", "--admin-token-file",
-            "--revision-file");
+            "--revision-file", "--admin-tls-secret");
 
     static CommandLine parse(List<String> args) {
         if (args.isEmpty() || args.contains("--help") || args.contains("-h")) {
@@ -59,6 +64,7 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
         var drain = RuntimeOptions.DEFAULT_DRAIN;
         Path adminToken = null;
         Path revision = null;
+        String adminTls = null;
         for (int i = 0; i < args.size(); i++) {
             String flag = args.get(i);
             if (!FLAGS.contains(flag)) {
@@ -80,6 +86,7 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
                 case "--drain-timeout" -> drain = duration(flag, value);
                 case "--admin-token-file" -> adminToken = Path.of(value);
                 case "--revision-file" -> revision = Path.of(value);
+                case "--admin-tls-secret" -> adminTls = value;
                 default -> throw new AssertionError("not in FLAGS: " + flag);
             }
         }
@@ -89,7 +96,7 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
         RuntimeOptions defaults = RuntimeOptions.forSite(site);
         return new CommandLine(Command.RUN, new RuntimeOptions(site, secrets != null ? secrets : defaults.secretsDir(),
                 bind, http, https, adminBind, admin, workers, drain, RuntimeOptions.DEFAULT_RELOAD_INTERVAL,
-                adminToken, revision), null);
+                adminToken, revision, AdminLimits.DEFAULT, adminTls), null);
     }
 
     private static int port(String flag, String value) {

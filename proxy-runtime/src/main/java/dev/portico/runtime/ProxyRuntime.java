@@ -95,7 +95,8 @@ public final class ProxyRuntime implements AutoCloseable {
      * Loads and validates the site, then binds everything.
      *
      * @throws dev.portico.crds.InvalidProxySiteException when the site file is invalid
-     * @throws IllegalArgumentException naming the flag when the revision or token file is unusable
+     * @throws IllegalArgumentException naming the flag when the revision or token file is unusable, or when
+     *     pushes would reach a non-loopback admin port without TLS
      */
     public static ProxyRuntime start(RuntimeOptions options) throws IOException, InterruptedException {
         return start(options, DefaultAddressResolverGroup.INSTANCE);
@@ -109,11 +110,16 @@ public final class ProxyRuntime implements AutoCloseable {
     public static ProxyRuntime start(RuntimeOptions options, AddressResolverGroup<? extends SocketAddress> upstreamResolver)
             throws IOException, InterruptedException {
         ConfigPushService.checkTokenFile(options.adminTokenFile());
+        switch (AdminExposure.of(options.adminBind(), options.adminTokenFile() != null, options.adminTlsSecret() != null)) {
+            case REFUSE -> throw new IllegalArgumentException(AdminExposure.refusal(options.adminBind()));
+            case WARN -> LOG.warn(AdminExposure.warning(options.adminBind()));
+            case FINE -> { }
+        }
         SiteSource source = new SiteSource(options.siteFile(), options.secretsDir(), options.revisionFile());
         Bundle booted = source.snapshot();
         OcspStapling stapling = new OcspStapling(ServerTlsContexts.staplingSupported(), OcspStapling.Timings.DEFAULT,
                 Clock.systemUTC());
-        SiteBuilder builder = new SiteBuilder(stapling);
+        SiteBuilder builder = new SiteBuilder(stapling, options.adminTlsSecret());
         SiteConfig initial;
         try {
             initial = builder.build(booted);
@@ -140,13 +146,15 @@ public final class ProxyRuntime implements AutoCloseable {
                     stapling.supported() ? "on" : "off (the provider cannot staple)");
         }
         admin = AdminServer.bind(Transports.best(), boss, options.adminBind(), options.adminPort(), config, metrics,
-                () -> ready, pushes, options.adminLimits());
+                () -> ready, pushes, options.adminLimits(),
+                options.adminTlsSecret() == null ? null : () -> config.current().adminTls());
         reloader.start(options.reloadInterval());
         ready = true;
         SiteConfig current = config.current();
-        LOG.info("serving site '{}' generation {} {} on http {}{} (admin {}, config push {})", current.name(),
+        LOG.info("serving site '{}' generation {} {} on http {}{} (admin {} {}, config push {})", current.name(),
                 current.generation(), describe(current), httpAddress,
-                httpsAddress == null ? "" : ", https " + httpsAddress, admin.address(),
+                httpsAddress == null ? "" : ", https " + httpsAddress,
+                options.adminTlsSecret() == null ? "http" : "https", admin.address(),
                 options.adminTokenFile() == null ? "off" : "on");
     }
 

@@ -11,6 +11,8 @@ import java.time.Duration;
  * @param adminTokenFile the bearer token {@code PUT /config} requires, or null: pushes are off
  * @param revisionFile   the mounted bundle's revision, or null: every valid edit of the files applies
  * @param adminLimits    bounds on admin-port clients ({@link AdminLimits#DEFAULT}; tests shorten them)
+ * @param adminTlsSecret the secret of the bundle (a folder of {@code secretsDir}, or pushed) whose certificate
+ *                       the admin listener serves over TLS, or null: the admin port speaks plain HTTP
  */
 public record RuntimeOptions(
         Path siteFile,
@@ -25,7 +27,8 @@ public record RuntimeOptions(
         Duration reloadInterval,
         Path adminTokenFile,
         Path revisionFile,
-        AdminLimits adminLimits) {
+        AdminLimits adminLimits,
+        String adminTlsSecret) {
 
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final int DEFAULT_HTTPS_PORT = 8443;
@@ -48,6 +51,14 @@ public record RuntimeOptions(
         return line.options();
     }
 
+    /** With a plain-HTTP admin port. */
+    public RuntimeOptions(Path siteFile, Path secretsDir, String bind, int httpPort, int httpsPort, String adminBind,
+                          int adminPort, int workers, Duration drainTimeout, Duration reloadInterval,
+                          Path adminTokenFile, Path revisionFile, AdminLimits adminLimits) {
+        this(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers, drainTimeout,
+                reloadInterval, adminTokenFile, revisionFile, adminLimits, null);
+    }
+
     /** With the default admin limits. */
     public RuntimeOptions(Path siteFile, Path secretsDir, String bind, int httpPort, int httpsPort, String adminBind,
                           int adminPort, int workers, Duration drainTimeout, Duration reloadInterval,
@@ -66,13 +77,19 @@ public record RuntimeOptions(
     /** The same options with pushes taking {@code adminTokenFile} and the files ordered by {@code revisionFile}. */
     public RuntimeOptions withConfigPush(Path adminTokenFile, Path revisionFile) {
         return new RuntimeOptions(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers,
-                drainTimeout, reloadInterval, adminTokenFile, revisionFile, adminLimits);
+                drainTimeout, reloadInterval, adminTokenFile, revisionFile, adminLimits, adminTlsSecret);
     }
 
     /** The same options with other bounds on admin-port clients. */
     public RuntimeOptions withAdminLimits(AdminLimits limits) {
         return new RuntimeOptions(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers,
-                drainTimeout, reloadInterval, adminTokenFile, revisionFile, limits);
+                drainTimeout, reloadInterval, adminTokenFile, revisionFile, limits, adminTlsSecret);
+    }
+
+    /** The same options with the admin listener speaking TLS with the bundle's secret {@code secretName}. */
+    public RuntimeOptions withAdminTls(String secretName) {
+        return new RuntimeOptions(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers,
+                drainTimeout, reloadInterval, adminTokenFile, revisionFile, adminLimits, secretName);
     }
 
     /** Defaults for everything but the site file; the secrets live beside it. */

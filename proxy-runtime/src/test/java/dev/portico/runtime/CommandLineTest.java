@@ -50,7 +50,8 @@ class CommandLineTest {
         CommandLine line = parse("--site", "/etc/portico/site.yaml", "--secrets-dir", "/run/secrets",
                 "--http-port", "80", "--https-port", "443", "--admin-port", "9000", "--bind", "::",
                 "--admin-bind", "0.0.0.0", "--workers", "3", "--drain-timeout", "1m30s",
-                "--admin-token-file", "/etc/portico-admin/token", "--revision-file", "/etc/portico/revision");
+                "--admin-token-file", "/etc/portico-admin/token", "--revision-file", "/etc/portico/revision",
+                "--admin-tls-secret", "_admin");
 
         RuntimeOptions options = line.options();
         assertThat(line.command()).isEqualTo(CommandLine.Command.RUN);
@@ -65,6 +66,7 @@ class CommandLineTest {
         assertThat(options.drainTimeout()).isEqualTo(Duration.ofSeconds(90));
         assertThat(options.adminTokenFile()).isEqualTo(Path.of("/etc/portico-admin/token"));
         assertThat(options.revisionFile()).isEqualTo(Path.of("/etc/portico/revision"));
+        assertThat(options.adminTlsSecret()).isEqualTo("_admin");
     }
 
     @Test
@@ -112,7 +114,7 @@ class CommandLineTest {
     @Test
     void usageNamesEveryFlag() {
         for (String flag : List.of("--site", "--secrets-dir", "--http-port", "--https-port", "--admin-port", "--bind",
-                "--admin-bind", "--workers", "--drain-timeout", "--admin-token-file", "--revision-file", "validate")) {
+                "--admin-bind", "--workers", "--drain-timeout", "--admin-token-file", "--revision-file", "--admin-tls-secret", "validate")) {
             assertThat(CommandLine.USAGE).contains(flag);
         }
     }

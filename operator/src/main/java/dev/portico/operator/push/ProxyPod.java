@@ -11,19 +11,21 @@ import java.util.Optional;
  * A proxy pod the operator can push to: ready, with an IP, and the admin port its container
  * declares. {@code incarnation} changes when the pod or its container restarts, so what the
  * operator knew about a previous process is not trusted for the new one.
+ *
+ * @param adminName the DNS name the pod's admin certificate must carry: its site's Service
  */
-public record ProxyPod(String name, String incarnation, String ip, int adminPort) {
+public record ProxyPod(String name, String incarnation, String ip, int adminPort, String adminName) {
 
     static final String ADMIN_PORT_NAME = "admin";
 
     /** The pod, if it is ready to take traffic and pushes; empty while starting, terminating or unready. */
-    public static Optional<ProxyPod> ifReady(Pod pod) {
+    public static Optional<ProxyPod> ifReady(Pod pod, String adminName) {
         if (pod.getMetadata().getDeletionTimestamp() != null || pod.getStatus() == null
                 || pod.getStatus().getPodIP() == null || !isReady(pod.getStatus().getConditions())) {
             return Optional.empty();
         }
         return adminPort(pod).map(port -> new ProxyPod(pod.getMetadata().getName(), incarnation(pod),
-                pod.getStatus().getPodIP(), port));
+                pod.getStatus().getPodIP(), port, adminName));
     }
 
     private static boolean isReady(List<PodCondition> conditions) {

@@ -11,7 +11,8 @@ import java.util.TreeMap;
 
 /**
  * Everything a proxy pod reads, as the keys of the config bundle Secret: {@code site.yaml}
- * (the normalised spec) and, per referenced TLS Secret, {@code <name>.tls.crt} and
+ * (the normalised spec), the pods' admin certificate as the secret {@code _admin}, and, per
+ * referenced TLS Secret, {@code <name>.tls.crt} and
  * {@code <name>.tls.key} (Secret keys cannot hold a '/'; the volume's items put them at
  * {@code secrets/<name>/tls.crt}, the layout of the runtime's --secrets-dir).
  *
@@ -29,13 +30,18 @@ record ConfigBundle(SortedMap<String, String> files, String hash, long revision)
     /**
      * @param normalisedSpec a valid spec with its defaults written out
      * @param tlsPairs each referenced TLS Secret's PEMs by Secret name
+     * @param admin the pods' admin certificate and key, the bundle's secret
+     *     {@link DerivedResources#ADMIN_TLS_SECRET}: a renewal is delivered like any other change
      */
-    static ConfigBundle render(String name, String namespace, ProxySiteSpec normalisedSpec, Map<String, TlsPair> tlsPairs) {
+    static ConfigBundle render(String name, String namespace, ProxySiteSpec normalisedSpec, Map<String, TlsPair> tlsPairs,
+            TlsPair admin) {
         SortedMap<String, String> files = new TreeMap<>();
         // No generation in the file: an edit that changes nothing the proxy serves must not roll the pods.
         ProxySite site = new ProxySite(ProxySite.API_VERSION, ProxySite.KIND,
                 new ProxySite.Metadata(name, namespace, null), normalisedSpec);
         files.put(SITE_FILE, ProxySiteLoader.toYaml(site));
+        files.put(certificateKey(DerivedResources.ADMIN_TLS_SECRET), admin.certificate());
+        files.put(privateKeyKey(DerivedResources.ADMIN_TLS_SECRET), admin.key());
         tlsPairs.forEach((secretName, pair) -> {
             files.put(certificateKey(secretName), pair.certificate());
             files.put(privateKeyKey(secretName), pair.key());

@@ -34,7 +34,10 @@ public final class Dependents {
         }
     }
 
-    /** The push token; its value is made once and then read back from the cluster (SiteModel). */
+    /**
+     * The push token and the pods' admin certificate; the token is made once and the certificate
+     * issued when due, both then read back from the cluster (SiteModel).
+     */
     @KubernetesDependent(informer = @Informer(labelSelector = DerivedResources.MANAGED_SELECTOR))
     public static class AdminTokenSecret extends CRUDKubernetesDependentResource<Secret, ProxySiteResource> {
         public AdminTokenSecret() {
@@ -43,7 +46,8 @@ public final class Dependents {
 
         @Override
         protected Secret desired(ProxySiteResource site, Context<ProxySiteResource> context) {
-            return DerivedResources.adminSecret(site, SiteModel.of(context).adminToken());
+            SiteModel model = SiteModel.of(context);
+            return DerivedResources.adminSecret(site, model.adminToken(), model.adminCertificate());
         }
     }
 

@@ -5,6 +5,7 @@ import dev.portico.crds.v1alpha1.ProxySite;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.operator.pki.ServingCertificate;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -38,6 +39,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The pure mapping from a ProxySite to the Kubernetes objects the operator owns for it. No
@@ -56,6 +58,14 @@ final class DerivedResources {
     static final String CONFIG_REVISION_ANNOTATION = "portico.dev/config-revision";
     /** The key of the admin token in the Secret S-proxy-admin. */
     static final String TOKEN_KEY = "token";
+    /** The keys of the pods' admin certificate (chain, then key) in the Secret S-proxy-admin. */
+    static final String ADMIN_CERTIFICATE_KEY = "tls.crt";
+    static final String ADMIN_PRIVATE_KEY_KEY = "tls.key";
+    /**
+     * The bundle's secret that holds the pods' admin certificate ({@code --admin-tls-secret}). A
+     * Kubernetes Secret name cannot start with '_', so it never collides with a site's TLS Secret.
+     */
+    static final String ADMIN_TLS_SECRET = "_admin";
     /** Label selector of the objects this operator manages, for the dependents' informers. */
     static final String MANAGED_SELECTOR = MANAGED_BY_LABEL + "=" + MANAGED_BY;
 
@@ -86,6 +96,15 @@ final class DerivedResources {
 
     static String adminSecretName(ProxySiteResource site) {
         return site.getMetadata().getName() + "-proxy-admin";
+    }
+
+    /**
+     * The DNS names a site's pods' admin certificate carries: its Service's, which the operator
+     * checks on every push (the first), with and without the default cluster domain.
+     */
+    static List<String> adminNames(ProxySiteResource site) {
+        String service = proxyName(site) + "." + site.getMetadata().getNamespace() + ".svc";
+        return List.of(service, service + ".cluster.local");
     }
 
     /** The labels that select the site's pods; {@link #labels} adds managed-by. */
@@ -159,13 +178,37 @@ final class DerivedResources {
         return new ConfigBundle.Deployed(annotations.get(CONFIG_HASH_ANNOTATION), revision);
     }
 
-    /** The token that authenticates the operator's pushes to the site's pods (docs/config-push.md). */
-    static Secret adminSecret(ProxySiteResource site, String token) {
+    /**
+     * The token that authenticates the operator's pushes to the site's pods, and the pods' admin
+     * certificate with its key, kept here between renewals (docs/config-push.md).
+     */
+    static Secret adminSecret(ProxySiteResource site, String token, ServingCertificate certificate) {
+        Base64.Encoder base64 = Base64.getEncoder();
+        Map<String, String> data = new LinkedHashMap<>();
+        data.put(TOKEN_KEY, base64.encodeToString(token.getBytes(StandardCharsets.US_ASCII)));
+        data.put(ADMIN_CERTIFICATE_KEY, base64.encodeToString(certificate.chainPem().getBytes(StandardCharsets.US_ASCII)));
+        data.put(ADMIN_PRIVATE_KEY_KEY, base64.encodeToString(certificate.keyPem().getBytes(StandardCharsets.US_ASCII)));
         return new SecretBuilder()
                 .withMetadata(metadata(site, adminSecretName(site)))
                 .withType("Opaque")
-                .withData(Map.of(TOKEN_KEY, Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.US_ASCII))))
+                .withData(data)
                 .build();
+    }
+
+    /** The admin certificate a Secret made by {@link #adminSecret} holds, or empty when none can be read. */
+    static Optional<ServingCertificate> adminCertificate(Secret adminSecret) {
+        Map<String, String> data = adminSecret == null ? null : adminSecret.getData();
+        if (data == null || data.get(ADMIN_CERTIFICATE_KEY) == null || data.get(ADMIN_PRIVATE_KEY_KEY) == null) {
+            return Optional.empty();
+        }
+        try {
+            Base64.Decoder base64 = Base64.getMimeDecoder();
+            return ServingCertificate.read(
+                    new String(base64.decode(data.get(ADMIN_CERTIFICATE_KEY)), StandardCharsets.US_ASCII),
+                    new String(base64.decode(data.get(ADMIN_PRIVATE_KEY_KEY)), StandardCharsets.US_ASCII));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
     }
 
     /** The token a Secret made by {@link #adminSecret} holds, or null. */
@@ -275,6 +318,7 @@ final class DerivedResources {
                 "--admin-bind", "0.0.0.0",
                 "--revision-file", CONFIG_DIR + "/" + BundleFiles.REVISION_FILE,
                 "--admin-token-file", ADMIN_TOKEN_DIR + "/" + TOKEN_KEY,
+                "--admin-tls-secret", ADMIN_TLS_SECRET,
                 "--drain-timeout", DRAIN_TIMEOUT);
         var container = new ContainerBuilder()
                 .withName("proxy")
@@ -292,14 +336,15 @@ final class DerivedResources {
                     .addToLimits("memory", new Quantity("512Mi"))
                 .endResources()
                 .withNewLivenessProbe()
-                    .withNewHttpGet().withPath("/healthz").withPort(new IntOrString("admin")).endHttpGet()
+                    // TLS only; the kubelet does not verify a probe's certificate.
+                    .withNewHttpGet().withPath("/healthz").withPort(new IntOrString("admin")).withScheme("HTTPS").endHttpGet()
                     .withInitialDelaySeconds(5)
                     .withPeriodSeconds(10)
                     .withTimeoutSeconds(2)
                     .withFailureThreshold(3)
                 .endLivenessProbe()
                 .withNewReadinessProbe()
-                    .withNewHttpGet().withPath("/readyz").withPort(new IntOrString("admin")).endHttpGet()
+                    .withNewHttpGet().withPath("/readyz").withPort(new IntOrString("admin")).withScheme("HTTPS").endHttpGet()
                     .withPeriodSeconds(5)
                     .withTimeoutSeconds(2)
                     .withFailureThreshold(2)
@@ -359,6 +404,8 @@ final class DerivedResources {
                                 .withName("admin-token")
                                 .withNewSecret()
                                     .withSecretName(adminSecretName(site))
+                                    // The token only: the admin certificate reaches the pod in the bundle.
+                                    .withItems(new KeyToPath(TOKEN_KEY, null, TOKEN_KEY))
                                     .withDefaultMode(0440)
                                 .endSecret()
                             .endVolume()
@@ -369,11 +416,18 @@ final class DerivedResources {
                 .build();
     }
 
-    /** Maps the bundle's flat keys onto the runtime's layout: site.yaml and secrets/NAME/tls.crt|tls.key. */
+    /**
+     * Maps the bundle's flat keys onto the runtime's layout: site.yaml and secrets/NAME/tls.crt|tls.key,
+     * the admin certificate's secret first.
+     */
     static List<KeyToPath> bundleItems(ProxySiteSpec spec) {
         List<KeyToPath> items = new ArrayList<>();
         items.add(new KeyToPath(ConfigBundle.SITE_FILE, null, ConfigBundle.SITE_FILE));
         items.add(new KeyToPath(BundleFiles.REVISION_FILE, null, BundleFiles.REVISION_FILE));
+        items.add(new KeyToPath(ConfigBundle.certificateKey(ADMIN_TLS_SECRET), null,
+                "secrets/" + ADMIN_TLS_SECRET + "/tls.crt"));
+        items.add(new KeyToPath(ConfigBundle.privateKeyKey(ADMIN_TLS_SECRET), null,
+                "secrets/" + ADMIN_TLS_SECRET + "/tls.key"));
         for (String secretName : tlsSecretNames(spec)) {
             items.add(new KeyToPath(ConfigBundle.certificateKey(secretName), null, "secrets/" + secretName + "/tls.crt"));
             items.add(new KeyToPath(ConfigBundle.privateKeyKey(secretName), null, "secrets/" + secretName + "/tls.key"));

@@ -8,6 +8,9 @@ import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.crds.validation.ProxySiteValidator;
 import dev.portico.crds.validation.Violation;
 import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.operator.pki.AdminCa;
+import dev.portico.operator.pki.AdminCaStore;
+import dev.portico.operator.pki.ServingCertificate;
 import dev.portico.operator.push.ConfigPusher;
 import dev.portico.operator.push.ProxyPod;
 import dev.portico.operator.push.Rollout;
@@ -33,6 +36,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -83,6 +87,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
 
     private final String proxyImage;
     private final String operatorNamespace;
+    private final AdminCaStore adminCa;
     private final Clock clock;
     /** Push answers come back on other threads; this wakes the site they belong to. */
     private final SimpleInboundEventSource<ProxySiteResource> pushResults = new SimpleInboundEventSource<>(PUSH_RESULTS);
@@ -93,17 +98,19 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     /**
      * @param operatorNamespace where the operator's pods run: only they may reach a proxy's
      *     admin port (NetworkPolicy); null lets operator pods of any namespace through
+     * @param adminCa issues the pods' admin certificates; the pusher trusts what it trusts
      * @param pushers makes the pusher, given how to wake a site when a pod answers
      */
-    public ProxySiteReconciler(String proxyImage, String operatorNamespace,
+    public ProxySiteReconciler(String proxyImage, String operatorNamespace, AdminCaStore adminCa,
             Function<Consumer<ResourceID>, ConfigPusher> pushers) {
-        this(proxyImage, operatorNamespace, pushers, Clock.systemUTC());
+        this(proxyImage, operatorNamespace, adminCa, pushers, Clock.systemUTC());
     }
 
-    ProxySiteReconciler(String proxyImage, String operatorNamespace,
+    ProxySiteReconciler(String proxyImage, String operatorNamespace, AdminCaStore adminCa,
             Function<Consumer<ResourceID>, ConfigPusher> pushers, Clock clock) {
         this.proxyImage = Objects.requireNonNull(proxyImage, "proxyImage");
         this.operatorNamespace = operatorNamespace;
+        this.adminCa = Objects.requireNonNull(adminCa, "adminCa");
         this.clock = clock;
         this.pusher = pushers.apply(pushResults::propagateEvent);
     }
@@ -159,6 +166,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     public UpdateControl<ProxySiteResource> reconcile(ProxySiteResource site, Context<ProxySiteResource> context) {
         String url = null;
         Rollout rollout = null;
+        Duration nextLook = ConfigPusher.VERIFY_EVERY;
         StatusFactory.Verdict verdict = validate(site);
         if (verdict.isValid()) {
             ProxySiteSpec spec = ProxySiteDefaults.normalise(site.getSpec());
@@ -166,30 +174,83 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
             verdict = bothResolved(resolveTls(site, spec, context, tlsPairs), BackendServices.resolve(site, spec, context));
             url = DerivedResources.url(spec);
             if (verdict.isResolved()) {
+                Secret adminSecret = owned(context, ADMIN_TOKEN, site, DerivedResources.adminSecretName(site));
+                String token = Optional.ofNullable(DerivedResources.token(adminSecret))
+                        .orElseGet(ProxySiteReconciler::newToken);
+                AdminCaStore.Current ca = adminCa.current();
+                if (ca.rotated()) {
+                    // Every site gets a certificate of the new CA now, not at its next periodic look.
+                    context.getPrimaryCache().list().forEach(s -> pushResults.propagateEvent(ResourceID.fromResource(s)));
+                }
+                ServingCertificate adminCertificate = adminCertificate(site, adminSecret, ca.ca());
                 ConfigBundle bundle = ConfigBundle.render(site.getMetadata().getName(), site.getMetadata().getNamespace(),
-                        spec, tlsPairs).at(DerivedResources.deployed(owned(context, BUNDLE, site, DerivedResources.bundleName(site))),
-                        clock.millis());
-                String token = Optional.ofNullable(DerivedResources.token(owned(context, ADMIN_TOKEN, site,
-                        DerivedResources.adminSecretName(site)))).orElseGet(ProxySiteReconciler::newToken);
-                new SiteModel(spec, bundle, proxyImage, token, operatorNamespace).putInto(context);
+                        spec, tlsPairs, new ConfigBundle.TlsPair(adminCertificate.chainPem(), adminCertificate.keyPem()))
+                        .at(DerivedResources.deployed(owned(context, BUNDLE, site, DerivedResources.bundleName(site))),
+                                clock.millis());
+                new SiteModel(spec, bundle, proxyImage, token, adminCertificate, operatorNamespace).putInto(context);
                 context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+                String adminName = DerivedResources.adminNames(site).get(0);
                 List<ProxyPod> readyPods = context.getSecondaryResources(Pod.class).stream()
-                        .map(ProxyPod::ifReady)
+                        .map(pod -> ProxyPod.ifReady(pod, adminName))
                         .flatMap(Optional::stream)
                         .toList();
                 rollout = pusher.converge(ResourceID.fromResource(site), bundle.push(), token, readyPods);
+                // All ready pods serve this bundle, so a certificate of the issuing CA: the previous CA may go.
+                adminCa.siteServes(siteKey(site), rollout.serving() == rollout.ready()
+                        ? ca.ca().issuing().certificate() : null, context.getPrimaryCache().list()
+                        .map(ProxySiteReconciler::siteKey).toList());
+                nextLook = soonest(nextLook,
+                        ServingCertificate.renewAt(adminCertificate, adminCa.lifetimes()),
+                        ca.ca().rotateAt(adminCa.lifetimes()));
             }
         }
 
         Optional<Deployment> deployment = context.getSecondaryResource(Deployment.class);
         ProxySiteStatus status = StatusFactory.status(site, verdict, url, rollout, deployment, Instant.now(clock));
         reportRefusals(site, status, context);
+        // Pods are asked again now and then: a restarted process or a missed push shows up there.
         if (!Objects.equals(status, site.getStatus())) {
             StatusWriter.write(context.getClient(), site, status);
         }
         failuresReported.remove(ResourceID.fromResource(site));
-        // Pods are asked again now and then: a restarted process or a missed push shows up there.
-        return UpdateControl.<ProxySiteResource>noUpdate().rescheduleAfter(ConfigPusher.VERIFY_EVERY);
+        return UpdateControl.<ProxySiteResource>noUpdate().rescheduleAfter(nextLook);
+    }
+
+    /**
+     * The admin certificate the site's pods serve: the one its admin Secret holds, or a new one
+     * when that one is due or wrong ({@link ServingCertificate#reissueReason}); the new one reaches
+     * running pods in the bundle, pushed like any other change.
+     */
+    private ServingCertificate adminCertificate(ProxySiteResource site, Secret adminSecret, AdminCa ca) {
+        List<String> names = DerivedResources.adminNames(site);
+        ServingCertificate current = DerivedResources.adminCertificate(adminSecret).orElse(null);
+        Instant now = clock.instant();
+        String reason = ServingCertificate.reissueReason(current, ca, names, now, adminCa.lifetimes());
+        if (reason == null) {
+            return current;
+        }
+        ServingCertificate issued = ServingCertificate.of(ca.issuing().issue(names, now, adminCa.lifetimes().serving()));
+        LOG.info("ProxySite {}/{}: new admin certificate for its pods ({}), valid until {}",
+                site.getMetadata().getNamespace(), site.getMetadata().getName(), reason,
+                issued.leaf().getNotAfter().toInstant());
+        return issued;
+    }
+
+    /** The next look at a site: the periodic one, or sooner when its certificate or the CA is due. */
+    private Duration soonest(Duration periodic, Instant... due) {
+        Instant now = clock.instant();
+        Duration soonest = periodic;
+        for (Instant at : due) {
+            Duration until = Duration.between(now, at);
+            if (until.compareTo(soonest) < 0) {
+                soonest = until;
+            }
+        }
+        return soonest.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : soonest;
+    }
+
+    private static String siteKey(ProxySiteResource site) {
+        return site.getMetadata().getNamespace() + "/" + site.getMetadata().getName();
     }
 
     /**

@@ -1,14 +1,16 @@
 package dev.portico.operator.reconciler;
 
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import dev.portico.operator.pki.ServingCertificate;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 
 /**
  * What one reconcile of a valid ProxySite derives once and every dependent reads: the
- * normalised spec, the rendered bundle, the proxy image, the push token and where the
- * operator runs (for the NetworkPolicy of the admin port).
+ * normalised spec, the rendered bundle, the proxy image, the push token, the pods' admin
+ * certificate and where the operator runs (for the NetworkPolicy of the admin port).
  */
-record SiteModel(ProxySiteSpec spec, ConfigBundle bundle, String image, String adminToken, String operatorNamespace) {
+record SiteModel(ProxySiteSpec spec, ConfigBundle bundle, String image, String adminToken,
+        ServingCertificate adminCertificate, String operatorNamespace) {
 
     static SiteModel of(Context<?> context) {
         return context.managedWorkflowAndDependentResourceContext().getMandatory(SiteModel.class, SiteModel.class);

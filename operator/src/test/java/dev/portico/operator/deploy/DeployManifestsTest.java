@@ -113,6 +113,12 @@ class DeployManifestsTest {
             calls.add(new Permission("coordination.k8s.io", "leases", verb, Scope.OPERATOR_NAMESPACE,
                     "portico-operator-lease"));
         }
+        // The admin CA's Secret in the operator's own namespace: read, made when missing, rewritten
+        // to rotate (granted by the ClusterRole's Secrets rule, which covers that namespace too).
+        for (String verb : List.of("get", "update")) {
+            calls.add(new Permission("", "secrets", verb, Scope.OPERATOR_NAMESPACE, "portico-admin-ca"));
+        }
+        calls.add(new Permission("", "secrets", "create", Scope.OPERATOR_NAMESPACE, null));
         return List.copyOf(calls);
     }
 

@@ -127,6 +127,13 @@ final class ClusterStandIn implements AutoCloseable {
                 proxyImage);
     }
 
+    /** Stops the operator and starts it again with more settings in its environment. */
+    void restartOperator(Map<String, String> environment) {
+        operator.close();
+        operator = ShippedOperator.start(testbed, null, new io.javaoperatorsdk.operator.api.monitoring.Metrics() {},
+                ShippedOperator.PROXY_IMAGE, environment);
+    }
+
     /** A site of one host, NAME.example.com, with two replicas and one route to Service app:8000. */
     static String site(String namespace, String name) {
         return """

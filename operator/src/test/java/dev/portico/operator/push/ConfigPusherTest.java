@@ -4,12 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import dev.portico.crds.bundle.ConfigPush;
+import dev.portico.operator.pki.AdminCa;
+import dev.portico.operator.pki.Authority;
+import dev.portico.operator.pki.Lifetimes;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -18,24 +25,29 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The pusher's protocol with pods, against a stand-in pod on a real socket that answers as
+ * The pusher's protocol with pods, against a stand-in pod on a real TLS socket that answers as
  * the runtime's admin port does (docs/config-push.md). The real runtime takes the pushes in
- * the end-to-end tests; here the pod's answers are chosen to drive each branch.
+ * the end-to-end tests; here the pod's answers, and the certificate it presents, are chosen to
+ * drive each branch.
  */
 class ConfigPusherTest {
 
     private static final ResourceID SITE = new ResourceID("vera", "aidoo");
     private static final String TOKEN = "s3cret";
+    private static final String VERA = "vera-proxy.aidoo.svc";
+    private static final AdminCa CA = AdminCa.create(Instant.now().minus(Duration.ofDays(1)), Lifetimes.DEFAULT);
 
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final ConcurrentLinkedQueue<ResourceID> wakes = new ConcurrentLinkedQueue<>();
-    private final ConfigPusher pusher = new ConfigPusher(new AdminClient(Executors.newCachedThreadPool()), scheduler,
-            wakes::add, now::get);
+    private final ConfigPusher pusher = new ConfigPusher(new AdminClient(Executors.newCachedThreadPool(), CA::trusted),
+            scheduler, wakes::add, now::get);
     private StandInPod pod;
 
     @AfterEach
@@ -137,7 +149,7 @@ class ConfigPusherTest {
         pusher.converge(SITE, bundle, TOKEN, List.of(pod.asProxyPod("p1")));
         await().until(() -> pusher.converge(SITE, bundle, TOKEN, List.of(pod.asProxyPod("p1"))).complete());
 
-        ProxyPod restarted = new ProxyPod("p1", "uid-p1/1", "127.0.0.1", pod.port());
+        ProxyPod restarted = new ProxyPod("p1", "uid-p1/1", "127.0.0.1", pod.port(), VERA);
         assertThat(pusher.converge(SITE, bundle, TOKEN, List.of(restarted)).serving()).isZero();
     }
 
@@ -158,6 +170,45 @@ class ConfigPusherTest {
         assertThat(pusher.sitesKnown()).isEqualTo(1);
     }
 
+    @Test
+    void aPodPresentingAnotherSitesCertificateIsRefusedAndSaysWhy() throws IOException {
+        pod = StandInPod.start(1, "sha256:old", CA.issuing().issue(List.of("mallory-proxy.aidoo.svc"), Instant.now(),
+                Duration.ofDays(1)));
+
+        assertThat(refusal()).isEqualTo("p1: admin certificate refused: admin certificate names "
+                + "[mallory-proxy.aidoo.svc], not " + VERA);
+    }
+
+    @Test
+    void aPodPresentingASelfSignedCertificateIsRefused() throws IOException {
+        Authority stranger = Authority.create(Instant.now(), Duration.ofDays(1));
+        pod = StandInPod.start(1, "sha256:old", stranger.issue(List.of(VERA), Instant.now(), Duration.ofDays(1)));
+
+        assertThat(refusal()).startsWith("p1: admin certificate refused: admin certificate of CN=" + VERA
+                + " is not signed by the operator's admin CA");
+    }
+
+    @Test
+    void aPodPresentingAnExpiredCertificateIsRefused() throws IOException {
+        Instant issued = Instant.now().minus(Duration.ofDays(3));
+        pod = StandInPod.start(1, "sha256:old", CA.issuing().issue(List.of(VERA), issued, Duration.ofDays(1)));
+
+        assertThat(refusal()).isEqualTo("p1: admin certificate refused: admin certificate of CN=" + VERA
+                + " expired on " + issued.plus(Duration.ofDays(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    }
+
+    /** Converges once against the stand-in pod and returns the problem reported; the pod must have received nothing. */
+    private String refusal() {
+        ConfigPush bundle = bundle(5, "a");
+        ProxyPod target = pod.asProxyPod("p1");
+        pusher.converge(SITE, bundle, TOKEN, List.of(target));
+        await().until(() -> pusher.converge(SITE, bundle, TOKEN, List.of(target)).problem() != null);
+        Rollout refused = pusher.converge(SITE, bundle, TOKEN, List.of(target));
+        assertThat(refused.serving()).isZero();
+        assertThat(pod.received).as("neither the token nor the bundle reached the pod").isEmpty();
+        return refused.problem();
+    }
+
     private static ConfigPush bundle(long revision, String content) {
         return ConfigPush.of(revision, Map.of("site.yaml", content));
     }
@@ -166,16 +217,23 @@ class ConfigPusherTest {
     static final class StandInPod {
         final ConcurrentLinkedQueue<String> received = new ConcurrentLinkedQueue<>();
         final AtomicInteger refuseWith = new AtomicInteger();
-        private final HttpServer server;
+        private final HttpsServer server;
         private volatile long revision;
         private volatile String hash;
 
-        private StandInPod(HttpServer server) {
+        private StandInPod(HttpsServer server) {
             this.server = server;
         }
 
+        /** With a certificate of the test CA that names the site's Service, as a pod's does. */
         static StandInPod start(long revision, String hash) throws IOException {
-            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            return start(revision, hash, CA.issuing().issue(List.of(VERA, VERA + ".cluster.local"), Instant.now(),
+                    Duration.ofDays(1)));
+        }
+
+        static StandInPod start(long revision, String hash, Authority.Issued certificate) throws IOException {
+            HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            server.setHttpsConfigurator(new HttpsConfigurator(serverContext(certificate)));
             StandInPod pod = new StandInPod(server);
             pod.serve(revision, hash);
             server.createContext("/config", pod::handle);
@@ -193,7 +251,7 @@ class ConfigPusherTest {
         }
 
         ProxyPod asProxyPod(String name) {
-            return new ProxyPod(name, "uid-" + name + "/0", "127.0.0.1", port());
+            return new ProxyPod(name, "uid-" + name + "/0", "127.0.0.1", port(), VERA);
         }
 
         private void handle(HttpExchange exchange) throws IOException {
@@ -223,6 +281,22 @@ class ConfigPusherTest {
 
         void close() {
             server.stop(0);
+        }
+
+        private static SSLContext serverContext(Authority.Issued certificate) {
+            try {
+                KeyStore keys = KeyStore.getInstance("PKCS12");
+                keys.load(null, null);
+                keys.setKeyEntry("pod", certificate.key(), new char[0],
+                        certificate.chain().toArray(java.security.cert.X509Certificate[]::new));
+                KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                factory.init(keys, new char[0]);
+                SSLContext context = SSLContext.getInstance("TLS");
+                context.init(factory.getKeyManagers(), null, null);
+                return context;
+            } catch (GeneralSecurityException | IOException e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 }

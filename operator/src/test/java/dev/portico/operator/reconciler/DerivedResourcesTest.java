@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.entry;
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.operator.pki.AdminCa;
+import dev.portico.operator.pki.Lifetimes;
+import dev.portico.operator.pki.ServingCertificate;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -15,6 +18,7 @@ import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -48,6 +52,8 @@ class DerivedResourcesTest {
 
     private static final Map<String, ConfigBundle.TlsPair> VERA_TLS =
             Map.of("vera-tls", new ConfigBundle.TlsPair("CERT PEM", "KEY PEM"));
+    private static final ConfigBundle.TlsPair ADMIN = new ConfigBundle.TlsPair("ADMIN CERT PEM", "ADMIN KEY PEM");
+    private static final AdminCa CA = AdminCa.create(Instant.parse("2026-12-01T00:00:00Z"), Lifetimes.DEFAULT);
 
     static ProxySiteResource site(String yaml) {
         ProxySiteResource site = new ProxySiteResource();
@@ -64,7 +70,7 @@ class DerivedResourcesTest {
     void everyObjectIsOwnedByTheSiteAsControllerAndLabelled() {
         ProxySiteResource site = site(PLAIN);
         ProxySiteSpec spec = normalised(PLAIN);
-        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, Map.of());
+        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, Map.of(), ADMIN);
         var objects = java.util.List.of(
                 DerivedResources.deployment(site, spec, "portico/proxy:1"),
                 DerivedResources.service(site, spec),
@@ -72,7 +78,7 @@ class DerivedResourcesTest {
                 DerivedResources.podDisruptionBudget(site),
                 DerivedResources.networkPolicy(site, "portico-system"),
                 DerivedResources.bundleSecret(site, bundle),
-                DerivedResources.adminSecret(site, "t0ken"));
+                DerivedResources.adminSecret(site, "t0ken", adminCertificate(site)));
         for (var object : objects) {
             assertThat(object.getMetadata().getNamespace()).isEqualTo("aidoo");
             assertThat(object.getMetadata().getLabels()).containsOnly(
@@ -115,13 +121,16 @@ class DerivedResourcesTest {
         assertThat(String.join(" ", proxy.getArgs())).isEqualTo("--site /etc/portico/site.yaml "
                 + "--secrets-dir /etc/portico/secrets --http-port 8080 --https-port 8443 --admin-port 9901 "
                 + "--bind 0.0.0.0 --admin-bind 0.0.0.0 --revision-file /etc/portico/revision "
-                + "--admin-token-file /var/run/portico/admin/token --drain-timeout 25s");
+                + "--admin-token-file /var/run/portico/admin/token --admin-tls-secret _admin --drain-timeout 25s");
         assertThat(proxy.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
         assertThat(proxy.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
         assertThat(proxy.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
         assertThat(proxy.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
         assertThat(proxy.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
         assertThat(proxy.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("admin");
+        // The admin port speaks TLS only; the kubelet probes it over HTTPS without verifying.
+        assertThat(proxy.getLivenessProbe().getHttpGet().getScheme()).isEqualTo("HTTPS");
+        assertThat(proxy.getReadinessProbe().getHttpGet().getScheme()).isEqualTo("HTTPS");
         assertThat(proxy.getPorts()).anySatisfy(p -> {
             assertThat(p.getName()).isEqualTo("admin");
             assertThat(p.getContainerPort()).isEqualTo(9901);
@@ -134,7 +143,33 @@ class DerivedResourcesTest {
             assertThat(m.getReadOnly()).isTrue();
         });
         assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("vera-proxy-config"));
-        assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("vera-proxy-admin"));
+        // Only the token of the admin Secret is mounted: the admin certificate comes with the bundle.
+        assertThat(pod.getVolumes()).anySatisfy(v -> {
+            assertThat(v.getSecret().getSecretName()).isEqualTo("vera-proxy-admin");
+            assertThat(v.getSecret().getItems()).extracting(i -> i.getKey() + "=" + i.getPath()).containsExactly("token=token");
+        });
+    }
+
+    @Test
+    void theAdminSecretKeepsTheTokenAndThePodsAdminCertificateWhichNamesTheSitesService() {
+        ProxySiteResource site = site(PLAIN);
+        ServingCertificate certificate = adminCertificate(site);
+
+        Secret secret = DerivedResources.adminSecret(site, "t0ken", certificate);
+
+        assertThat(secret.getData()).containsOnlyKeys("token", "tls.crt", "tls.key");
+        assertThat(DerivedResources.token(secret)).isEqualTo("t0ken");
+        ServingCertificate read = DerivedResources.adminCertificate(secret).orElseThrow();
+        assertThat(read.leaf()).isEqualTo(certificate.leaf());
+        assertThat(ServingCertificate.dnsNames(read.leaf()))
+                .containsExactly("vera-proxy.aidoo.svc", "vera-proxy.aidoo.svc.cluster.local");
+        assertThat(DerivedResources.adminCertificate(DerivedResources.adminSecret(site, "t0ken", certificate)
+                .toBuilder().withData(Map.of("token", "dDBrZW4=")).build())).isEmpty();
+    }
+
+    private static ServingCertificate adminCertificate(ProxySiteResource site) {
+        return ServingCertificate.of(CA.issuing().issue(DerivedResources.adminNames(site),
+                Instant.parse("2026-12-02T00:00:00Z"), Lifetimes.DEFAULT.serving()));
     }
 
     @Test
@@ -150,7 +185,7 @@ class DerivedResourcesTest {
 
     @Test
     void revisionsOnlyGrowAndStayPutWhileTheContentDoes() {
-        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", normalised(TLS), VERA_TLS);
+        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", normalised(TLS), VERA_TLS, ADMIN);
 
         assertThat(bundle.at(null, 1_000).revision()).isEqualTo(1_000);
         assertThat(bundle.at(new ConfigBundle.Deployed(bundle.hash(), 7), 1_000).revision()).isEqualTo(7);
@@ -181,21 +216,24 @@ class DerivedResourcesTest {
     @Test
     void bundleMountsTheSiteAndEachCertificateInTheRuntimesLayout() {
         ProxySiteSpec spec = normalised(TLS);
-        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS);
+        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS, ADMIN);
         Deployment deployment = DerivedResources.deployment(site(TLS), spec, "portico/proxy:1");
         var items = deployment.getSpec().getTemplate().getSpec().getVolumes().get(0).getSecret().getItems();
         assertThat(items).extracting(i -> i.getKey() + "=" + i.getPath()).containsExactly(
                 "site.yaml=site.yaml",
                 "revision=revision",
+                "_admin.tls.crt=secrets/_admin/tls.crt",
+                "_admin.tls.key=secrets/_admin/tls.key",
                 "vera-tls.tls.crt=secrets/vera-tls/tls.crt",
                 "vera-tls.tls.key=secrets/vera-tls/tls.key");
-        assertThat(bundle.files()).containsOnlyKeys("site.yaml", "vera-tls.tls.crt", "vera-tls.tls.key");
+        assertThat(bundle.files()).containsOnlyKeys("site.yaml", "_admin.tls.crt", "_admin.tls.key", "vera-tls.tls.crt",
+                "vera-tls.tls.key");
     }
 
     @Test
     void bundleSecretHoldsTheNormalisedSiteAndTheHashOfItsContent() {
         ProxySiteSpec spec = normalised(TLS);
-        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS).at(null, 42);
+        ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS, ADMIN).at(null, 42);
         Secret secret = DerivedResources.bundleSecret(site(TLS), bundle);
 
         assertThat(secret.getMetadata().getAnnotations()).containsEntry("portico.dev/config-hash", bundle.hash())
@@ -214,11 +252,14 @@ class DerivedResourcesTest {
     @Test
     void hashChangesWithTheSiteAndTheCertificatesAndOnlyThen() {
         ProxySiteSpec spec = normalised(TLS);
-        String hash = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS).hash();
-        assertThat(ConfigBundle.render("vera", "aidoo", normalised(TLS), VERA_TLS).hash()).isEqualTo(hash);
+        String hash = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS, ADMIN).hash();
+        assertThat(ConfigBundle.render("vera", "aidoo", normalised(TLS), VERA_TLS, ADMIN).hash()).isEqualTo(hash);
         assertThat(ConfigBundle.render("vera", "aidoo", spec,
-                Map.of("vera-tls", new ConfigBundle.TlsPair("RENEWED PEM", "KEY PEM"))).hash()).isNotEqualTo(hash);
-        assertThat(ConfigBundle.render("vera", "aidoo", normalised(TLS.replace("3000", "3001")), VERA_TLS).hash())
+                Map.of("vera-tls", new ConfigBundle.TlsPair("RENEWED PEM", "KEY PEM")), ADMIN).hash()).isNotEqualTo(hash);
+        // A renewed admin certificate is a new bundle too: it reaches the running pods by push.
+        assertThat(ConfigBundle.render("vera", "aidoo", spec, VERA_TLS,
+                new ConfigBundle.TlsPair("RENEWED ADMIN PEM", "ADMIN KEY PEM")).hash()).isNotEqualTo(hash);
+        assertThat(ConfigBundle.render("vera", "aidoo", normalised(TLS.replace("3000", "3001")), VERA_TLS, ADMIN).hash())
                 .isNotEqualTo(hash);
     }
 

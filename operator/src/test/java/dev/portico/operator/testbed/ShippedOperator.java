@@ -39,10 +39,18 @@ public final class ShippedOperator implements AutoCloseable {
      * @param proxyImage what deploy/ sets as PORTICO_PROXY_IMAGE, or another (an upgrade)
      */
     public static ShippedOperator start(Testbed testbed, String identity, Metrics metrics, String proxyImage) {
+        return start(testbed, identity, metrics, proxyImage, java.util.Map.of());
+    }
+
+    /** @param environment more of the operator's settings, e.g. short admin certificate lifetimes */
+    public static ShippedOperator start(Testbed testbed, String identity, Metrics metrics, String proxyImage,
+            java.util.Map<String, String> environment) {
         Install.ensure(testbed);
         KubernetesClient client = testbed.serviceAccountClient(NAMESPACE, SERVICE_ACCOUNT);
-        OperatorConfig config = OperatorConfig.fromEnvironment(java.util.Map.of(
-                "PORTICO_PROXY_IMAGE", proxyImage, "PORTICO_NAMESPACE", NAMESPACE));
+        java.util.Map<String, String> env = new java.util.HashMap<>(environment);
+        env.put("PORTICO_PROXY_IMAGE", proxyImage);
+        env.put("PORTICO_NAMESPACE", NAMESPACE);
+        OperatorConfig config = OperatorConfig.fromEnvironment(env);
         if (!config.serverSideApply() || !config.leaderElection() || !config.watchNamespaces().equals(Set.of())) {
             throw new IllegalStateException("the shipped defaults changed: " + config);
         }

@@ -20,6 +20,10 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.nio.file.Path;
+import javax.net.ssl.SSLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,14 +44,28 @@ public final class StandInPods implements AutoCloseable {
     private final Map<String, Served> served = new ConcurrentHashMap<>();
     private final List<Channel> listeners = new ArrayList<>();
 
-    /** Opens one more pod's admin port at {@code address:port}; closing the handle closes the port. */
-    AutoCloseable open(String address, int port) throws InterruptedException {
+    /**
+     * Opens one more pod's admin port at {@code address:port}; closing the handle closes the port.
+     *
+     * @param tls the pod's admin certificate and key (PEM files of its mounted bundle), served as a
+     *     runtime's TLS-only admin port serves them (without renewals); null: plain HTTP
+     */
+    AutoCloseable open(String address, int port, Path[] tls) throws InterruptedException {
+        SslContext context;
+        try {
+            context = tls == null ? null : SslContextBuilder.forServer(tls[0].toFile(), tls[1].toFile()).build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("the pod's admin certificate: " + e.getMessage(), e);
+        }
         Channel channel = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (context != null) {
+                            ch.pipeline().addLast(context.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8 << 20), new Admin());
                     }
                 })

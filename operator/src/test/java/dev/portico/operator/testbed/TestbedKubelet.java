@@ -217,7 +217,7 @@ public final class TestbedKubelet implements AutoCloseable {
             try {
                 if (light.test(pod)) {
                     started = new RunningPod(namespace, name, pod.getMetadata().getUid(), ip, null,
-                            standIns.open(ip, adminPort(container)), 0);
+                            standIns.open(ip, adminPort(container), adminTls(container, podRoot)), 0);
                 } else {
                     started = new RunningPod(namespace, name, pod.getMetadata().getUid(), ip,
                             runtime(container, podRoot, ip), null, 0);
@@ -274,6 +274,18 @@ public final class TestbedKubelet implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /** The admin certificate and key files a pod's runtime serves (its --admin-tls-secret), or null without one. */
+    private static Path[] adminTls(Container container, Path podRoot) {
+        List<String> args = container.getArgs();
+        int secret = args.indexOf("--admin-tls-secret");
+        int dir = args.indexOf("--secrets-dir");
+        if (secret < 0 || dir < 0) {
+            return null;
+        }
+        Path folder = podRoot.resolve(args.get(dir + 1).substring(1)).resolve(args.get(secret + 1));
+        return new Path[] {folder.resolve("tls.crt"), folder.resolve("tls.key")};
     }
 
     private static int adminPort(Container container) {

@@ -11,15 +11,18 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The admin listener. Off the proxy path, so small requests are aggregated whole here
  * (a config push, bigger, by its own handler once its token is checked); it runs on its
  * own event loop so probes answer even when the proxy's loops are busy. Its clients are bounded
  * as the proxy's are ({@link AdminLimits}): a per-address connection cap at accept, a deadline for
- * each head and body, and idle connections closed.
+ * each head and body, and idle connections closed. With {@code --admin-tls-secret} it speaks TLS
+ * only (docs/config-push.md, "The admin channel").
  */
 public final class AdminServer {
 
@@ -31,9 +34,13 @@ public final class AdminServer {
         this.channel = channel;
     }
 
+    /**
+     * @param tls the context for each new connection, read at accept (so a renewed certificate serves the next
+     *     connection and open ones keep theirs), or null: plain HTTP
+     */
     public static AdminServer bind(Transports transports, EventLoopGroup group, String host, int port,
                                    ConfigHolder config, ProxyMetrics metrics, BooleanSupplier ready,
-                                   ConfigPushService pushes, AdminLimits limits)
+                                   ConfigPushService pushes, AdminLimits limits, Supplier<SslContext> tls)
             throws InterruptedException {
         ConnectionsPerClient perClient = new ConnectionsPerClient(); // the admin port's own count
         Channel channel = new ServerBootstrap()
@@ -48,6 +55,11 @@ public final class AdminServer {
                         }
                         RequestHeadTimeout headTimeout = new RequestHeadTimeout(limits.headTimeout(),
                                 limits.idleTimeout());
+                        if (tls != null) {
+                            // First, so nothing but a TLS handshake is ever read; the head timer
+                            // behind it also bounds a handshake that never completes.
+                            ch.pipeline().addLast(tls.get().newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast(headTimeout)
                                 .addLast(new HttpServerCodec())

@@ -2,6 +2,7 @@ package dev.portico.runtime.config;
 
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.runtime.policy.RateLimiters;
+import dev.portico.runtime.tls.AdminTlsCompiler;
 import dev.portico.runtime.tls.TlsCompiler;
 import dev.portico.runtime.tls.ocsp.OcspStapling;
 
@@ -14,11 +15,21 @@ import dev.portico.runtime.tls.ocsp.OcspStapling;
 public final class SiteBuilder {
 
     private final TlsCompiler tls;
+    private final AdminTlsCompiler adminTls;
     private final RateLimiters limiters = new RateLimiters();
 
     /** @param stapling fetches OCSP responses for the certificates once a config holding them is accepted */
     public SiteBuilder(OcspStapling stapling) {
+        this(stapling, null);
+    }
+
+    /**
+     * @param adminTlsSecret the bundle's secret the admin listener serves ({@code --admin-tls-secret}); every
+     *     bundle must then hold a valid one; null: the admin port speaks plain HTTP
+     */
+    public SiteBuilder(OcspStapling stapling, String adminTlsSecret) {
         this.tls = new TlsCompiler(stapling);
+        this.adminTls = adminTlsSecret == null ? null : new AdminTlsCompiler(adminTlsSecret);
     }
 
     /**
@@ -27,7 +38,9 @@ public final class SiteBuilder {
      * @throws dev.portico.crds.InvalidProxySiteException when the site or one of its secrets is invalid
      */
     public SiteConfig build(Bundle bundle) {
-        return SiteCompiler.compile(ProxySiteLoader.load(bundle.siteYaml()), bundle.hash(), bundle.revision(),
-                tls, bundle.secrets(), limiters);
+        SiteConfig site = SiteCompiler.compile(ProxySiteLoader.load(bundle.siteYaml()), bundle.hash(),
+                bundle.revision(), tls, bundle.secrets(), limiters);
+        // Part of the bundle like the site's certificates: a bundle whose admin pair cannot serve is refused whole.
+        return adminTls == null ? site : site.withAdminTls(adminTls.compile(bundle.secrets()));
     }
 }

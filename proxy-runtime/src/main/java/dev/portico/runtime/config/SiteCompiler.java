@@ -95,7 +95,8 @@ public final class SiteCompiler {
                 AccessPolicy.of(spec.accessControl()),
                 limiters.forSpec(spec.rateLimit()),
                 spec.compression() != null && Boolean.TRUE.equals(spec.compression().enabled())
-                        ? Sizes.parse(spec.compression().minSize()) : -1);
+                        ? Sizes.parse(spec.compression().minSize()) : -1,
+                null);
     }
 
     /**

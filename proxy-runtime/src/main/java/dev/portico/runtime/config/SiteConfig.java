@@ -7,6 +7,7 @@ import dev.portico.runtime.policy.RateLimiter;
 import dev.portico.runtime.routing.PathNormaliser;
 import dev.portico.runtime.routing.Router;
 import dev.portico.runtime.tls.TlsConfig;
+import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 
 /**
@@ -23,6 +24,8 @@ import java.time.Duration;
  * @param access             allow/deny by client IP
  * @param rateLimit          per-client token buckets, or null when unlimited
  * @param compressionMinSize smallest response worth compressing, or -1 when compression is off
+ * @param adminTls           the admin listener's TLS context (the bundle's {@code --admin-tls-secret}), or
+ *                           null when the admin port speaks plain HTTP
  */
 public record SiteConfig(
         String name,
@@ -37,10 +40,17 @@ public record SiteConfig(
         TlsConfig tls,
         AccessPolicy access,
         RateLimiter rateLimit,
-        long compressionMinSize) {
+        long compressionMinSize,
+        SslContext adminTls) {
 
     /** The revision of a config read from site files without a revision file. */
     public static final long NO_REVISION = -1;
+
+    /** This config with the admin listener's TLS context: new admin connections take it, open ones keep theirs. */
+    public SiteConfig withAdminTls(SslContext context) {
+        return new SiteConfig(name, generation, hash, revision, router, paths, trust, limits, responseHeaders, tls,
+                access, rateLimit, compressionMinSize, context);
+    }
 
     /** Limits that apply before a route is known, and those against slow clients. */
     public record Limits(long maxRequestBodySize, int maxRequestHeadersSize, Duration requestHeaderTimeout,
