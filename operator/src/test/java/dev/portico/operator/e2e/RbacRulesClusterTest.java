@@ -80,9 +80,14 @@ class RbacRulesClusterTest {
     private int cases;
 
     @AfterEach
-    void restore() throws Exception {
-        testbed.kubectl("apply", "--server-side", "--force-conflicts", "-f", RBAC.toString()).requireSuccess();
+    void restore() {
+        restoreShipped();
         namespaces.forEach(ns -> admin.namespaces().withName(ns).delete());
+    }
+
+    /** As deploy/ installs it, and by the same field manager (kubectl), so later applies meet no conflict. */
+    private void restoreShipped() {
+        testbed.kubectl("apply", "--server-side", "--force-conflicts", "-f", RBAC.toString()).requireSuccess();
     }
 
     @Test
@@ -114,7 +119,7 @@ class RbacRulesClusterTest {
             admin.rbac().roles().resource(trimmed).forceConflicts().serverSideApply();
             awaitAllowed(rule, false);
             expect(EXPECTED.get(key(rule)), rule);
-            admin.rbac().roles().resource(role).forceConflicts().serverSideApply();
+            restoreShipped();
             awaitAllowed(rule, true);
         }
         assertThat(cases).isGreaterThan(clusterRole.getRules().size());
@@ -129,7 +134,7 @@ class RbacRulesClusterTest {
         try {
             check.run();
         } finally {
-            admin.rbac().clusterRoles().resource(shipped).forceConflicts().serverSideApply();
+            restoreShipped();
             awaitAllowed(rule, true);
         }
     }

@@ -64,7 +64,7 @@ class ShippedRbacClusterTest {
                 "    resources: [\"deployments\"]\n    verbs: [\"list\", \"watch\"]"));
         try (StandInPods standIns = new StandInPods();
              ClusterStandIn cluster = new ClusterStandIn(testbed, root, pod -> true, standIns)) {
-            testbed.kubectl("apply", "--server-side", "-f", trimmed.toString()).requireSuccess();
+            testbed.kubectl("apply", "--server-side", "--force-conflicts", "-f", trimmed.toString()).requireSuccess();
             await().atMost(Duration.ofSeconds(10)).until(() -> !canI(testbed, "patch deployments.apps"));
             try {
                 cluster.apply(ProxySiteLoader.parse(ClusterStandIn.site(ns, "refused")));
@@ -80,7 +80,7 @@ class ShippedRbacClusterTest {
                 assertThat(events.stream().filter(e -> "Forbidden".equals(e.getReason())).findFirst().orElseThrow()
                         .getMessage()).contains("deployments");
             } finally {
-                testbed.kubectl("apply", "--server-side", "-f", RBAC.toString()).requireSuccess();
+                testbed.kubectl("apply", "--server-side", "--force-conflicts", "-f", RBAC.toString()).requireSuccess();
             }
 
             // With the rule back, the next change of the site converges.
