@@ -21,6 +21,10 @@ public final class AdminClient {
         this.port = port;
     }
 
+    public int port() {
+        return port;
+    }
+
     /** Pushes {@code push} with {@code Authorization: Bearer token}. */
     public RawResponse push(ConfigPush push, String token) {
         return put(push.toJson(), "Authorization: Bearer " + token);
