@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import dev.portico.operator.testbed.ClusterTest;
+import dev.portico.operator.testbed.Testbed;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,24 +16,37 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The admin CA's Secret on fabric8's mock API server (CRUD mode): made once and shared by every
- * replica, rotated and retired with optimistic locking, and a broken one named rather than
- * silently replaced.
+ * The admin CA's Secret on the real API server: made once and shared by every replica, rotated
+ * and retired with the API server's optimistic locking (resourceVersion), and a broken one named
+ * rather than silently replaced. Each test has a namespace of its own, so the operators of
+ * other suites, whose CA lives in portico-system, are not in the way.
  */
-@EnableKubernetesMockClient(crud = true)
+@ClusterTest
 class AdminCaStoreTest {
 
-    private static final String NAMESPACE = "portico-system";
+    private final String namespace = "ca-store-" + UUID.randomUUID().toString().substring(0, 8);
     private static final Lifetimes LIFETIMES = new Lifetimes(Duration.ofDays(30), Duration.ofDays(9));
 
-    KubernetesClient client;
+    private final KubernetesClient client = Testbed.shared().admin();
+
+    AdminCaStoreTest() {
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+                .create();
+    }
+
+    @AfterEach
+    void deleteNamespace() {
+        client.namespaces().withName(namespace).delete();
+    }
     private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-12-02T15:00:00Z"));
 
     private AdminCaStore store() {
-        return new AdminCaStore(client, NAMESPACE, LIFETIMES, new Clock() {
+        return new AdminCaStore(client, namespace, LIFETIMES, new Clock() {
             @Override
             public ZoneOffset getZone() {
                 return ZoneOffset.UTC;
@@ -50,7 +65,7 @@ class AdminCaStoreTest {
     }
 
     private Secret secret() {
-        return client.secrets().inNamespace(NAMESPACE).withName(AdminCaStore.SECRET_NAME).get();
+        return client.secrets().inNamespace(namespace).withName(AdminCaStore.SECRET_NAME).get();
     }
 
     @Test
@@ -112,12 +127,12 @@ class AdminCaStoreTest {
 
     @Test
     void aBrokenSecretIsNamedNotReplaced() {
-        client.secrets().inNamespace(NAMESPACE).resource(new SecretBuilder()
-                .withNewMetadata().withName(AdminCaStore.SECRET_NAME).withNamespace(NAMESPACE).endMetadata()
+        client.secrets().inNamespace(namespace).resource(new SecretBuilder()
+                .withNewMetadata().withName(AdminCaStore.SECRET_NAME).withNamespace(namespace).endMetadata()
                 .withData(Map.of("ca.crt", "bm9wZQ==")).build()).create();
 
         assertThatThrownBy(() -> store().current())
-                .hasMessageContaining("portico-system/portico-admin-ca is not a usable admin CA")
+                .hasMessageContaining(namespace + "/portico-admin-ca is not a usable admin CA")
                 .hasMessageContaining("ca.crt");
         assertThat(secret().getData()).containsOnlyKeys("ca.crt");
     }
