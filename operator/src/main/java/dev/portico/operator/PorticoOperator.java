@@ -3,6 +3,7 @@ package dev.portico.operator;
 import dev.portico.operator.pki.AdminCaStore;
 import dev.portico.operator.push.AdminClient;
 import dev.portico.operator.push.ConfigPusher;
+import dev.portico.operator.reconciler.InformerStores;
 import dev.portico.operator.reconciler.ProxySiteReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -81,6 +82,8 @@ public final class PorticoOperator {
                 wake -> pusher(adminCa, wake)), c -> {
             if (!config.watchNamespaces().isEmpty()) {
                 c.settingNamespaces(config.watchNamespaces());
+            } else {
+                c.withItemStore(InformerStores.sites()); // safe with one informer only (InformerStores)
             }
         });
         return operator;

@@ -70,7 +70,7 @@ final class BackendServices {
 
     /**
      * Watches every Service of the watched namespaces, each reduced to its type and ports
-     * ({@link ReferencedObjects}): a user's Services carry no label the operator could select
+     * ({@link InformerStores}): a user's Services carry no label the operator could select
      * on. The index on the primary cache maps a Service back to the sites
      * whose routes name it, so a Service that appears, changes its ports or goes away
      * reconciles exactly those sites, and any other Service event is dropped at once.
@@ -83,7 +83,7 @@ final class BackendServices {
                 .withName(EVENT_SOURCE)
                 .withNamespacesInheritedFromController();
         // Of each Service only what portProblem reads.
-        var configuration = ReferencedObjects.compact(services, context, Service.class, "spec.type", "spec.ports")
+        var configuration = InformerStores.referenced(services, context, Service.class, "spec.type", "spec.ports")
                 .withSecondaryToPrimaryMapper(service -> context.getPrimaryCache()
                         .byIndex(INDEX, indexKey(service.getMetadata().getName(), service.getMetadata().getNamespace()))
                         .stream()

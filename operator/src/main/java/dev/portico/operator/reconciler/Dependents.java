@@ -7,23 +7,45 @@ import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
-import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 
 /**
  * One dependent per owned kind. Each only hands {@link DerivedResources} what the reconcile
- * derived ({@link SiteModel}); their informers see only objects labelled managed-by=portico.
+ * derived ({@link SiteModel}); their informers see only objects labelled managed-by=portico,
+ * kept without their bookkeeping ({@link InformerStores#owned}). The two Secrets share the
+ * bundle's informer: two informers over the same label would cache every Secret twice.
  */
 public final class Dependents {
 
     private Dependents() {}
 
-    @KubernetesDependent(informer = @Informer(labelSelector = DerivedResources.MANAGED_SELECTOR))
-    public static class BundleSecret extends CRUDKubernetesDependentResource<Secret, ProxySiteResource> {
+    /** An owned kind: the object is the site's (garbage collected with it), its informer ours. */
+    abstract static class Owned<R extends HasMetadata> extends CRUDKubernetesDependentResource<R, ProxySiteResource> {
+        Owned(Class<R> type) {
+            super(type);
+        }
+
+        @Override
+        protected InformerEventSource<R, ProxySiteResource> createEventSource(EventSourceContext<ProxySiteResource> context) {
+            var informer = InformerEventSourceConfiguration.from(resourceType(), ProxySiteResource.class)
+                    .withName(name())
+                    .withNamespacesInheritedFromController()
+                    .withLabelSelector(DerivedResources.MANAGED_SELECTOR)
+                    .withSecondaryToPrimaryMapper(getSecondaryToPrimaryMapper(context).orElseThrow());
+            var source = new InformerEventSource<>(InformerStores.owned(informer, context).build(), context);
+            setEventSource(source);
+            return source;
+        }
+    }
+
+    public static class BundleSecret extends Owned<Secret> {
         public BundleSecret() {
             super(Secret.class);
         }
@@ -38,8 +60,7 @@ public final class Dependents {
      * The push token and the pods' admin certificate; the token is made once and the certificate
      * issued when due, both then read back from the cluster (SiteModel).
      */
-    @KubernetesDependent(informer = @Informer(labelSelector = DerivedResources.MANAGED_SELECTOR))
-    public static class AdminTokenSecret extends CRUDKubernetesDependentResource<Secret, ProxySiteResource> {
+    public static class AdminTokenSecret extends Owned<Secret> {
         public AdminTokenSecret() {
             super(Secret.class);
         }
@@ -51,8 +72,7 @@ public final class Dependents {
         }
     }
 
-    @KubernetesDependent(informer = @Informer(labelSelector = DerivedResources.MANAGED_SELECTOR))
-    public static class ProxyNetworkPolicy extends CRUDKubernetesDependentResource<NetworkPolicy, ProxySiteResource> {
+    public static class ProxyNetworkPolicy extends Owned<NetworkPolicy> {
         public ProxyNetworkPolicy() {
             super(NetworkPolicy.class);
         }
@@ -63,8 +83,7 @@ public final class Dependents {
         }
     }
 
-    @KubernetesDependent(informer = @Informer(labelSelector = DerivedResources.MANAGED_SELECTOR))
-    public static class ProxyServiceAccount extends CRUDKubernetesDependentResource<ServiceAccount, ProxySiteResource> {
+    public static class ProxyServiceAccount extends Owned<ServiceAccount> {
         public ProxyServiceAccount() {
             super(ServiceAccount.class);
         }
@@ -75,8 +94,7 @@ public final class Dependents {
         }
     }
 
-    @KubernetesDependent(informer = @Informer(labelSelector = DerivedResources.MANAGED_SELECTOR))
-    public static class ProxyDeployment extends CRUDKubernetesDependentResource<Deployment, ProxySiteResource> {
+    public static class ProxyDeployment extends Owned<Deployment> {
         public ProxyDeployment() {
             super(Deployment.class);
         }
@@ -88,8 +106,7 @@ public final class Dependents {
         }
     }
 
-    @KubernetesDependent(informer = @Informer(labelSelector = DerivedResources.MANAGED_SELECTOR))
-    public static class ProxyService extends CRUDKubernetesDependentResource<Service, ProxySiteResource> {
+    public static class ProxyService extends Owned<Service> {
         public ProxyService() {
             super(Service.class);
         }
@@ -100,8 +117,7 @@ public final class Dependents {
         }
     }
 
-    @KubernetesDependent(informer = @Informer(labelSelector = DerivedResources.MANAGED_SELECTOR))
-    public static class ProxyDisruptionBudget extends CRUDKubernetesDependentResource<PodDisruptionBudget, ProxySiteResource> {
+    public static class ProxyDisruptionBudget extends Owned<PodDisruptionBudget> {
         public ProxyDisruptionBudget() {
             super(PodDisruptionBudget.class);
         }

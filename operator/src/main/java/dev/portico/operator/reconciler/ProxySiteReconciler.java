@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  */
 @Workflow(explicitInvocation = true, dependents = {
         @Dependent(name = ProxySiteReconciler.BUNDLE, type = Dependents.BundleSecret.class),
-        @Dependent(name = ProxySiteReconciler.ADMIN_TOKEN, type = Dependents.AdminTokenSecret.class),
+        @Dependent(name = ProxySiteReconciler.ADMIN_TOKEN, type = Dependents.AdminTokenSecret.class,
+                useEventSourceWithName = ProxySiteReconciler.BUNDLE),
         @Dependent(name = "service-account", type = Dependents.ProxyServiceAccount.class),
         @Dependent(name = "deployment", type = Dependents.ProxyDeployment.class,
                 dependsOn = {ProxySiteReconciler.BUNDLE, ProxySiteReconciler.ADMIN_TOKEN, "service-account"}),
@@ -133,7 +134,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 .withName(TLS_SECRETS)
                 .withNamespacesInheritedFromController()
                 .withFieldSelector(new FieldSelector(new FieldSelector.Field("type", TLS_TYPE)));
-        var configuration = ReferencedObjects.compact(tlsOnly, context, Secret.class, "type", "data")
+        var configuration = InformerStores.referenced(tlsOnly, context, Secret.class, "type", "data")
                 .withSecondaryToPrimaryMapper(secret -> context.getPrimaryCache()
                         .byIndex(SECRET_INDEX, indexKey(secret.getMetadata().getName(), secret.getMetadata().getNamespace()))
                         .stream()
@@ -144,10 +145,11 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                         .collect(Collectors.toSet()))
                 .build();
         // The site's pods: their readiness and addresses, for pushes and for Programmed.
-        var pods = InformerEventSourceConfiguration.from(Pod.class, ProxySiteResource.class)
+        var proxyPods = InformerEventSourceConfiguration.from(Pod.class, ProxySiteResource.class)
                 .withName(PODS)
                 .withNamespacesInheritedFromController()
-                .withLabelSelector(DerivedResources.MANAGED_SELECTOR)
+                .withLabelSelector(DerivedResources.MANAGED_SELECTOR);
+        var pods = InformerStores.pods(proxyPods, context)
                 .withSecondaryToPrimaryMapper(pod -> {
                     String site = pod.getMetadata().getLabels() == null ? null
                             : pod.getMetadata().getLabels().get(DerivedResources.INSTANCE_LABEL);
@@ -174,7 +176,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
             verdict = bothResolved(resolveTls(site, spec, context, tlsPairs), BackendServices.resolve(site, spec, context));
             url = DerivedResources.url(spec);
             if (verdict.isResolved()) {
-                Secret adminSecret = owned(context, ADMIN_TOKEN, site, DerivedResources.adminSecretName(site));
+                Secret adminSecret = owned(context, site, DerivedResources.adminSecretName(site));
                 String token = Optional.ofNullable(DerivedResources.token(adminSecret))
                         .orElseGet(ProxySiteReconciler::newToken);
                 AdminCaStore.Current ca = adminCa.current();
@@ -185,7 +187,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 ServingCertificate adminCertificate = adminCertificate(site, adminSecret, ca.ca());
                 ConfigBundle bundle = ConfigBundle.render(site.getMetadata().getName(), site.getMetadata().getNamespace(),
                         spec, tlsPairs, new ConfigBundle.TlsPair(adminCertificate.chainPem(), adminCertificate.keyPem()))
-                        .at(DerivedResources.deployed(owned(context, BUNDLE, site, DerivedResources.bundleName(site))),
+                        .at(DerivedResources.deployed(owned(context, site, DerivedResources.bundleName(site))),
                                 clock.millis());
                 new SiteModel(spec, bundle, proxyImage, token, adminCertificate, operatorNamespace).putInto(context);
                 context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
@@ -288,12 +290,11 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         return ErrorStatusUpdateControl.noStatusUpdate();
     }
 
-    /** A Secret a dependent owns, as its informer has it; null if it does not exist (yet). */
-    private static Secret owned(Context<ProxySiteResource> context, String dependent, ProxySiteResource site,
-            String name) {
+    /** A Secret the site owns, as the owned Secrets' informer (the bundle's) has it; null if it does not exist (yet). */
+    private static Secret owned(Context<ProxySiteResource> context, ProxySiteResource site, String name) {
         @SuppressWarnings("unchecked")
         var source = (InformerEventSource<Secret, ProxySiteResource>)
-                context.eventSourceRetriever().getEventSourceFor(Secret.class, dependent);
+                context.eventSourceRetriever().getEventSourceFor(Secret.class, BUNDLE);
         return source.get(new ResourceID(name, site.getMetadata().getNamespace())).orElse(null);
     }
 

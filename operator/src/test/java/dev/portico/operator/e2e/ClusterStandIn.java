@@ -7,6 +7,7 @@ import dev.portico.crds.v1alpha1.ProxySite;
 import dev.portico.crds.v1alpha1.ProxySiteStatus;
 import dev.portico.crds.v1alpha1.Route;
 import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.operator.testbed.RequestCounter;
 import dev.portico.operator.testbed.ShippedOperator;
 import dev.portico.operator.testbed.StandInPods;
 import dev.portico.operator.testbed.Testbed;
@@ -118,6 +119,11 @@ final class ClusterStandIn implements AutoCloseable {
             all.forEach(port -> service.editSpec().addNewPort().withName("port-" + port).withPort(port).endPort().endSpec());
             client.services().inNamespace(namespace).resource(service.build()).createOr(s -> s.update());
         });
+    }
+
+    /** What the operator running now has sent the API server. */
+    RequestCounter operatorRequests() {
+        return operator.requests();
     }
 
     /** Stops the operator and starts it again with another proxy image, as an upgrade of the operator does. */

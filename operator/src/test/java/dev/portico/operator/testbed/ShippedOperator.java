@@ -22,12 +22,14 @@ public final class ShippedOperator implements AutoCloseable {
     private final Testbed testbed;
     private final Operator operator;
     private final String leaseNamespace;
+    private final RequestCounter requests;
     private boolean stopped;
 
-    private ShippedOperator(Testbed testbed, Operator operator, String leaseNamespace) {
+    private ShippedOperator(Testbed testbed, Operator operator, String leaseNamespace, RequestCounter requests) {
         this.testbed = testbed;
         this.operator = operator;
         this.leaseNamespace = leaseNamespace;
+        this.requests = requests;
     }
 
     public static ShippedOperator start(Testbed testbed) {
@@ -46,7 +48,8 @@ public final class ShippedOperator implements AutoCloseable {
     public static ShippedOperator start(Testbed testbed, String identity, Metrics metrics, String proxyImage,
             java.util.Map<String, String> environment) {
         Install.ensure(testbed);
-        KubernetesClient client = testbed.serviceAccountClient(NAMESPACE, SERVICE_ACCOUNT);
+        RequestCounter requests = new RequestCounter();
+        KubernetesClient client = testbed.serviceAccountClient(NAMESPACE, SERVICE_ACCOUNT, requests);
         java.util.Map<String, String> env = new java.util.HashMap<>(environment);
         env.put("PORTICO_PROXY_IMAGE", proxyImage);
         env.put("PORTICO_NAMESPACE", NAMESPACE);
@@ -54,7 +57,7 @@ public final class ShippedOperator implements AutoCloseable {
         if (!config.serverSideApply() || !config.leaderElection() || !config.watchNamespaces().equals(Set.of())) {
             throw new IllegalStateException("the shipped defaults changed: " + config);
         }
-        return start(testbed, client, config, identity, metrics);
+        return start(testbed, client, requests, config, identity, metrics);
     }
 
     /**
@@ -62,15 +65,16 @@ public final class ShippedOperator implements AutoCloseable {
      * must name): its account there, the Role's rights only, serving that namespace only.
      */
     public static ShippedOperator startNamespaced(Testbed testbed, String namespace) {
-        KubernetesClient client = testbed.serviceAccountClient(namespace, SERVICE_ACCOUNT);
+        RequestCounter requests = new RequestCounter();
+        KubernetesClient client = testbed.serviceAccountClient(namespace, SERVICE_ACCOUNT, requests);
         OperatorConfig config = OperatorConfig.fromEnvironment(java.util.Map.of(
                 "PORTICO_PROXY_IMAGE", PROXY_IMAGE, "PORTICO_NAMESPACE", namespace,
                 "PORTICO_WATCH_NAMESPACES", namespace));
-        return start(testbed, client, config, null, new Metrics() {});
+        return start(testbed, client, requests, config, null, new Metrics() {});
     }
 
-    private static ShippedOperator start(Testbed testbed, KubernetesClient client, OperatorConfig config,
-            String identity, Metrics metrics) {
+    private static ShippedOperator start(Testbed testbed, KubernetesClient client, RequestCounter requests,
+            OperatorConfig config, String identity, Metrics metrics) {
         Operator operator = PorticoOperator.create(config, client, metrics, leaderElection -> {
             leaderElection.withExitOnStopLeading(false); // System.exit would end the test JVM
             if (identity != null) {
@@ -78,11 +82,16 @@ public final class ShippedOperator implements AutoCloseable {
             }
         });
         operator.start();
-        return new ShippedOperator(testbed, operator, config.namespace());
+        return new ShippedOperator(testbed, operator, config.namespace(), requests);
     }
 
     public Operator operator() {
         return operator;
+    }
+
+    /** What the operator has sent the API server so far. */
+    public RequestCounter requests() {
+        return requests;
     }
 
     /** Stops the operator as a crash would: the Lease stays held until it expires. */

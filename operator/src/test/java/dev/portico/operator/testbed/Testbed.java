@@ -74,6 +74,11 @@ public final class Testbed {
      * TokenRequest token, exactly what a pod of that account gets mounted.
      */
     public KubernetesClient serviceAccountClient(String namespace, String name) {
+        return serviceAccountClient(namespace, name, new RequestCounter());
+    }
+
+    /** As {@link #serviceAccountClient(String, String)}, counting its requests in {@code requests}. */
+    public KubernetesClient serviceAccountClient(String namespace, String name, RequestCounter requests) {
         Config base = adminConfig();
         Config config = new ConfigBuilder()
                 .withMasterUrl(base.getMasterUrl())
@@ -82,7 +87,9 @@ public final class Testbed {
                 .withNamespace(namespace)
                 .withRequestTimeout(base.getRequestTimeout())
                 .build();
-        return new KubernetesClientBuilder().withConfig(config).build();
+        return new KubernetesClientBuilder().withConfig(config)
+                .withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("portico-request-counter", requests))
+                .build();
     }
 
     /**
