@@ -1,5 +1,5 @@
-# The operator image. Build from the repository root:
-#   docker build -f deploy/docker/operator.Dockerfile -t portico/operator:dev .
+# The operator image. Build both images, tagged with the project version, with
+#   deploy/docker/build-images.sh
 # Multi-stage like proxy-runtime.Dockerfile: Maven builds the operator's shaded jar
 # (operator/target/operator.jar); the runtime stage is a distroless JRE running as
 # non-root. deploy/operator/deployment.yaml runs it with a read-only root filesystem
@@ -17,6 +17,10 @@ COPY operator operator
 RUN ./mvnw -B -q -DskipTests package -pl operator -am
 
 FROM gcr.io/distroless/java17-debian12:nonroot
+# The project version (build-images.sh passes it); the image's tag carries it too.
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="portico-operator" \
+      org.opencontainers.image.version="${VERSION}"
 WORKDIR /app
 COPY --from=build /src/operator/target/operator.jar /app/operator.jar
 # 8081: /healthz, /readyz, /metrics (PORTICO_HEALTH_PORT).

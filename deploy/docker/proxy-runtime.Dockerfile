@@ -1,5 +1,5 @@
-# The proxy runtime image. Build from the repository root:
-#   docker build -f deploy/docker/proxy-runtime.Dockerfile -t portico/proxy-runtime:dev .
+# The proxy runtime image. Build both images, tagged with the project version, with
+#   deploy/docker/build-images.sh
 # Multi-stage: Maven builds the shaded jar; the runtime stage is a distroless JRE
 # (glibc, so BoringSSL, epoll, brotli and zstd natives load) running as non-root.
 
@@ -13,6 +13,10 @@ COPY operator operator
 RUN ./mvnw -B -q -DskipTests package -pl proxy-runtime -am
 
 FROM gcr.io/distroless/java17-debian12:nonroot
+# The project version (build-images.sh passes it); the image's tag carries it too.
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="portico-proxy-runtime" \
+      org.opencontainers.image.version="${VERSION}"
 WORKDIR /app
 COPY --from=build /src/proxy-runtime/target/proxy-runtime.jar /app/proxy-runtime.jar
 # 8080 http, 8443 https, 9901 admin (kept off the Service; see deploy/ and API.md).

@@ -26,12 +26,13 @@ public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boo
         this(proxyImage, watchNamespaces, serverSideApply, leaderElection, namespace, healthPort, Lifetimes.DEFAULT);
     }
 
-    /** The image of this release; the build does not stamp one yet, so the version of the jar decides. */
     static final String DEFAULT_IMAGE_REPOSITORY = "ghcr.io/portico-dev/proxy-runtime";
+    /** The proxy image of this release: the project version tags both images (deploy/docker/build-images.sh). */
+    public static final String DEFAULT_PROXY_IMAGE = DEFAULT_IMAGE_REPOSITORY + ":" + Release.VERSION;
 
     public static OperatorConfig fromEnvironment(Map<String, String> env) {
         return new OperatorConfig(
-                nonBlank(env.get("PORTICO_PROXY_IMAGE")) ? env.get("PORTICO_PROXY_IMAGE").trim() : defaultImage(),
+                nonBlank(env.get("PORTICO_PROXY_IMAGE")) ? env.get("PORTICO_PROXY_IMAGE").trim() : DEFAULT_PROXY_IMAGE,
                 namespaces(env.get("PORTICO_WATCH_NAMESPACES")),
                 bool(env, "PORTICO_SERVER_SIDE_APPLY", true),
                 bool(env, "PORTICO_LEADER_ELECTION", true),
@@ -58,11 +59,6 @@ public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boo
             throw new IllegalArgumentException(name + " must be at least 10s, not " + value);
         }
         return duration;
-    }
-
-    private static String defaultImage() {
-        String version = OperatorConfig.class.getPackage().getImplementationVersion();
-        return DEFAULT_IMAGE_REPOSITORY + ":" + (version == null ? "latest" : version);
     }
 
     private static Set<String> namespaces(String value) {

@@ -17,7 +17,7 @@ public final class ShippedOperator implements AutoCloseable {
 
     public static final String NAMESPACE = "portico-system";
     public static final String SERVICE_ACCOUNT = "portico-operator";
-    public static final String PROXY_IMAGE = "ghcr.io/portico-dev/proxy-runtime:0.1.0";
+    public static final String PROXY_IMAGE = OperatorConfig.DEFAULT_PROXY_IMAGE;
 
     private final Testbed testbed;
     private final Operator operator;
