@@ -5,6 +5,7 @@ import dev.portico.crds.v1alpha1.Backend;
 import dev.portico.crds.v1alpha1.BackendProtocol;
 import dev.portico.crds.v1alpha1.Compression;
 import dev.portico.crds.v1alpha1.EscapedSlashes;
+import dev.portico.crds.v1alpha1.Exposure;
 import dev.portico.crds.v1alpha1.HeaderModifier;
 import dev.portico.crds.v1alpha1.Limits;
 import dev.portico.crds.v1alpha1.PathMatchType;
@@ -36,6 +37,7 @@ import java.util.function.Function;
 public final class ProxySiteDefaults {
 
     public static final int REPLICAS = 2;
+    public static final Exposure.Type SERVICE_TYPE = Exposure.Type.ClusterIP;
     public static final TlsVersion TLS_MIN_VERSION = TlsVersion.TLS_1_2;
     public static final boolean TLS_HTTP_REDIRECT = true;
     /** For an {@code hsts} block without maxAge: two years, the value HSTS preload lists ask for. */
@@ -110,6 +112,7 @@ public final class ProxySiteDefaults {
         return new ProxySiteSpec(
                 hosts,
                 orDefault(spec.replicas(), REPLICAS),
+                exposure(spec.service()),
                 tls(spec.tls(), hosts),
                 orDefault(spec.http2(), HTTP2),
                 trustedProxies(spec.trustedProxies()),
@@ -120,6 +123,33 @@ public final class ProxySiteDefaults {
                 accessControl(spec.accessControl()),
                 rateLimit(spec.rateLimit()),
                 map(spec.routes(), route -> route(route, limits.maxRequestBodySize())));
+    }
+
+    /**
+     * The spec as the proxy pods get it: without {@code service}, which only the operator
+     * reads, so that a change to the Service's settings pushes nothing to the pods.
+     */
+    public static ProxySiteSpec withoutService(ProxySiteSpec spec) {
+        if (spec.service() == null) {
+            return spec;
+        }
+        return new ProxySiteSpec(spec.hosts(), spec.replicas(), null, spec.tls(), spec.http2(), spec.trustedProxies(),
+                spec.limits(), spec.paths(), spec.headers(), spec.compression(), spec.accessControl(), spec.rateLimit(),
+                spec.routes());
+    }
+
+    /** Absent stays absent (a ClusterIP Service); the type defaults to ClusterIP, the other fields are the cluster's. */
+    private static Exposure exposure(Exposure exposure) {
+        if (exposure == null) {
+            return null;
+        }
+        return new Exposure(
+                orDefault(exposure.type(), SERVICE_TYPE),
+                exposure.annotations() == null ? Map.of() : exposure.annotations(),
+                exposure.externalTrafficPolicy(),
+                exposure.loadBalancerClass(),
+                exposure.loadBalancerSourceRanges() == null ? List.of() : exposure.loadBalancerSourceRanges(),
+                exposure.nodePorts());
     }
 
     private static Tls tls(Tls tls, List<String> siteHosts) {

@@ -28,6 +28,10 @@ import java.util.List;
         value = "self.routes.all(r, !has(r.match) || !has(r.match.hosts) || r.match.hosts.all(h, h in self.hosts))",
         message = "every entry of a route's match.hosts must be one of spec.hosts",
         fieldPath = ".routes")
+@ValidationRule(
+        value = "!has(self.service) || !has(self.service.nodePorts) || !has(self.service.nodePorts.https) || has(self.tls)",
+        message = "service.nodePorts.https needs spec.tls (without TLS the Service has no https port)",
+        fieldPath = ".service.nodePorts.https")
 public record ProxySiteSpec(
         @JsonPropertyDescription("The host names this site serves, matched against the request's Host "
                 + "(or :authority) without its port, case-insensitively. Each is an exact DNS name "
@@ -45,6 +49,10 @@ public record ProxySiteSpec(
         @Min(0)
         @SpecReplicas
         Integer replicas,
+
+        @JsonPropertyDescription("How the site's Service exposes the proxy: ClusterIP (default), NodePort or "
+                + "LoadBalancer, with the load balancer's settings. Absent: a ClusterIP Service.")
+        Exposure service,
 
         @JsonPropertyDescription("TLS termination. Absent: the site serves plain HTTP only.")
         Tls tls,

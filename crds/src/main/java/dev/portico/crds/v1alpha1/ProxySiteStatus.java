@@ -31,17 +31,35 @@ public record ProxySiteStatus(
                 + "the hash it serves, and Programmed is True when all ready pods serve this one.")
         String configHash,
 
-        @JsonPropertyDescription("Where the site is reached, e.g. https://vera.example.com.")
+        @JsonPropertyDescription("Where the site is reached, e.g. https://vera.example.com: its first exact "
+                + "host, else (only wildcard hosts) its load balancer's first address.")
         String url,
 
-        @JsonPropertyDescription("Standard conditions: Accepted (the spec is valid), Programmed (every ready "
-                + "pod serves the current config) and Ready (the proxy Deployment is available).")
+        @JsonPropertyDescription("The addresses of the site's load balancer (spec.service.type LoadBalancer), "
+                + "as the cloud reports them on the Service: IP addresses or host names.")
+        List<Address> addresses,
+
+        @JsonPropertyDescription("Standard conditions: Accepted (the spec is valid), ResolvedRefs (its Secrets "
+                + "and Services exist), Programmed (every ready pod serves the current config) and Ready (all of "
+                + "these, and the proxy Deployment is available: the pods serve this generation).")
         List<Condition> conditions,
 
         @JsonPropertyDescription("Label selector of the proxy pods in string form, for the scale subresource "
                 + "(kubectl scale, HorizontalPodAutoscaler).")
         @LabelSelector
         String selector) {
+
+    /** An address the site is reached at, in Gateway API's shape. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Address(
+            @JsonPropertyDescription("IPAddress or Hostname.")
+            @Required
+            @Pattern("^(IPAddress|Hostname)$")
+            String type,
+
+            @JsonPropertyDescription("The address, e.g. 203.0.113.7 or a1b2.elb.amazonaws.com.")
+            @Required
+            String value) {}
 
     /** The shape of a standard {@code metav1.Condition}. */
     @JsonInclude(JsonInclude.Include.NON_NULL)

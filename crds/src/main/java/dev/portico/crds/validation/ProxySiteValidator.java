@@ -45,6 +45,7 @@ public final class ProxySiteValidator {
         if (spec.replicas() != null && spec.replicas() < 0) {
             violations.add("spec.replicas", "must be 0 or more");
         }
+        ExposureValidator.check(violations, spec.service(), spec.tls() != null);
         tls(violations, spec.tls(), siteHosts);
         trustedProxies(violations, spec.trustedProxies());
         limits(violations, spec.limits());

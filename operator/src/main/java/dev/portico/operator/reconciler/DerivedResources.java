@@ -2,7 +2,9 @@ package dev.portico.operator.reconciler;
 
 import dev.portico.crds.bundle.BundleFiles;
 import dev.portico.crds.v1alpha1.ProxySite;
+import dev.portico.crds.v1alpha1.Exposure;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import dev.portico.crds.v1alpha1.ProxySiteStatus;
 import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.pki.ServingCertificate;
@@ -40,6 +42,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The pure mapping from a ProxySite to the Kubernetes objects the operator owns for it. No
@@ -153,9 +156,9 @@ final class DerivedResources {
         bundle.files().forEach((key, content) -> data.put(key, base64.encodeToString(content.getBytes(StandardCharsets.UTF_8))));
         data.put(BundleFiles.REVISION_FILE, base64.encodeToString(Long.toString(bundle.revision()).getBytes(StandardCharsets.US_ASCII)));
         ObjectMeta metadata = metadata(site, bundleName(site));
-        metadata.setAnnotations(Map.of(
+        metadata.setAnnotations(new TreeMap<>(Map.of(
                 CONFIG_HASH_ANNOTATION, bundle.hash(),
-                CONFIG_REVISION_ANNOTATION, Long.toString(bundle.revision())));
+                CONFIG_REVISION_ANNOTATION, Long.toString(bundle.revision()))));
         return new SecretBuilder()
                 .withMetadata(metadata)
                 .withType("Opaque")
@@ -265,29 +268,48 @@ final class DerivedResources {
                 .build();
     }
 
+    /**
+     * The site's Service as {@code spec.service} asks: only the fields set there are applied,
+     * so what the cluster fills in (allocated node ports, the cloud controller's annotations,
+     * the load balancer's status) stays the cluster's and is never fought over.
+     */
     static Service service(ProxySiteResource site, ProxySiteSpec spec) {
+        Exposure exposure = spec.service() != null ? spec.service()
+                : new Exposure(Exposure.Type.ClusterIP, Map.of(), null, null, List.of(), null);
+        Exposure.NodePorts nodePorts = exposure.nodePorts();
         List<ServicePort> ports = new ArrayList<>();
-        ports.add(servicePort("http", 80, HTTP_PORT));
+        ports.add(servicePort("http", 80, HTTP_PORT, nodePorts == null ? null : nodePorts.http()));
         if (spec.tls() != null) {
-            ports.add(servicePort("https", 443, HTTPS_PORT));
+            ports.add(servicePort("https", 443, HTTPS_PORT, nodePorts == null ? null : nodePorts.https()));
         }
+        ObjectMeta metadata = metadata(site, proxyName(site));
+        if (exposure.annotations() != null && !exposure.annotations().isEmpty()) {
+            metadata.setAnnotations(new TreeMap<>(exposure.annotations()));
+        }
+        Exposure.Type type = exposure.type() == null ? Exposure.Type.ClusterIP : exposure.type();
         // The admin port (9901) takes config pushes: it is deliberately not part of the Service.
         return new ServiceBuilder()
-                .withMetadata(metadata(site, proxyName(site)))
+                .withMetadata(metadata)
                 .withNewSpec()
-                    .withType("ClusterIP")
+                    .withType(type.name())
                     .withSelector(selectorLabels(site))
                     .withPorts(ports)
+                    .withExternalTrafficPolicy(exposure.externalTrafficPolicy() == null ? null
+                            : exposure.externalTrafficPolicy().name())
+                    .withLoadBalancerClass(exposure.loadBalancerClass())
+                    .withLoadBalancerSourceRanges(exposure.loadBalancerSourceRanges() == null
+                            || exposure.loadBalancerSourceRanges().isEmpty() ? null : exposure.loadBalancerSourceRanges())
                 .endSpec()
                 .build();
     }
 
-    private static ServicePort servicePort(String name, int port, int targetPort) {
+    private static ServicePort servicePort(String name, int port, int targetPort, Integer nodePort) {
         return new ServicePortBuilder()
                 .withName(name)
                 .withProtocol("TCP")
                 .withPort(port)
                 .withTargetPort(new IntOrString(targetPort))
+                .withNodePort(nodePort)
                 .build();
     }
 
@@ -448,11 +470,15 @@ final class DerivedResources {
     }
 
     /** https://HOST with TLS, else http://HOST, for the first host that is not a wildcard; null if none. */
-    static String url(ProxySiteSpec spec) {
+    /** The site's first exact host; with wildcard hosts only, its load balancer's first address; else null. */
+    static String url(ProxySiteSpec spec, List<ProxySiteStatus.Address> addresses) {
+        String scheme = spec.tls() != null ? "https://" : "http://";
         return spec.hosts().stream()
                 .filter(host -> !host.startsWith("*"))
                 .findFirst()
-                .map(host -> (spec.tls() != null ? "https://" : "http://") + host)
+                .or(() -> addresses.stream().findFirst()
+                        .map(a -> a.type().equals("IPAddress") && a.value().contains(":") ? "[" + a.value() + "]" : a.value()))
+                .map(host -> scheme + host)
                 .orElse(null);
     }
 }

@@ -17,6 +17,7 @@ import dev.portico.operator.push.Rollout;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.FieldSelector;
@@ -67,7 +68,7 @@ import org.slf4j.LoggerFactory;
         @Dependent(name = "service-account", type = Dependents.ProxyServiceAccount.class),
         @Dependent(name = "deployment", type = Dependents.ProxyDeployment.class,
                 dependsOn = {ProxySiteReconciler.BUNDLE, ProxySiteReconciler.ADMIN_TOKEN, "service-account"}),
-        @Dependent(name = "service", type = Dependents.ProxyService.class),
+        @Dependent(name = ProxySiteReconciler.SERVICE, type = Dependents.ProxyService.class),
         @Dependent(name = "network-policy", type = Dependents.ProxyNetworkPolicy.class),
         @Dependent(name = "pdb", type = Dependents.ProxyDisruptionBudget.class,
                 reconcilePrecondition = Dependents.MoreThanOneReplica.class)})
@@ -77,6 +78,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     public static final String NAME = "proxysite";
     static final String BUNDLE = "bundle";
     static final String ADMIN_TOKEN = "admin-token";
+    static final String SERVICE = "service";
     static final String TLS_SECRETS = "tls-secrets";
     static final String PODS = "pods";
     static final String PUSH_RESULTS = "push-results";
@@ -170,11 +172,13 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         Rollout rollout = null;
         Duration nextLook = ConfigPusher.VERIFY_EVERY;
         StatusFactory.Verdict verdict = validate(site);
+        List<ProxySiteStatus.Address> addresses =
+                StatusFactory.addresses(context.getSecondaryResource(Service.class, SERVICE));
         if (verdict.isValid()) {
             ProxySiteSpec spec = ProxySiteDefaults.normalise(site.getSpec());
             Map<String, ConfigBundle.TlsPair> tlsPairs = new LinkedHashMap<>();
             verdict = bothResolved(resolveTls(site, spec, context, tlsPairs), BackendServices.resolve(site, spec, context));
-            url = DerivedResources.url(spec);
+            url = DerivedResources.url(spec, addresses);
             if (verdict.isResolved()) {
                 Secret adminSecret = owned(context, site, DerivedResources.adminSecretName(site));
                 String token = Optional.ofNullable(DerivedResources.token(adminSecret))
@@ -208,7 +212,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         }
 
         Optional<Deployment> deployment = context.getSecondaryResource(Deployment.class);
-        ProxySiteStatus status = StatusFactory.status(site, verdict, url, rollout, deployment, Instant.now(clock));
+        ProxySiteStatus status = StatusFactory.status(site, verdict, url, addresses, rollout, deployment, Instant.now(clock));
         reportRefusals(site, status, context);
         // Pods are asked again now and then: a restarted process or a missed push shows up there.
         if (!Objects.equals(status, site.getStatus())) {

@@ -1,10 +1,14 @@
 package dev.portico.operator.reconciler;
 
 import dev.portico.crds.v1alpha1.ProxySiteStatus;
+import dev.portico.crds.v1alpha1.ProxySiteStatus.Address;
 import dev.portico.crds.v1alpha1.ProxySiteStatus.Condition;
 import dev.portico.crds.validation.Violation;
 import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.push.Rollout;
+import io.fabric8.kubernetes.api.model.LoadBalancerStatus;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceStatus;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
@@ -15,6 +19,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Builds a ProxySite's status from what one reconcile found. Pure: the same inputs give an
@@ -62,6 +67,12 @@ final class StatusFactory {
      */
     static ProxySiteStatus status(ProxySiteResource site, Verdict verdict, String url, Rollout rollout,
             Optional<Deployment> deployment, Instant now) {
+        return status(site, verdict, url, List.of(), rollout, deployment, now);
+    }
+
+    /** @param addresses the site's load balancer addresses ({@link #addresses}) */
+    static ProxySiteStatus status(ProxySiteResource site, Verdict verdict, String url, List<Address> addresses,
+            Rollout rollout, Optional<Deployment> deployment, Instant now) {
         ProxySiteStatus previous = site.getStatus();
         long generation = Optional.ofNullable(site.getMetadata().getGeneration()).orElse(0L);
         List<Condition> conditions = new ArrayList<>();
@@ -83,7 +94,7 @@ final class StatusFactory {
         // The hash every ready pod said it serves; while a rollout is under way, the last such one.
         String servedHash = rollout != null && rollout.complete() ? rollout.hash() : previousHash;
         conditions.add(programmed(verdict, rollout, deployment, servedHash));
-        conditions.add(ready(deployment));
+        conditions.add(ready(conditions, deployment));
 
         DeploymentStatus deploymentStatus = deployment.map(Deployment::getStatus).orElse(null);
         return new ProxySiteStatus(
@@ -92,6 +103,7 @@ final class StatusFactory {
                 deploymentStatus == null ? 0 : orZero(deploymentStatus.getReadyReplicas()),
                 servedHash,
                 url != null || verdict.isValid() ? url : previous == null ? null : previous.url(),
+                addresses.isEmpty() ? null : addresses,
                 conditions.stream().map(c -> finish(c, previous, generation, now)).toList(),
                 DerivedResources.selectorString(site));
     }
@@ -105,20 +117,20 @@ final class StatusFactory {
         long generation = Optional.ofNullable(site.getMetadata().getGeneration()).orElse(0L);
         String servedHash = previous == null ? null : previous.configHash();
         List<Condition> conditions = new ArrayList<>();
-        for (String type : List.of(ACCEPTED, RESOLVED_REFS, PROGRAMMED, READY)) {
-            if (type.equals(PROGRAMMED)) {
-                conditions.add(finish(condition(PROGRAMMED, false, reason,
-                        message + "; the pods keep serving " + describe(servedHash)), previous, generation, now));
-            } else {
-                previousCondition(previous, type).ifPresent(conditions::add);
-            }
+        for (String type : List.of(ACCEPTED, RESOLVED_REFS)) {
+            previousCondition(previous, type).ifPresent(conditions::add);
         }
+        Condition programmed = condition(PROGRAMMED, false, reason, message + "; the pods keep serving " + describe(servedHash));
+        conditions.add(finish(programmed, previous, generation, now));
+        // Whether the pods serve this spec is unknown: not Ready, whatever the Deployment says.
+        conditions.add(finish(condition(READY, false, reason, programmed.message()), previous, generation, now));
         return new ProxySiteStatus(
                 previous == null ? generation : previous.observedGeneration(),
                 previous == null ? 0 : previous.replicas(),
                 previous == null ? 0 : previous.readyReplicas(),
                 servedHash,
                 previous == null ? null : previous.url(),
+                previous == null ? null : previous.addresses(),
                 conditions,
                 DerivedResources.selectorString(site));
     }
@@ -147,7 +159,19 @@ final class StatusFactory {
                 rollout.problem() == null ? message : message + "; " + rollout.problem());
     }
 
-    private static Condition ready(Optional<Deployment> deployment) {
+    /**
+     * Ready means "serving this spec": the current generation is accepted, its references
+     * resolve, every ready pod serves its config (Programmed), and the Deployment is
+     * available. So {@code kubectl wait --for=condition=Ready} and GitOps health checks
+     * (kstatus) wait for the spec just applied, not for pods still serving an older one.
+     * The first of those not met gives the reason.
+     */
+    private static Condition ready(List<Condition> conditions, Optional<Deployment> deployment) {
+        for (Condition c : conditions) {
+            if (!"True".equals(c.status())) {
+                return condition(READY, false, c.reason(), notMet(c));
+            }
+        }
         Optional<DeploymentCondition> available = deployment
                 .map(Deployment::getStatus)
                 .flatMap(s -> Optional.ofNullable(s.getConditions()).orElse(List.of()).stream()
@@ -159,6 +183,29 @@ final class StatusFactory {
         boolean isAvailable = "True".equals(available.get().getStatus());
         return condition(READY, isAvailable, isAvailable ? "Available" : "Unavailable",
                 isAvailable ? "" : Objects.toString(available.get().getMessage(), ""));
+    }
+
+    private static String notMet(Condition c) {
+        String what = switch (c.type()) {
+            case ACCEPTED -> "the spec is not accepted";
+            case RESOLVED_REFS -> "a reference is not resolved";
+            default -> "the spec is not programmed";
+        };
+        return c.message() == null || c.message().isEmpty() ? what : what + ": " + c.message();
+    }
+
+    /** What the cloud reports on the site's Service: its load balancer's IPs and host names, in its order. */
+    static List<Address> addresses(Optional<Service> service) {
+        return service.map(Service::getStatus)
+                .map(ServiceStatus::getLoadBalancer)
+                .map(LoadBalancerStatus::getIngress)
+                .orElse(List.of())
+                .stream()
+                .flatMap(ingress -> ingress.getIp() != null ? Stream.of(new Address("IPAddress", ingress.getIp()))
+                        : ingress.getHostname() != null ? Stream.of(new Address("Hostname", ingress.getHostname()))
+                        : Stream.empty())
+                .distinct()
+                .toList();
     }
 
     static String join(List<Violation> violations) {

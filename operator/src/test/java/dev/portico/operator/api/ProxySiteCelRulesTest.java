@@ -62,7 +62,7 @@ class ProxySiteCelRulesTest {
     void everyRuleCompiles() throws IOException {
         List<String> rules = new ArrayList<>();
         collectRules(spec(), rules);
-        assertThat(rules).hasSize(7);
+        assertThat(rules).hasSize(12);
         rules.forEach(ProxySiteCelRulesTest::program);
     }
 
@@ -106,6 +106,18 @@ class ProxySiteCelRulesTest {
             redirect 304 | routes: [{redirect: {statusCode: 304}}] \
                 | statusCode must be one of 301, 302, 303, 307, 308 | must be one of 301, 302, 303, 307, 308
             redirect 308 | routes: [{redirect: {statusCode: 308}}] ||
+            traffic policy on ClusterIP | service: {externalTrafficPolicy: Local} \
+                | externalTrafficPolicy needs type NodePort or LoadBalancer | needs type NodePort or LoadBalancer
+            traffic policy on NodePort | service: {type: NodePort, externalTrafficPolicy: Local} ||
+            node ports on ClusterIP | service: {nodePorts: {http: 30080}} \
+                | nodePorts needs type NodePort or LoadBalancer | needs type NodePort or LoadBalancer
+            class on NodePort | service: {type: NodePort, loadBalancerClass: example.com/lb} \
+                | loadBalancerClass needs type LoadBalancer | needs type LoadBalancer
+            source ranges on NodePort | service: {type: NodePort, loadBalancerSourceRanges: [10.0.0.0/8]} \
+                | loadBalancerSourceRanges needs type LoadBalancer | needs type LoadBalancer
+            every field on LoadBalancer | service: {type: LoadBalancer, externalTrafficPolicy: Local, loadBalancerClass: example.com/lb, loadBalancerSourceRanges: [10.0.0.0/8], nodePorts: {http: 30080}} ||
+            https node port without TLS | service: {type: NodePort, nodePorts: {https: 30443}} \
+                | service.nodePorts.https needs spec.tls (without TLS the Service has no https port) | needs spec.tls
             """)
     void eachRuleRefusesWhatTheValidatorRefuses(String name, String change, String celMessage, String validatorMessage)
             throws IOException {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.entry;
 
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import dev.portico.crds.v1alpha1.ProxySiteStatus;
 import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.pki.AdminCa;
 import dev.portico.operator.pki.Lifetimes;
@@ -20,6 +21,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -288,8 +290,20 @@ class DerivedResourcesTest {
 
     @Test
     void urlIsTheFirstExactHostWithTheSitesScheme() {
-        assertThat(DerivedResources.url(normalised(PLAIN))).isEqualTo("http://vera.example.com");
-        assertThat(DerivedResources.url(normalised(TLS))).isEqualTo("https://vera.example.com");
+        var balancer = List.of(new ProxySiteStatus.Address("IPAddress", "203.0.113.7"));
+        assertThat(DerivedResources.url(normalised(PLAIN), balancer)).isEqualTo("http://vera.example.com");
+        assertThat(DerivedResources.url(normalised(TLS), balancer)).isEqualTo("https://vera.example.com");
+    }
+
+    @Test
+    void withWildcardHostsOnlyTheUrlIsTheLoadBalancersFirstAddress() {
+        ProxySiteSpec wildcards = normalised(PLAIN.replace("\"vera.example.com\"", "\"*.vera.example.com\""));
+
+        assertThat(DerivedResources.url(wildcards, List.of())).isNull();
+        assertThat(DerivedResources.url(wildcards, List.of(new ProxySiteStatus.Address("Hostname", "a1.elb.example"),
+                new ProxySiteStatus.Address("IPAddress", "203.0.113.7")))).isEqualTo("http://a1.elb.example");
+        assertThat(DerivedResources.url(wildcards, List.of(new ProxySiteStatus.Address("IPAddress", "2001:db8::7"))))
+                .isEqualTo("http://[2001:db8::7]");
     }
 
     private static String decode(String base64) {

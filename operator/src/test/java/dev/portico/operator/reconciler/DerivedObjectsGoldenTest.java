@@ -1,0 +1,81 @@
+package dev.portico.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portico.crds.ProxySiteDefaults;
+import dev.portico.crds.ProxySiteLoader;
+import dev.portico.crds.v1alpha1.ProxySite;
+import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import dev.portico.operator.api.ProxySiteResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Spec to objects, as files: each directory of src/test/resources/derived/ holds a
+ * {@code proxysite.yaml} and the {@code expected.yaml} the operator derives from it (the
+ * Deployment, Service, ServiceAccount, NetworkPolicy, PodDisruptionBudget and config bundle
+ * Secret, with a fixed admin certificate), so a change to what lands in the cluster shows
+ * as a reviewable diff. {@code -Dportico.golden.update=true} rewrites the expected files.
+ */
+class DerivedObjectsGoldenTest {
+
+    private static final Path CASES = Path.of(System.getProperty("basedir", "."), "src/test/resources/derived");
+    private static final String IMAGE = "ghcr.io/portico-dev/proxy-runtime:golden";
+    private static final ConfigBundle.TlsPair ADMIN = new ConfigBundle.TlsPair("ADMIN CERT PEM", "ADMIN KEY PEM");
+
+    static Stream<String> cases() throws IOException {
+        try (Stream<Path> dirs = Files.list(CASES)) {
+            return dirs.filter(Files::isDirectory).map(d -> d.getFileName().toString()).sorted().toList().stream();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void derivedObjectsAreTheExpectedOnes(String name) throws IOException {
+        Path dir = CASES.resolve(name);
+        String actual = derive(Files.readString(dir.resolve("proxysite.yaml"), StandardCharsets.UTF_8));
+        Path expected = dir.resolve("expected.yaml");
+        if (Boolean.getBoolean("portico.golden.update")) {
+            Files.writeString(expected, actual, StandardCharsets.UTF_8);
+        }
+        assertThat(expected).as("%s (write it with -Dportico.golden.update=true, then review it)", expected).exists();
+        assertThat(actual).isEqualTo(Files.readString(expected, StandardCharsets.UTF_8));
+    }
+
+    private static String derive(String yaml) {
+        ProxySite parsed = ProxySiteLoader.parse(yaml);
+        ProxySiteResource site = new ProxySiteResource();
+        site.setMetadata(new ObjectMetaBuilder().withName(parsed.metadata().name())
+                .withNamespace(parsed.metadata().namespace()).withUid("00000000-0000-0000-0000-000000000001")
+                .withGeneration(1L).build());
+        site.setSpec(parsed.spec());
+        ProxySiteSpec spec = ProxySiteDefaults.normalise(parsed.spec());
+        Map<String, ConfigBundle.TlsPair> tls = spec.tls() == null ? Map.of()
+                : spec.tls().certificates().stream().collect(Collectors.toMap(c -> c.secretName(),
+                        c -> new ConfigBundle.TlsPair("CERT PEM OF " + c.secretName(), "KEY PEM OF " + c.secretName()),
+                        (a, b) -> a, java.util.TreeMap::new));
+        ConfigBundle bundle = ConfigBundle.render(parsed.metadata().name(), parsed.metadata().namespace(), spec, tls, ADMIN);
+        List<HasMetadata> objects = new ArrayList<>(List.of(
+                DerivedResources.deployment(site, spec, IMAGE),
+                DerivedResources.service(site, spec),
+                DerivedResources.serviceAccount(site),
+                DerivedResources.networkPolicy(site, "portico-system")));
+        if (spec.replicas() > 1) {
+            objects.add(DerivedResources.podDisruptionBudget(site));
+        }
+        objects.add(DerivedResources.bundleSecret(site, bundle));
+        return objects.stream().map(Serialization::asYaml).collect(Collectors.joining());
+    }
+}
