@@ -48,6 +48,8 @@ class ImageVersionsTest {
                 .at("/spec/template/spec/containers/0");
 
         assertThat(container.path("image").asText()).isEqualTo(OPERATOR_IMAGE + ":" + version);
+        assertThat(YAML.readTree(REPO.resolve("deploy/operator/deployment.yaml").toFile())
+                .at("/metadata/labels/app.kubernetes.io~1version").asText()).isEqualTo(version);
         assertThat(env(container, "PORTICO_PROXY_IMAGE")).isEqualTo(PROXY_IMAGE + ":" + version);
         for (String kustomization : List.of("deploy/kustomization.yaml", "deploy/namespaced/kustomization.yaml")) {
             JsonNode images = YAML.readTree(REPO.resolve(kustomization).toFile()).path("images");
@@ -56,6 +58,18 @@ class ImageVersionsTest {
                 assertThat(image.path("newTag").asText()).isEqualTo(version);
             });
         }
+    }
+
+    @Test
+    void theHelmChartIsOfTheProjectVersion() throws IOException {
+        String version = projectVersion();
+        JsonNode chart = YAML.readTree(REPO.resolve("deploy/helm/portico/Chart.yaml").toFile());
+
+        assertThat(chart.path("version").asText()).isEqualTo(version);
+        assertThat(chart.path("appVersion").asText()).as("the default tag of both images").isEqualTo(version);
+        JsonNode images = YAML.readTree(REPO.resolve("deploy/helm/portico/values.yaml").toFile()).path("image");
+        assertThat(images.at("/operator/repository").asText()).isEqualTo(OPERATOR_IMAGE);
+        assertThat(images.at("/proxy/repository").asText()).isEqualTo(PROXY_IMAGE);
     }
 
     @Test

@@ -133,6 +133,17 @@ public final class Testbed {
     }
 
     /** Runs kubectl as the administrator from the repository's root. */
+    /** helm (tools/helm/build.sh, built once per machine) with the administrator's kubeconfig. */
+    public Result helm(String... args) {
+        Result build = run(Duration.ofMinutes(30), List.of("bash", repo().resolve("tools/helm/build.sh").toString()), false);
+        String helm = build.requireSuccess().stdout().strip();
+        List<String> command = new ArrayList<>();
+        command.add(helm);
+        command.add("--kubeconfig=" + kubeconfig);
+        command.addAll(List.of(args));
+        return run(Duration.ofMinutes(2), command, false);
+    }
+
     public Result kubectl(String... args) {
         List<String> command = new ArrayList<>();
         command.add(bin.resolve("kubectl").toString());

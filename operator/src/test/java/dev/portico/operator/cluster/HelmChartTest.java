@@ -1,0 +1,156 @@
+package dev.portico.operator.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.portico.crds.ProxySiteLoader;
+import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.operator.testbed.ClusterTest;
+import dev.portico.operator.testbed.Install;
+import dev.portico.operator.testbed.ShippedOperator;
+import dev.portico.operator.testbed.StandInPods;
+import dev.portico.operator.testbed.Testbed;
+import dev.portico.operator.testbed.TestbedKubelet;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.netty.resolver.DefaultAddressResolverGroup;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * deploy/helm/portico: it lints, renders with its default values exactly the objects that
+ * {@code kubectl kustomize deploy/} renders (so the chart and the plain manifests install the
+ * same thing), and installs onto the real control plane, where the operator, running as the
+ * chart's ServiceAccount with the chart's RBAC, programs a site.
+ */
+@ClusterTest
+@Timeout(600)
+class HelmChartTest {
+
+    private static final String CHART = "deploy/helm/portico";
+    private static final ObjectMapper YAML = new YAMLMapper();
+
+    @TempDir
+    Path root;
+
+    @Test
+    void theChartLintsAndRendersWhatDeployRenders(Testbed testbed) throws IOException {
+        Testbed.Result lint = testbed.helm("lint", "--strict", CHART).requireSuccess();
+        assertThat(lint.stdout()).contains("0 chart(s) failed");
+
+        Map<String, JsonNode> chart = objects(testbed.helm("template", "portico", CHART, "--namespace",
+                ShippedOperator.NAMESPACE, "--include-crds").requireSuccess().stdout());
+        Map<String, JsonNode> deploy = objects(testbed.kubectl("kustomize", "deploy/").requireSuccess().stdout());
+        // Helm installs into a namespace it is given (--create-namespace); it does not own it.
+        deploy.remove("Namespace//" + ShippedOperator.NAMESPACE);
+
+        assertThat(chart.keySet()).containsExactlyInAnyOrderElementsOf(deploy.keySet());
+        deploy.forEach((key, object) -> assertThat(chart.get(key)).as(key).isEqualTo(object));
+        assertThat(Files.readString(Testbed.repo().resolve(CHART + "/crds/proxysites.portico.dev-v1.yml")))
+                .as("the chart's CRD is deploy/crds'")
+                .isEqualTo(Files.readString(Testbed.repo().resolve("deploy/crds/proxysites.portico.dev-v1.yml")));
+    }
+
+    @Test
+    void watchedNamespacesAreBoundByRoleBindingsOnly(Testbed testbed) throws IOException {
+        Map<String, JsonNode> chart = objects(testbed.helm("template", "portico", CHART, "--namespace", "ops",
+                "--set", "watchNamespaces={team-a,team-b}", "--set", "serviceMonitor.enabled=true").requireSuccess().stdout());
+
+        assertThat(chart).doesNotContainKey("ClusterRoleBinding//portico-operator")
+                .containsKeys("RoleBinding/team-a/portico-operator", "RoleBinding/team-b/portico-operator",
+                        "ServiceMonitor/ops/portico-operator");
+        JsonNode env = chart.get("Deployment/ops/portico-operator").at("/spec/template/spec/containers/0/env");
+        assertThat(env.findValuesAsText("value")).contains("team-a,team-b");
+        assertThat(chart.get("RoleBinding/team-a/portico-operator").at("/subjects/0/namespace").asText()).isEqualTo("ops");
+    }
+
+    @Test
+    void installsAndTheOperatorServesWithTheChartsRbac(Testbed testbed) throws Exception {
+        Install.ensure(testbed);
+        KubernetesClient admin = testbed.admin();
+        // The chart's objects have deploy/'s names: take deploy/'s install away (not the CRD,
+        // which would take every ProxySite with it), and put it back after.
+        Map<String, JsonNode> installed = objects(testbed.kubectl("kustomize", "deploy/").requireSuccess().stdout());
+        for (String key : installed.keySet()) {
+            String[] kind = key.split("/", 3);
+            if (!kind[0].equals("Namespace") && !kind[0].equals("CustomResourceDefinition")) {
+                List<String> command = new java.util.ArrayList<>(List.of("delete", kind[0], kind[2], "--ignore-not-found"));
+                if (!kind[1].isEmpty()) {
+                    command.addAll(List.of("-n", kind[1]));
+                }
+                testbed.kubectl(command.toArray(String[]::new)).requireSuccess();
+            }
+        }
+        try {
+            testbed.helm("install", "portico", CHART, "--namespace", ShippedOperator.NAMESPACE).requireSuccess();
+            assertThat(testbed.helm("status", "portico", "--namespace", ShippedOperator.NAMESPACE).requireSuccess()
+                    .stdout()).contains("STATUS: deployed");
+            assertThat(admin.rbac().clusterRoles().withName("portico-operator").require().getMetadata().getLabels())
+                    .containsEntry("app.kubernetes.io/managed-by", "Helm");
+
+            String ns = "helm-site";
+            admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+                    .serverSideApply();
+            try (StandInPods standIns = new StandInPods();
+                 TestbedKubelet kubelet = new TestbedKubelet(admin, root, DefaultAddressResolverGroup.INSTANCE,
+                         pod -> true, standIns);
+                 ShippedOperator operator = ShippedOperator.start(testbed)) {
+                admin.services().inNamespace(ns).resource(new ServiceBuilder().withNewMetadata().withName("app")
+                        .endMetadata().withNewSpec().addNewPort().withPort(8000).endPort().endSpec().build())
+                        .serverSideApply();
+                ProxySiteResource site = new ProxySiteResource();
+                site.setMetadata(new ObjectMetaBuilder().withName("charted").withNamespace(ns).build());
+                site.setSpec(ProxySiteLoader.parse("""
+                        apiVersion: portico.dev/v1alpha1
+                        kind: ProxySite
+                        metadata: {name: charted, namespace: helm-site}
+                        spec:
+                          hosts: ["charted.example.com"]
+                          replicas: 1
+                          routes:
+                            - match: {path: {value: /}}
+                              backend: {service: app, port: 8000}
+                        """).spec());
+                admin.resources(ProxySiteResource.class).inNamespace(ns).resource(site).create();
+                testbed.kubectl("wait", "--for=condition=Ready", "psite/charted", "-n", ns, "--timeout=120s")
+                        .requireSuccess();
+            } finally {
+                admin.namespaces().withName(ns).delete();
+            }
+        } finally {
+            testbed.helm("uninstall", "portico", "--namespace", ShippedOperator.NAMESPACE, "--wait");
+            testbed.kubectl("apply", "--server-side", "--force-conflicts", "-k", "deploy/").requireSuccess();
+            await().atMost(Duration.ofSeconds(30)).until(() -> admin.serviceAccounts()
+                    .inNamespace(ShippedOperator.NAMESPACE).withName(ShippedOperator.SERVICE_ACCOUNT).get() != null);
+        }
+    }
+
+    /** Kind/namespace/name to the object, of a multi-document YAML stream. */
+    private static Map<String, JsonNode> objects(String yaml) throws IOException {
+        Map<String, JsonNode> objects = new TreeMap<>();
+        try (var parser = new YAMLFactory().createParser(yaml)) {
+            for (JsonNode object : YAML.readValues(parser, JsonNode.class).readAll()) {
+                if (object == null || object.isNull() || object.isMissingNode() || object.isEmpty()) {
+                    continue;
+                }
+                objects.put(object.path("kind").asText() + "/" + object.at("/metadata/namespace").asText("") + "/"
+                        + object.at("/metadata/name").asText(), object);
+            }
+        }
+        return objects;
+    }
+}
