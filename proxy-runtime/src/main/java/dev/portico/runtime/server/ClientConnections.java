@@ -1,5 +1,6 @@
 package dev.portico.runtime.server;
 
+import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.proxy.ProxyServices;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
@@ -23,8 +24,14 @@ final class ClientConnections {
      */
     static void accept(Channel channel, ProxyServices services, ConnectionsPerClient perClient,
                        Consumer<ChannelPipeline> protocol) {
-        InetSocketAddress peer = channel.remoteAddress() instanceof InetSocketAddress remote ? remote : null;
-        admit(channel, peer, services, perClient, protocol);
+        SiteConfig config = services.config().current();
+        if (config.proxyProtocol()) {
+            ProxyProtocolReader.install(channel, config, services.metrics(),
+                    client -> admit(channel, client, services, perClient, protocol));
+        } else {
+            InetSocketAddress peer = channel.remoteAddress() instanceof InetSocketAddress remote ? remote : null;
+            admit(channel, peer, services, perClient, protocol);
+        }
     }
 
     private static void admit(Channel channel, InetSocketAddress client, ProxyServices services,
