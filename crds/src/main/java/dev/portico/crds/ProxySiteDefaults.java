@@ -46,6 +46,8 @@ public final class ProxySiteDefaults {
     public static final boolean HSTS_INCLUDE_SUBDOMAINS = false;
     public static final boolean HSTS_PRELOAD = false;
     public static final boolean HTTP2 = true;
+    /** Off: a PROXY protocol header is expected only where a load balancer is known to send one. */
+    public static final boolean PROXY_PROTOCOL = false;
     /** Absent trustedProxies: trust nobody, the client is the TCP peer. */
     public static final int TRUSTED_PROXY_HOPS = 0;
     public static final String MAX_REQUEST_BODY_SIZE = "10Mi";
@@ -116,6 +118,7 @@ public final class ProxySiteDefaults {
                 tls(spec.tls(), hosts),
                 orDefault(spec.http2(), HTTP2),
                 trustedProxies(spec.trustedProxies()),
+                orDefault(spec.proxyProtocol(), PROXY_PROTOCOL),
                 limits,
                 paths(spec.paths()),
                 siteHeaders(spec.headers()),
@@ -134,7 +137,7 @@ public final class ProxySiteDefaults {
             return spec;
         }
         return new ProxySiteSpec(spec.hosts(), spec.replicas(), null, spec.tls(), spec.http2(), spec.trustedProxies(),
-                spec.limits(), spec.paths(), spec.headers(), spec.compression(), spec.accessControl(), spec.rateLimit(),
+                spec.proxyProtocol(), spec.limits(), spec.paths(), spec.headers(), spec.compression(), spec.accessControl(), spec.rateLimit(),
                 spec.routes());
     }
 

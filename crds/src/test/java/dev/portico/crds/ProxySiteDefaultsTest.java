@@ -65,6 +65,7 @@ class ProxySiteDefaultsTest {
                 arguments("http2", f(ProxySiteSpec::http2), true),
                 arguments("trustedProxies.cidrs", f(s -> s.trustedProxies().cidrs()), List.of()),
                 arguments("trustedProxies.hops", f(s -> s.trustedProxies().hops()), 0),
+                arguments("proxyProtocol", f(ProxySiteSpec::proxyProtocol), false),
                 arguments("limits.maxRequestBodySize kept", f(s -> s.limits().maxRequestBodySize()), "100Mi"),
                 arguments("limits.maxRequestHeadersSize", f(s -> s.limits().maxRequestHeadersSize()), "32Ki"),
                 arguments("limits.requestHeaderTimeout", f(s -> s.limits().requestHeaderTimeout()), "10s"),
@@ -137,6 +138,8 @@ class ProxySiteDefaultsTest {
                   hosts: [a.com]
                   replicas: 5
                   http2: false
+                  proxyProtocol: true
+                  trustedProxies: {cidrs: [10.0.0.0/8]}
                   paths: {escapedSlashes: Keep}
                   tls: {certificates: [{secretName: t, hosts: [A.com]}], minVersion: "1.3", httpRedirect: false}
                   rateLimit: {requestsPerSecond: 5, burst: 7}
@@ -150,6 +153,7 @@ class ProxySiteDefaultsTest {
 
         assertThat(spec.replicas()).isEqualTo(5);
         assertThat(spec.http2()).isFalse();
+        assertThat(spec.proxyProtocol()).isTrue();
         assertThat(spec.paths().escapedSlashes()).isEqualTo(EscapedSlashes.Keep);
         assertThat(spec.tls().minVersion()).isEqualTo(TlsVersion.TLS_1_3);
         assertThat(spec.tls().httpRedirect()).isFalse();

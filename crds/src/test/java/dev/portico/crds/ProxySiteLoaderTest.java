@@ -112,6 +112,7 @@ class ProxySiteLoaderTest {
                 arguments("spec:\n  routes: [{backend: {port: 99999999999}}]\n", "spec.routes[0].backend.port", "too large"),
                 arguments("spec:\n  http2: \"true\"\n", "spec.http2", "must be true or false"),
                 arguments("spec:\n  http2: 1\n", "spec.http2", "must be true or false"),
+                arguments("spec:\n  proxyProtocol: \"yes\"\n", "spec.proxyProtocol", "must be true or false"),
                 arguments("spec:\n  hosts: a.com\n", "spec.hosts", "must be a list, not \"a.com\""),
                 arguments("spec:\n  hosts: [{name: a.com}]\n", "spec.hosts[0]", "must be text, not an object"),
                 arguments("spec:\n  limits: [1]\n", "spec.limits", "must be an object, not a list"),

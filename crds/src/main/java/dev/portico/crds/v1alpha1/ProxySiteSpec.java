@@ -21,7 +21,8 @@ import java.util.List;
  *
  * <p>The CEL rule mirrors the validator's check that a route's hosts are site hosts; it compares
  * the strings as written (the validator ignores case), which keeps it cheap enough for the API
- * server's cost estimate: 256 routes x 64 route hosts x 64 site hosts.
+ * server's cost estimate: 256 routes x 64 route hosts x 64 site hosts. The second rule mirrors the
+ * validator's check that {@code proxyProtocol} comes with the CIDRs allowed to send the header.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
@@ -32,6 +33,11 @@ import java.util.List;
         value = "!has(self.service) || !has(self.service.nodePorts) || !has(self.service.nodePorts.https) || has(self.tls)",
         message = "service.nodePorts.https needs spec.tls (without TLS the Service has no https port)",
         fieldPath = ".service.nodePorts.https")
+@ValidationRule(
+        value = "!has(self.proxyProtocol) || !self.proxyProtocol || (has(self.trustedProxies) "
+                + "&& has(self.trustedProxies.cidrs) && size(self.trustedProxies.cidrs) > 0)",
+        message = "proxyProtocol needs trustedProxies.cidrs: the load balancers that may send the header",
+        fieldPath = ".proxyProtocol")
 public record ProxySiteSpec(
         @JsonPropertyDescription("The host names this site serves, matched against the request's Host "
                 + "(or :authority) without its port, case-insensitively. Each is an exact DNS name "
@@ -66,6 +72,17 @@ public record ProxySiteSpec(
                 + "nobody; the client is the TCP peer and incoming X-Forwarded-*, X-Real-IP and Forwarded "
                 + "headers are dropped.")
         TrustedProxies trustedProxies,
+
+        @JsonPropertyDescription("Both listeners (HTTP and HTTPS) expect a PROXY protocol header (v1 or v2, "
+                + "as AWS NLB, HAProxy and most TCP load balancers send it) before HTTP or TLS, and take the "
+                + "client's address from it. Only peers in trustedProxies.cidrs (which must be set) may send "
+                + "one: a connection from any other peer, or without a valid header within "
+                + "limits.requestHeaderTimeout, is closed before any HTTP or TLS byte is read. The carried "
+                + "address then counts as the TCP peer everywhere (forwarded headers, accessControl, rateLimit, "
+                + "the per-client limits, the access log); a v2 LOCAL header (a load balancer's health check) "
+                + "keeps the TCP peer. A change applies to connections opened after it.")
+        @Default("false")
+        Boolean proxyProtocol,
 
         @JsonPropertyDescription("Request limits of the whole site. Each absent field takes its default.")
         Limits limits,

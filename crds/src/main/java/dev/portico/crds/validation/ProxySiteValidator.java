@@ -48,6 +48,7 @@ public final class ProxySiteValidator {
         ExposureValidator.check(violations, spec.service(), spec.tls() != null);
         tls(violations, spec.tls(), siteHosts);
         trustedProxies(violations, spec.trustedProxies());
+        proxyProtocol(violations, spec);
         limits(violations, spec.limits());
         headers(violations, spec.headers());
         compression(violations, spec.compression());
@@ -113,6 +114,23 @@ public final class ProxySiteValidator {
                     "must be a Secret name: lowercase letters, digits, '-' and '.', e.g. vera-tls");
         }
         ValueChecks.hostsWithin(violations, path + ".hosts", certificate.hosts(), siteHosts);
+    }
+
+    /**
+     * The PROXY protocol header says who the client is, so only the peers named as trusted proxies
+     * may send one. {@code hops} cannot name them: it trusts every peer, which here would let anyone
+     * choose their address.
+     */
+    private static void proxyProtocol(Violations violations, ProxySiteSpec spec) {
+        if (!Boolean.TRUE.equals(spec.proxyProtocol())) {
+            return;
+        }
+        TrustedProxies trusted = spec.trustedProxies();
+        if (trusted == null || trusted.cidrs() == null || trusted.cidrs().isEmpty()) {
+            boolean hops = trusted != null && trusted.hops() != null && trusted.hops() > 0;
+            violations.add("spec.proxyProtocol", "needs spec.trustedProxies.cidrs: the load balancers that may "
+                    + "send the header" + (hops ? " (hops cannot say who they are)" : ""));
+        }
     }
 
     private static void trustedProxies(Violations violations, TrustedProxies trusted) {

@@ -44,6 +44,9 @@ class ProxySiteValidatorTest {
                 siteWith("tls: {certificates: [{secretName: a-tls}]}"),
                 siteWith("trustedProxies: {cidrs: ['10.0.0.0/8', '192.168.1.1', 'fd00::/8', '::1', '::ffff:10.0.0.1/128'], hops: 0}"),
                 siteWith("trustedProxies: {hops: 2}"),
+                siteWith("proxyProtocol: true, trustedProxies: {cidrs: ['10.0.0.0/8']}"),
+                siteWith("proxyProtocol: false, trustedProxies: {hops: 1}"),
+                siteWith("proxyProtocol: false"),
                 siteWith("limits: {maxRequestBodySize: 1, maxRequestHeadersSize: 64Ki, requestHeaderTimeout: 1m30s}"),
                 siteWith("limits: {requestBodyTimeout: 500ms, sendTimeout: 2m, maxConnectionsPerClient: 1}"),
                 siteWith("limits: {maxConnectionsPerClient: 1000000}"),
@@ -117,6 +120,12 @@ class ProxySiteValidatorTest {
                 arguments(siteWith("trustedProxies: {cidrs: ['localhost']}"), "spec.trustedProxies.cidrs[0]", "CIDR"),
                 arguments(siteWith("trustedProxies: {hops: -1}"), "spec.trustedProxies.hops", "0 or more"),
                 arguments(siteWith("trustedProxies: {cidrs: ['10.0.0.0/8'], hops: 1}"), "spec.trustedProxies", "set cidrs or hops, not both"),
+                // proxyProtocol: only the peers named in cidrs may send the header
+                arguments(siteWith("proxyProtocol: true"), "spec.proxyProtocol", "needs spec.trustedProxies.cidrs"),
+                arguments(siteWith("proxyProtocol: true, trustedProxies: {cidrs: []}"), "spec.proxyProtocol",
+                        "needs spec.trustedProxies.cidrs: the load balancers that may send the header"),
+                arguments(siteWith("proxyProtocol: true, trustedProxies: {hops: 1}"), "spec.proxyProtocol",
+                        "hops cannot say who they are"),
                 // limits
                 arguments(siteWith("limits: {maxRequestBodySize: 10 MB}"), "spec.limits.maxRequestBodySize", "\"10 MB\" is not a size"),
                 arguments(siteWith("limits: {maxRequestBodySize: 0}"), "spec.limits.maxRequestBodySize", "greater than 0"),

@@ -62,7 +62,7 @@ class ProxySiteCelRulesTest {
     void everyRuleCompiles() throws IOException {
         List<String> rules = new ArrayList<>();
         collectRules(spec(), rules);
-        assertThat(rules).hasSize(12);
+        assertThat(rules).hasSize(13);
         rules.forEach(ProxySiteCelRulesTest::program);
     }
 
@@ -93,6 +93,14 @@ class ProxySiteCelRulesTest {
                 | set cidrs or hops, not both | set cidrs or hops, not both
             cidrs and zero hops | trustedProxies: {cidrs: [10.0.0.0/8], hops: 0} ||
             empty cidrs and hops | trustedProxies: {cidrs: [], hops: 2} ||
+            proxyProtocol without trustedProxies | proxyProtocol: true \
+                | proxyProtocol needs trustedProxies.cidrs: the load balancers that may send the header \
+                | spec.proxyProtocol: needs spec.trustedProxies.cidrs: the load balancers that may send the header
+            proxyProtocol with hops | {proxyProtocol: true, trustedProxies: {hops: 1}} \
+                | proxyProtocol needs trustedProxies.cidrs: the load balancers that may send the header \
+                | hops cannot say who they are
+            proxyProtocol with cidrs | {proxyProtocol: true, trustedProxies: {cidrs: [10.0.0.0/8]}} ||
+            proxyProtocol off without cidrs | proxyProtocol: false ||
             rewrite with respond | routes: [{respond: {status: 200}, rewrite: {replacePrefixMatch: /}}] \
                 | rewrite is only allowed with backend and a PathPrefix match | only allowed with backend and a PathPrefix match
             rewrite with Exact | routes: [{match: {path: {type: Exact, value: /a}}, backend: {service: app, port: 80}, rewrite: {replacePrefixMatch: /}}] \

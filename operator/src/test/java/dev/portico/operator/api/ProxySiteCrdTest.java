@@ -97,6 +97,7 @@ class ProxySiteCrdTest {
         Map<String, Object> expected = new LinkedHashMap<>();
         expected.put("spec.replicas", ProxySiteDefaults.REPLICAS);
         expected.put("spec.http2", ProxySiteDefaults.HTTP2);
+        expected.put("spec.proxyProtocol", ProxySiteDefaults.PROXY_PROTOCOL);
         expected.put("spec.tls.minVersion", "1.2");
         expected.put("spec.tls.httpRedirect", ProxySiteDefaults.TLS_HTTP_REDIRECT);
         expected.put("spec.tls.hsts.maxAge", ProxySiteDefaults.HSTS_MAX_AGE);

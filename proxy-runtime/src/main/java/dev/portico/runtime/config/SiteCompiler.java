@@ -80,6 +80,7 @@ public final class SiteCompiler {
                 new Router(hosts, routes),
                 paths,
                 TrustPolicy.of(spec.trustedProxies()),
+                Boolean.TRUE.equals(spec.proxyProtocol()),
                 new SiteConfig.Limits(
                         Sizes.parse(limits.maxRequestBodySize()),
                         Math.toIntExact(Sizes.parse(limits.maxRequestHeadersSize())),

@@ -19,6 +19,8 @@ import java.time.Duration;
  *                           ({@link dev.portico.crds.bundle.BundleFiles#hash}, the operator's hash)
  * @param revision           the bundle's revision, or {@link #NO_REVISION} for site files without one
  * @param paths              brings every request path into the form routes match and backends get
+ * @param proxyProtocol      both listeners read a PROXY protocol header (from {@code trust}'s CIDRs only)
+ *                           before HTTP or TLS; read at accept, so a change applies to new connections
  * @param responseHeaders    site rules and preset, for responses the proxy makes itself
  * @param tls                certificates by SNI name, or null for a plain-HTTP site
  * @param access             allow/deny by client IP
@@ -35,6 +37,7 @@ public record SiteConfig(
         Router router,
         PathNormaliser paths,
         TrustPolicy trust,
+        boolean proxyProtocol,
         Limits limits,
         HeaderRules responseHeaders,
         TlsConfig tls,
@@ -48,8 +51,8 @@ public record SiteConfig(
 
     /** This config with the admin listener's TLS context: new admin connections take it, open ones keep theirs. */
     public SiteConfig withAdminTls(SslContext context) {
-        return new SiteConfig(name, generation, hash, revision, router, paths, trust, limits, responseHeaders, tls,
-                access, rateLimit, compressionMinSize, context);
+        return new SiteConfig(name, generation, hash, revision, router, paths, trust, proxyProtocol, limits,
+                responseHeaders, tls, access, rateLimit, compressionMinSize, context);
     }
 
     /** Limits that apply before a route is known, and those against slow clients. */

@@ -44,6 +44,13 @@ public final class ProxyMetrics implements AutoCloseable {
     public static final List<String> REQUEST_REFUSALS = List.of("max_requests_in_flight_per_client",
             "max_upstream_connections_per_backend", "max_upstream_connections");
 
+    /**
+     * Why a connection was closed before its PROXY protocol header was read, as the {@code reason} label of
+     * {@code portico_proxy_protocol_refused_total} (spec.proxyProtocol).
+     */
+    public static final List<String> PROXY_PROTOCOL_REFUSALS = List.of("untrusted_peer", "missing", "malformed",
+            "truncated", "timeout");
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConcurrentHashMap<String, RouteMeters> routes = new ConcurrentHashMap<>();
     private final AtomicInteger openConnections = new AtomicInteger();
@@ -55,6 +62,7 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Counter refusedOverClientLimit;
     private final Counter adminRefusedOverClientLimit;
     private final Map<String, Counter> refusedRequests = new HashMap<>();
+    private final Map<String, Counter> proxyProtocolRefusals = new HashMap<>();
     private final Counter reloadsApplied;
     private final Counter reloadsRejected;
     private final Map<String, Counter> pushes = new HashMap<>();
@@ -88,6 +96,14 @@ public final class ProxyMetrics implements AutoCloseable {
             refusedRequests.put(reason, Counter.builder("portico.requests.refused")
                     .description("Requests refused before reaching a backend: 503 over HTTP/1.1, "
                             + "RST_STREAM REFUSED_STREAM over HTTP/2")
+                    .tag("reason", reason).register(registry));
+        }
+        // Registered up front, so an alert on untrusted_peer or missing sees a 0 before the first one.
+        for (String reason : PROXY_PROTOCOL_REFUSALS) {
+            proxyProtocolRefusals.put(reason, Counter.builder("portico.proxy.protocol.refused")
+                    .description("Client connections closed before HTTP or TLS because of their PROXY protocol "
+                            + "header (spec.proxyProtocol): from a peer not in trustedProxies.cidrs, without one, "
+                            + "malformed, cut short, or not complete within limits.requestHeaderTimeout")
                     .tag("reason", reason).register(registry));
         }
         reloadsApplied = Counter.builder("portico.config.reloads").tag("result", "applied").register(registry);
@@ -162,6 +178,15 @@ public final class ProxyMetrics implements AutoCloseable {
         Counter counter = refusedRequests.get(reason);
         if (counter == null) {
             throw new IllegalArgumentException("not a refusal reason: " + reason);
+        }
+        counter.increment();
+    }
+
+    /** A connection closed for {@code reason}, one of {@link #PROXY_PROTOCOL_REFUSALS}. */
+    public void proxyProtocolRefused(String reason) {
+        Counter counter = proxyProtocolRefusals.get(reason);
+        if (counter == null) {
+            throw new IllegalArgumentException("not a PROXY protocol refusal: " + reason);
         }
         counter.increment();
     }

@@ -172,8 +172,9 @@ final class Exchange implements UpstreamListener {
     }
 
     /**
-     * limits.maxRequestsInFlightPerClient, counted per TCP peer like maxConnectionsPerClient (a
-     * client chooses its X-Forwarded-For, not its address), before anything else so that every
+     * limits.maxRequestsInFlightPerClient, counted per peer like maxConnectionsPerClient (the TCP peer
+     * or the address a PROXY protocol header carried; a client chooses its X-Forwarded-For, not its
+     * address), before anything else so that every
      * request counts, answered locally or not. Trusted proxies carry everyone's requests and are
      * not counted. The count is given back in {@link #finish}, which every exchange reaches once.
      */

@@ -2,6 +2,7 @@ package dev.portico.runtime.proxy;
 
 import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.forwarding.IpAddresses;
+import dev.portico.runtime.server.ConnectionAddress;
 import dev.portico.runtime.server.ObsFoldGuard;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -25,7 +26,6 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -131,8 +131,8 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         if (peer != null) {
             return;
         }
-        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        peer = remote.getAddress();
+        // The TCP peer, or the client a PROXY protocol header named; an HTTP/2 stream's is its connection's.
+        peer = ConnectionAddress.of(ctx.channel()).getAddress();
         peerText = IpAddresses.format(peer);
     }
 

@@ -103,7 +103,7 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.debug("HTTP/2 connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+            LOG.debug("HTTP/2 connection {} failed: {}", ConnectionAddress.of(ctx.channel()), cause.toString());
         }
     }
 
@@ -113,13 +113,13 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
      */
     @Override
     protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        LOG.debug("TLS handshake with {} failed: {}", ConnectionAddress.of(ctx.channel()), cause.toString());
         ctx.close();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("connection {} failed before a protocol was chosen: {}", ctx.channel().remoteAddress(),
+        LOG.debug("connection {} failed before a protocol was chosen: {}", ConnectionAddress.of(ctx.channel()),
                 cause.toString());
         ctx.close();
     }

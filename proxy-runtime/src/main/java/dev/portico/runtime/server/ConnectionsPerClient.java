@@ -11,10 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code limits.maxConnectionsPerClient}: open client connections per TCP peer address,
- * over both listeners, checked at accept. A connection over the cap is reset before any
- * byte is read, so one address cannot take all of the runtime's file descriptors with
- * idle or slow connections. Peers the site trusts as proxies are neither counted nor
+ * {@code limits.maxConnectionsPerClient}: open client connections per peer address (the TCP
+ * peer, or the address a PROXY protocol header carried: {@link ConnectionAddress}), over both
+ * listeners, checked at accept. A connection over the cap is reset before any HTTP or TLS byte
+ * is read, so one address cannot take all of the runtime's file descriptors with idle or slow
+ * connections. Peers the site trusts as proxies are neither counted nor
  * limited: behind a load balancer every client shares its address. Only addresses with
  * an open connection are kept, so memory follows the open connections.
  */
@@ -30,7 +31,8 @@ public final class ConnectionsPerClient {
      * @return whether the connection may be served
      */
     boolean admit(Channel channel, ProxyServices services) {
-        if (!(channel.remoteAddress() instanceof InetSocketAddress remote) || remote.getAddress() == null) {
+        InetSocketAddress remote = ConnectionAddress.of(channel);
+        if (remote == null || remote.getAddress() == null) {
             return true;
         }
         // Read at accept, like the other limits: a reload applies to connections opened after it.
@@ -50,7 +52,8 @@ public final class ConnectionsPerClient {
      * @return whether the connection may be served
      */
     public boolean admit(Channel channel, int max, Runnable refused) {
-        if (!(channel.remoteAddress() instanceof InetSocketAddress remote) || remote.getAddress() == null) {
+        InetSocketAddress remote = ConnectionAddress.of(channel);
+        if (remote == null || remote.getAddress() == null) {
             return true;
         }
         InetAddress peer = remote.getAddress();

@@ -15,7 +15,8 @@ import java.time.Duration;
 /**
  * The pipeline of an HTTP/1.1 client connection, assembled in one place: head timeout,
  * then the HTTP/1.1 codec (with the {@link ObsFoldGuard} on either side), then the proxy.
- * Plain connections get it at once; TLS connections after ALPN chose http/1.1.
+ * Plain connections get it once {@link ClientConnections} admitted them (after the PROXY header,
+ * with spec.proxyProtocol); TLS connections after ALPN chose http/1.1.
  */
 public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
 
@@ -34,11 +35,7 @@ public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel channel) {
-        if (!perClient.admit(channel, services)) {
-            return;
-        }
-        countConnection(channel, services);
-        addHandlers(channel.pipeline(), services, false);
+        ClientConnections.accept(channel, services, perClient, pipeline -> addHandlers(pipeline, services, false));
     }
 
     static void addHandlers(ChannelPipeline pipeline, ProxyServices services, boolean tls) {

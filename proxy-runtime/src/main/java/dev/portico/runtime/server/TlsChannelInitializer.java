@@ -6,7 +6,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 
 /**
- * The pipeline of a TLS client connection: SNI picks the certificate from the config
+ * The pipeline of a TLS client connection, once {@link ClientConnections} admitted it (after the
+ * PROXY header, with spec.proxyProtocol): SNI picks the certificate from the config
  * serving at handshake time (so a rotated certificate applies to the next handshake and
  * open connections keep theirs) and staples its OCSP response, then ALPN picks HTTP/2 or
  * HTTP/1.1.
@@ -25,12 +26,10 @@ public final class TlsChannelInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel channel) {
-        if (!perClient.admit(channel, services)) {
-            return;
-        }
-        Http1ChannelInitializer.countConnection(channel, services);
-        ConfigHolder config = services.config();
-        channel.pipeline().addLast("sni", new StaplingSniHandler(config, HANDSHAKE_TIMEOUT_MILLIS));
-        channel.pipeline().addLast("alpn", new AlpnHandler(services));
+        ClientConnections.accept(channel, services, perClient, pipeline -> {
+            ConfigHolder config = services.config();
+            pipeline.addLast("sni", new StaplingSniHandler(config, HANDSHAKE_TIMEOUT_MILLIS));
+            pipeline.addLast("alpn", new AlpnHandler(services));
+        });
     }
 }
