@@ -222,7 +222,9 @@ class ProxySiteClusterTest {
         PodDisruptionBudget pdb = eventually().until(() -> get(PodDisruptionBudget.class, "vera-proxy"), p -> p != null);
         assertOwnedAndLabelled(pdb, site);
         assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
-        assertThat(get(Deployment.class, "vera-proxy").getSpec().getReplicas()).isEqualTo(3);
+        // Written side by side with the PDB, as below: the Deployment may land a moment later.
+        eventually().untilAsserted(() -> assertThat(get(Deployment.class, "vera-proxy").getSpec().getReplicas())
+                .isEqualTo(3));
         cluster.awaitPods(ns, "vera", 3);
 
         cluster.edit(ns, "vera", yaml -> yaml.replace("replicas: 3", "replicas: 1"));
