@@ -9,12 +9,15 @@ import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import dev.portico.operator.api.ProxySiteResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -26,8 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Spec to objects, as files: each directory of src/test/resources/derived/ holds a
  * {@code proxysite.yaml} and the {@code expected.yaml} the operator derives from it (the
  * Deployment, Service, ServiceAccount, NetworkPolicy, PodDisruptionBudget and config bundle
- * Secret, with a fixed admin certificate), so a change to what lands in the cluster shows
- * as a reviewable diff. {@code -Dportico.golden.update=true} rewrites the expected files.
+ * Secret, with a fixed admin certificate; its data shown decoded), so a change to what lands
+ * in the cluster shows as a reviewable diff. {@code -Dportico.golden.update=true} rewrites the expected files.
  */
 class DerivedObjectsGoldenTest {
 
@@ -75,7 +78,15 @@ class DerivedObjectsGoldenTest {
         if (spec.replicas() > 1) {
             objects.add(DerivedResources.podDisruptionBudget(site));
         }
-        objects.add(DerivedResources.bundleSecret(site, bundle));
+        objects.add(readable(DerivedResources.bundleSecret(site, bundle)));
         return objects.stream().map(Serialization::asYaml).collect(Collectors.joining());
+    }
+
+    /** The Secret with its data decoded into stringData, the same content in a form a review can read. */
+    private static Secret readable(Secret secret) {
+        Map<String, String> text = new java.util.TreeMap<>();
+        secret.getData().forEach((key, base64) ->
+                text.put(key, new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8)));
+        return new SecretBuilder(secret).withData(null).withStringData(text).build();
     }
 }
