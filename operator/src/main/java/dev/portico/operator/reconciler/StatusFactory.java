@@ -63,14 +63,9 @@ final class StatusFactory {
      * @param url the site's URL when the spec is valid, else null (the previous one is kept)
      * @param rollout how far the bundle just rendered has reached the ready pods, or null when
      *     nothing was rendered
+     * @param addresses the site's load balancer addresses ({@link #addresses})
      * @param deployment the proxy Deployment as the cache has it, if any
      */
-    static ProxySiteStatus status(ProxySiteResource site, Verdict verdict, String url, Rollout rollout,
-            Optional<Deployment> deployment, Instant now) {
-        return status(site, verdict, url, List.of(), rollout, deployment, now);
-    }
-
-    /** @param addresses the site's load balancer addresses ({@link #addresses}) */
     static ProxySiteStatus status(ProxySiteResource site, Verdict verdict, String url, List<Address> addresses,
             Rollout rollout, Optional<Deployment> deployment, Instant now) {
         ProxySiteStatus previous = site.getStatus();

@@ -7,17 +7,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.portico.crds.ProxySiteLoader;
-import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.testbed.ClusterTest;
 import dev.portico.operator.testbed.Install;
 import dev.portico.operator.testbed.ShippedOperator;
+import dev.portico.operator.testbed.Sites;
 import dev.portico.operator.testbed.StandInPods;
 import dev.portico.operator.testbed.Testbed;
 import dev.portico.operator.testbed.TestbedKubelet;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.netty.resolver.DefaultAddressResolverGroup;
 import java.io.IOException;
@@ -113,23 +110,7 @@ class HelmChartTest {
                  TestbedKubelet kubelet = new TestbedKubelet(admin, root, DefaultAddressResolverGroup.INSTANCE,
                          pod -> true, standIns);
                  ShippedOperator operator = ShippedOperator.start(testbed)) {
-                admin.services().inNamespace(ns).resource(new ServiceBuilder().withNewMetadata().withName("app")
-                        .endMetadata().withNewSpec().addNewPort().withPort(8000).endPort().endSpec().build())
-                        .serverSideApply();
-                ProxySiteResource site = new ProxySiteResource();
-                site.setMetadata(new ObjectMetaBuilder().withName("charted").withNamespace(ns).build());
-                site.setSpec(ProxySiteLoader.parse("""
-                        apiVersion: portico.dev/v1alpha1
-                        kind: ProxySite
-                        metadata: {name: charted, namespace: helm-site}
-                        spec:
-                          hosts: ["charted.example.com"]
-                          replicas: 1
-                          routes:
-                            - match: {path: {value: /}}
-                              backend: {service: app, port: 8000}
-                        """).spec());
-                admin.resources(ProxySiteResource.class).inNamespace(ns).resource(site).create();
+                Sites.create(admin, ns, "charted");
                 testbed.kubectl("wait", "--for=condition=Ready", "psite/charted", "-n", ns, "--timeout=120s")
                         .requireSuccess();
             } finally {

@@ -3,18 +3,16 @@ package dev.portico.operator.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.portico.crds.ProxySiteLoader;
 import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.testbed.ClusterTest;
 import dev.portico.operator.testbed.Install;
 import dev.portico.operator.testbed.ShippedOperator;
+import dev.portico.operator.testbed.Sites;
 import dev.portico.operator.testbed.StandInPods;
 import dev.portico.operator.testbed.Testbed;
 import dev.portico.operator.testbed.TestbedKubelet;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -77,8 +75,8 @@ class NamespacedInstallClusterTest {
              TestbedKubelet kubelet = new TestbedKubelet(admin, root, DefaultAddressResolverGroup.INSTANCE,
                      pod -> true, standIns);
              ShippedOperator operator = ShippedOperator.startNamespaced(testbed, NAMESPACE)) {
-            site(admin, NAMESPACE, "mine");
-            site(admin, "elsewhere", "theirs");
+            Sites.create(admin, NAMESPACE, "mine");
+            Sites.create(admin, "elsewhere", "theirs");
             await().atMost(Duration.ofSeconds(90)).until(() -> programmed(admin, NAMESPACE, "mine"));
             assertThat(admin.apps().deployments().inNamespace(NAMESPACE).withName("mine-proxy").get()).isNotNull();
             // Long enough for a site it served to have a status by now.
@@ -95,24 +93,6 @@ class NamespacedInstallClusterTest {
     private static void namespace(KubernetesClient admin, String name) {
         admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
                 .serverSideApply();
-    }
-
-    private static void site(KubernetesClient admin, String namespace, String name) {
-        admin.services().inNamespace(namespace).resource(new ServiceBuilder().withNewMetadata().withName("app").endMetadata()
-                .withNewSpec().addNewPort().withPort(8000).endPort().endSpec().build()).serverSideApply();
-        ProxySiteResource site = new ProxySiteResource();
-        site.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
-        site.setSpec(ProxySiteLoader.parse("""
-                apiVersion: portico.dev/v1alpha1
-                kind: ProxySite
-                metadata: {name: %s, namespace: %s}
-                spec:
-                  hosts: ["%s.example.com"]
-                  routes:
-                    - match: {path: {value: /}}
-                      backend: {service: app, port: 8000}
-                """.formatted(name, namespace, name)).spec());
-        admin.resources(ProxySiteResource.class).inNamespace(namespace).resource(site).create();
     }
 
     private static boolean programmed(KubernetesClient admin, String namespace, String name) {

@@ -4,13 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.portico.crds.ProxySiteLoader;
 import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.testbed.ClusterTest;
 import dev.portico.operator.testbed.Install;
+import dev.portico.operator.testbed.Sites;
 import dev.portico.operator.testbed.Testbed;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
@@ -49,7 +48,7 @@ class UserRolesClusterTest {
         try (KubernetesClient editor = account(testbed, "editor", "edit");
              KubernetesClient viewer = account(testbed, "viewer", "view")) {
             var sites = editor.resources(ProxySiteResource.class).inNamespace(NAMESPACE);
-            sites.resource(site("vera")).create();
+            sites.resource(Sites.minimal(NAMESPACE, "vera")).create();
             sites.withName("vera").edit(s -> {
                 s.getMetadata().setLabels(Map.of("team", "vera"));
                 return s;
@@ -58,7 +57,7 @@ class UserRolesClusterTest {
                     .extracting(s -> s.getMetadata().getLabels()).containsExactly(Map.of("team", "vera"));
 
             assertForbidden(() -> viewer.resources(ProxySiteResource.class).inNamespace(NAMESPACE)
-                    .resource(site("other")).create());
+                    .resource(Sites.minimal(NAMESPACE, "other")).create());
             assertForbidden(() -> sites.withName("vera").subresource("status")
                     .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"url\":\"https://forged.example\"}}"));
             assertForbidden(() -> editor.resources(ProxySiteResource.class).inNamespace("default").list());
@@ -94,22 +93,6 @@ class UserRolesClusterTest {
                 .addNewSubject().withKind("ServiceAccount").withName(name).withNamespace(NAMESPACE).endSubject()
                 .build()).serverSideApply();
         return testbed.serviceAccountClient(NAMESPACE, name);
-    }
-
-    private static ProxySiteResource site(String name) {
-        ProxySiteResource site = new ProxySiteResource();
-        site.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NAMESPACE).build());
-        site.setSpec(ProxySiteLoader.parse("""
-                apiVersion: portico.dev/v1alpha1
-                kind: ProxySite
-                metadata: {name: %s, namespace: %s}
-                spec:
-                  hosts: ["%s.example.com"]
-                  routes:
-                    - match: {path: {value: /}}
-                      backend: {service: app, port: 8000}
-                """.formatted(name, NAMESPACE, name)).spec());
-        return site;
     }
 
     private static void assertForbidden(Runnable call) {
