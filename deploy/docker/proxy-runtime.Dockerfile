@@ -24,5 +24,8 @@ EXPOSE 8080 8443 9901
 USER 65532:65532
 # Container-aware heap: half of the memory limit leaves the rest for
 # direct buffers and natives; override with JAVA_TOOL_OPTIONS.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/proxy-runtime.jar"]
+# The JVM's defaults go in JAVA_TOOL_OPTIONS, read before the command line, so that a
+# ProxyClass's jvmOptions (JDK_JAVA_OPTIONS, part of the command line) win over them.
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError"
+ENTRYPOINT ["java", "-jar", "/app/proxy-runtime.jar"]
 CMD ["--site", "/etc/portico/site.yaml", "--secrets-dir", "/etc/portico/secrets", "--admin-bind", "0.0.0.0"]

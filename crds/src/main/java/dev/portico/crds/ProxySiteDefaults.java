@@ -114,6 +114,7 @@ public final class ProxySiteDefaults {
         return new ProxySiteSpec(
                 hosts,
                 orDefault(spec.replicas(), REPLICAS),
+                spec.proxyClassName(),
                 exposure(spec.service()),
                 tls(spec.tls(), hosts),
                 orDefault(spec.http2(), HTTP2),
@@ -129,16 +130,16 @@ public final class ProxySiteDefaults {
     }
 
     /**
-     * The spec as the proxy pods get it: without {@code service}, which only the operator
-     * reads, so that a change to the Service's settings pushes nothing to the pods.
+     * The spec as the proxy pods get it: without {@code service} and {@code proxyClassName},
+     * which only the operator acts on, so that a change to either pushes nothing to the pods.
      */
-    public static ProxySiteSpec withoutService(ProxySiteSpec spec) {
-        if (spec.service() == null) {
+    public static ProxySiteSpec runtimeView(ProxySiteSpec spec) {
+        if (spec.service() == null && spec.proxyClassName() == null) {
             return spec;
         }
-        return new ProxySiteSpec(spec.hosts(), spec.replicas(), null, spec.tls(), spec.http2(), spec.trustedProxies(),
-                spec.proxyProtocol(), spec.limits(), spec.paths(), spec.headers(), spec.compression(), spec.accessControl(), spec.rateLimit(),
-                spec.routes());
+        return new ProxySiteSpec(spec.hosts(), spec.replicas(), null, null, spec.tls(), spec.http2(),
+                spec.trustedProxies(), spec.proxyProtocol(), spec.limits(), spec.paths(), spec.headers(),
+                spec.compression(), spec.accessControl(), spec.rateLimit(), spec.routes());
     }
 
     /** Absent stays absent (a ClusterIP Service); the type defaults to ClusterIP, the other fields are the cluster's. */

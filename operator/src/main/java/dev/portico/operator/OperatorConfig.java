@@ -16,14 +16,16 @@ import java.util.stream.Collectors;
  * @param namespace where the leader-election Lease and the admin CA's Secret live
  * @param adminLifetimes how long the admin CA and the pods' admin certificates live
  *     ({@code PORTICO_ADMIN_CA_VALIDITY}, {@code PORTICO_ADMIN_CERT_VALIDITY})
+ * @param proxyClasses whether ProxyClasses are read ({@code PORTICO_PROXY_CLASSES}, default
+ *     true): they are cluster-scoped, and a namespaced install has no cluster-wide rights
  */
 public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
-        boolean leaderElection, String namespace, int healthPort, Lifetimes adminLifetimes) {
+        boolean leaderElection, String namespace, int healthPort, Lifetimes adminLifetimes, boolean proxyClasses) {
 
-    /** With the default admin lifetimes. */
+    /** With the default admin lifetimes, reading ProxyClasses. */
     public OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
             boolean leaderElection, String namespace, int healthPort) {
-        this(proxyImage, watchNamespaces, serverSideApply, leaderElection, namespace, healthPort, Lifetimes.DEFAULT);
+        this(proxyImage, watchNamespaces, serverSideApply, leaderElection, namespace, healthPort, Lifetimes.DEFAULT, true);
     }
 
     static final String DEFAULT_IMAGE_REPOSITORY = "ghcr.io/portico-dev/proxy-runtime";
@@ -40,7 +42,8 @@ public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boo
                 port(env.get("PORTICO_HEALTH_PORT")),
                 new Lifetimes(
                         duration(env, "PORTICO_ADMIN_CA_VALIDITY", Lifetimes.DEFAULT.ca()),
-                        duration(env, "PORTICO_ADMIN_CERT_VALIDITY", Lifetimes.DEFAULT.serving())));
+                        duration(env, "PORTICO_ADMIN_CERT_VALIDITY", Lifetimes.DEFAULT.serving())),
+                bool(env, "PORTICO_PROXY_CLASSES", true));
     }
 
     /** Go's duration syntax, as the ProxySite API writes durations (e.g. 8760h). */

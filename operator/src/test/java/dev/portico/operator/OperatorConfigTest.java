@@ -35,7 +35,7 @@ class OperatorConfigTest {
                 "PORTICO_ADMIN_CERT_VALIDITY", "1.5h"));
         assertThat(config).isEqualTo(new OperatorConfig("registry.example/proxy:1.2",
                 java.util.Set.of("aidoo", "vera"), false, false, "portico-system", 9090,
-                new Lifetimes(Duration.ofDays(30), Duration.ofMinutes(90))));
+                new Lifetimes(Duration.ofDays(30), Duration.ofMinutes(90)), true));
     }
 
     @Test

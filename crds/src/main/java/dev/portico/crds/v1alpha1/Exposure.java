@@ -4,7 +4,6 @@ import static dev.portico.crds.v1alpha1.SchemaPatterns.CIDR;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
@@ -17,21 +16,26 @@ import java.util.Map;
  * How the site's Service ({@code <name>-proxy}) exposes the proxy pods. Only what is set here
  * is written to the Service; everything else (allocated node ports, a cloud controller's
  * annotations and status) is left to the cluster.
+ *
+ * <p>{@code type} has no schema default: absent, it is the ProxyClass's, and only then
+ * ClusterIP ({@link dev.portico.crds.ProxySiteDefaults#SERVICE_TYPE}). So the CEL rules refuse a
+ * field only next to an explicit type that cannot have it; the operator checks the merged
+ * result with the validator.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "self.type != 'ClusterIP' || !has(self.externalTrafficPolicy)",
+@ValidationRule(value = "!has(self.type) || self.type != 'ClusterIP' || !has(self.externalTrafficPolicy)",
         message = "externalTrafficPolicy needs type NodePort or LoadBalancer", fieldPath = ".externalTrafficPolicy")
-@ValidationRule(value = "self.type != 'ClusterIP' || !has(self.nodePorts)",
+@ValidationRule(value = "!has(self.type) || self.type != 'ClusterIP' || !has(self.nodePorts)",
         message = "nodePorts needs type NodePort or LoadBalancer", fieldPath = ".nodePorts")
-@ValidationRule(value = "self.type == 'LoadBalancer' || !has(self.loadBalancerClass)",
+@ValidationRule(value = "!has(self.type) || self.type == 'LoadBalancer' || !has(self.loadBalancerClass)",
         message = "loadBalancerClass needs type LoadBalancer", fieldPath = ".loadBalancerClass")
-@ValidationRule(value = "self.type == 'LoadBalancer' || !has(self.loadBalancerSourceRanges)",
+@ValidationRule(value = "!has(self.type) || self.type == 'LoadBalancer' || !has(self.loadBalancerSourceRanges)",
         message = "loadBalancerSourceRanges needs type LoadBalancer", fieldPath = ".loadBalancerSourceRanges")
 public record Exposure(
         @JsonPropertyDescription("ClusterIP: reachable inside the cluster only (put an Ingress, a Gateway or "
                 + "kubectl port-forward in front). NodePort: also on a port of every node. LoadBalancer: also "
-                + "through the cloud's load balancer, whose addresses status.addresses reports.")
-        @Default("ClusterIP")
+                + "through the cloud's load balancer, whose addresses status.addresses reports. Absent: the "
+                + "ProxyClass's, else ClusterIP.")
         Type type,
 
         @JsonPropertyDescription("Annotations of the Service: the cloud load balancer's settings, e.g. "

@@ -3,6 +3,7 @@ package dev.portico.crds.v1alpha1;
 import static dev.portico.crds.v1alpha1.SchemaPatterns.MAX_HOSTS;
 import static dev.portico.crds.v1alpha1.SchemaPatterns.MAX_ROUTES;
 import static dev.portico.crds.v1alpha1.SchemaPatterns.MAX_SITE_HOST_LENGTH;
+import static dev.portico.crds.v1alpha1.SchemaPatterns.SECRET_NAME;
 import static dev.portico.crds.v1alpha1.SchemaPatterns.SITE_HOST;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
@@ -56,8 +57,19 @@ public record ProxySiteSpec(
         @SpecReplicas
         Integer replicas,
 
+        @JsonPropertyDescription("The ProxyClass (cluster-scoped, the admin's) whose pod settings the proxy runs "
+                + "with: image, resources, placement, JVM options and defaults for spec.service. Absent: the class "
+                + "annotated portico.dev/is-default-class: \"true\", if there is one. A class that does not exist "
+                + "is reported in ResolvedRefs, and the proxy keeps running as it was. The runtime outside a "
+                + "cluster ignores it.")
+        @Size(max = 253)
+        @Pattern(SECRET_NAME)
+        String proxyClassName,
+
         @JsonPropertyDescription("How the site's Service exposes the proxy: ClusterIP (default), NodePort or "
-                + "LoadBalancer, with the load balancer's settings. Absent: a ClusterIP Service.")
+                + "LoadBalancer, with the load balancer's settings. Each field absent here is the ProxyClass's "
+                + "(spec.service there), else the default; annotations of both apply, this site's winning on a "
+                + "key. Absent altogether: the class's, else a ClusterIP Service.")
         Exposure service,
 
         @JsonPropertyDescription("TLS termination. Absent: the site serves plain HTTP only.")
@@ -112,4 +124,11 @@ public record ProxySiteSpec(
                 + "tried in the order written, after them. No match: 404.")
         @Required
         @Size(min = 1, max = MAX_ROUTES)
-        List<Route> routes) {}
+        List<Route> routes) {
+
+    /** This spec with {@code service} in place of its own (the operator merges a ProxyClass's defaults in). */
+    public ProxySiteSpec withService(Exposure service) {
+        return new ProxySiteSpec(hosts, replicas, proxyClassName, service, tls, http2, trustedProxies, proxyProtocol,
+                limits, paths, headers, compression, accessControl, rateLimit, routes);
+    }
+}

@@ -35,6 +35,10 @@ public record ProxySiteStatus(
                 + "host, else (only wildcard hosts) its load balancer's first address.")
         String url,
 
+        @JsonPropertyDescription("The ProxyClass the proxy pods run with: spec.proxyClassName, or the default "
+                + "class when that is absent; absent when no class applies.")
+        String proxyClassName,
+
         @JsonPropertyDescription("The addresses of the site's load balancer (spec.service.type LoadBalancer), "
                 + "as the cloud reports them on the Service: IP addresses or host names.")
         List<Address> addresses,

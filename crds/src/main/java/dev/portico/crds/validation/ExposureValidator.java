@@ -2,7 +2,6 @@ package dev.portico.crds.validation;
 
 import dev.portico.crds.v1alpha1.Exposure;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * {@code spec.service}: what the API server would refuse on the Service, refused on the
@@ -12,8 +11,6 @@ import java.util.regex.Pattern;
 final class ExposureValidator {
 
     private static final String PATH = "spec.service";
-    /** The name part of a qualified name (an annotation key after its optional "prefix/"). */
-    private static final Pattern QUALIFIED_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
 
     private ExposureValidator() {}
 
@@ -46,17 +43,8 @@ final class ExposureValidator {
         }
     }
 
-    /** A Kubernetes qualified name: [DNS subdomain "/"] name, as annotation keys and loadBalancerClass are. */
     private static void qualifiedName(Violations violations, String path, String name) {
-        int slash = name.indexOf('/');
-        String prefix = slash < 0 ? null : name.substring(0, slash);
-        String local = slash < 0 ? name : name.substring(slash + 1);
-        if (prefix != null && (prefix.length() > 253 || !HostNames.isDns1123Subdomain(prefix))) {
-            violations.add(path, "the part before '/' must be a DNS subdomain, e.g. service.beta.kubernetes.io");
-        } else if (!QUALIFIED_NAME.matcher(local).matches()) {
-            violations.add(path, "must be a qualified name: [prefix/]name, the name at most 63 letters, digits, "
-                    + "'-', '_' or '.', starting and ending with a letter or digit");
-        }
+        KubernetesNames.qualifiedNameProblem(name).ifPresent(problem -> violations.add(path, problem));
     }
 
     private static void sourceRanges(Violations violations, Exposure.Type type, List<String> ranges) {

@@ -39,7 +39,7 @@ record ConfigBundle(SortedMap<String, String> files, String hash, long revision)
         SortedMap<String, String> files = new TreeMap<>();
         // No generation in the file: an edit that changes nothing the proxy serves must not roll the pods.
         ProxySite site = new ProxySite(ProxySite.API_VERSION, ProxySite.KIND,
-                new ProxySite.Metadata(name, namespace, null), ProxySiteDefaults.withoutService(normalisedSpec));
+                new ProxySite.Metadata(name, namespace, null), ProxySiteDefaults.runtimeView(normalisedSpec));
         files.put(SITE_FILE, ProxySiteLoader.toYaml(site));
         files.put(certificateKey(DerivedResources.ADMIN_TLS_SECRET), admin.certificate());
         files.put(privateKeyKey(DerivedResources.ADMIN_TLS_SECRET), admin.key());

@@ -102,7 +102,7 @@ public final class Dependents {
         @Override
         protected Deployment desired(ProxySiteResource site, Context<ProxySiteResource> context) {
             SiteModel model = SiteModel.of(context);
-            return DerivedResources.deployment(site, model.spec(), model.image());
+            return DerivedResources.deployment(site, model.spec(), model.pod());
         }
     }
 

@@ -8,8 +8,10 @@ import dev.portico.crds.v1alpha1.ProxySiteStatus;
 import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.pki.ServingCertificate;
+import dev.portico.operator.proxyclass.PodSettings;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
@@ -17,7 +19,8 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
@@ -86,6 +89,8 @@ final class DerivedResources {
     static final long PRE_STOP_SLEEP_SECONDS = 5;
     /** The uid and gid of the distroless "nonroot" user the proxy image runs as. */
     static final long NON_ROOT_ID = 65532;
+    /** Read by the java launcher after the image's JAVA_TOOL_OPTIONS: a class's jvmOptions win. */
+    static final String JVM_OPTIONS_VARIABLE = "JDK_JAVA_OPTIONS";
 
     private DerivedResources() {}
 
@@ -327,9 +332,10 @@ final class DerivedResources {
      * The pod template holds nothing that a push delivers: a route change or a certificate
      * rotation reaches running pods through their admin port and restarts nothing. What does
      * roll the pods is what a process reads only at start: the image, resources, arguments
-     * and the bundle's volume layout (which TLS Secrets it names).
+     * and the bundle's volume layout (which TLS Secrets it names), and the pod settings of the
+     * site's ProxyClass.
      */
-    static Deployment deployment(ProxySiteResource site, ProxySiteSpec spec, String image) {
+    static Deployment deployment(ProxySiteResource site, ProxySiteSpec spec, PodSettings pod) {
         List<String> args = List.of(
                 "--site", CONFIG_DIR + "/" + ConfigBundle.SITE_FILE,
                 "--secrets-dir", CONFIG_DIR + "/secrets",
@@ -344,19 +350,16 @@ final class DerivedResources {
                 "--drain-timeout", DRAIN_TIMEOUT);
         var container = new ContainerBuilder()
                 .withName("proxy")
-                .withImage(image)
+                .withImage(pod.image())
                 .withImagePullPolicy("IfNotPresent")
                 .withArgs(args)
+                .withEnv(pod.jvmOptions().isEmpty() ? null
+                        : List.of(new EnvVar(JVM_OPTIONS_VARIABLE, String.join(" ", pod.jvmOptions()), null)))
                 .withPorts(
                         new ContainerPortBuilder().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").build(),
                         new ContainerPortBuilder().withName("https").withContainerPort(HTTPS_PORT).withProtocol("TCP").build(),
                         new ContainerPortBuilder().withName("admin").withContainerPort(ADMIN_PORT).withProtocol("TCP").build())
-                .withNewResources()
-                    .addToRequests("cpu", new Quantity("100m"))
-                    .addToRequests("memory", new Quantity("192Mi"))
-                    .addToLimits("cpu", new Quantity("2"))
-                    .addToLimits("memory", new Quantity("512Mi"))
-                .endResources()
+                .withResources(pod.resources())
                 .withNewLivenessProbe()
                     // TLS only; the kubelet does not verify a probe's certificate.
                     .withNewHttpGet().withPath("/healthz").withPort(new IntOrString("admin")).withScheme("HTTPS").endHttpGet()
@@ -394,10 +397,16 @@ final class DerivedResources {
                     .withNewSelector().withMatchLabels(selectorLabels(site)).endSelector()
                     .withNewTemplate()
                         .withNewMetadata()
-                            .withLabels(labels(site))
+                            .withLabels(podLabels(site, pod))
+                            .withAnnotations(pod.podAnnotations().isEmpty() ? null : pod.podAnnotations())
                         .endMetadata()
                         .withNewSpec()
                             .withServiceAccountName(proxyName(site))
+                            .withImagePullSecrets(pod.imagePullSecrets().isEmpty() ? null : pod.imagePullSecrets())
+                            .withNodeSelector(pod.nodeSelector().isEmpty() ? null : pod.nodeSelector())
+                            .withTolerations(pod.tolerations().isEmpty() ? null : pod.tolerations())
+                            .withAffinity(pod.affinity())
+                            .withPriorityClassName(pod.priorityClassName())
                             .withAutomountServiceAccountToken(false)
                             .withTerminationGracePeriodSeconds(TERMINATION_GRACE_SECONDS)
                             .withNewSecurityContext()
@@ -407,12 +416,7 @@ final class DerivedResources {
                                 .withFsGroup(NON_ROOT_ID)
                                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
                             .endSecurityContext()
-                            .addNewTopologySpreadConstraint()
-                                .withMaxSkew(1)
-                                .withTopologyKey("kubernetes.io/hostname")
-                                .withWhenUnsatisfiable("ScheduleAnyway")
-                                .withNewLabelSelector().withMatchLabels(selectorLabels(site)).endLabelSelector()
-                            .endTopologySpreadConstraint()
+                            .withTopologySpreadConstraints(spread(site, pod))
                             .withContainers(container)
                             .addNewVolume()
                                 .withName("config")
@@ -436,6 +440,23 @@ final class DerivedResources {
                     .endTemplate()
                 .endSpec()
                 .build();
+    }
+
+    /** The class's pod labels under the operator's, which select the pods and always win. */
+    private static Map<String, String> podLabels(ProxySiteResource site, PodSettings pod) {
+        Map<String, String> podLabels = new LinkedHashMap<>(labels(site));
+        pod.podLabels().forEach(podLabels::putIfAbsent);
+        return podLabels;
+    }
+
+    /** The class's spread constraints; one without a label selector counts the site's own pods. */
+    private static List<TopologySpreadConstraint> spread(ProxySiteResource site, PodSettings pod) {
+        return pod.topologySpreadConstraints().stream()
+                .map(constraint -> constraint.getLabelSelector() != null ? constraint
+                        : new TopologySpreadConstraintBuilder(constraint)
+                                .withNewLabelSelector().withMatchLabels(selectorLabels(site)).endLabelSelector()
+                                .build())
+                .toList();
     }
 
     /**

@@ -11,6 +11,10 @@ import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.pki.AdminCa;
 import dev.portico.operator.pki.AdminCaStore;
 import dev.portico.operator.pki.ServingCertificate;
+import dev.portico.operator.api.ProxyClassResource;
+import dev.portico.operator.proxyclass.PodSettings;
+import dev.portico.operator.proxyclass.ProxyClassSelection;
+import dev.portico.operator.proxyclass.ServiceDefaults;
 import dev.portico.operator.push.ConfigPusher;
 import dev.portico.operator.push.ProxyPod;
 import dev.portico.operator.push.Rollout;
@@ -89,6 +93,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     private static final SecureRandom TOKENS = new SecureRandom();
 
     private final String proxyImage;
+    private final boolean proxyClasses;
     private final String operatorNamespace;
     private final AdminCaStore adminCa;
     private final Clock clock;
@@ -99,19 +104,23 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     private final Map<ResourceID, String> failuresReported = new ConcurrentHashMap<>();
 
     /**
+     * @param proxyImage the pods' image unless their ProxyClass names another
+     * @param proxyClasses whether to read ProxyClasses (cluster-scoped: an operator without
+     *     cluster-wide rights cannot)
      * @param operatorNamespace where the operator's pods run: only they may reach a proxy's
      *     admin port (NetworkPolicy); null lets operator pods of any namespace through
      * @param adminCa issues the pods' admin certificates; the pusher trusts what it trusts
      * @param pushers makes the pusher, given how to wake a site when a pod answers
      */
-    public ProxySiteReconciler(String proxyImage, String operatorNamespace, AdminCaStore adminCa,
+    public ProxySiteReconciler(String proxyImage, boolean proxyClasses, String operatorNamespace, AdminCaStore adminCa,
             Function<Consumer<ResourceID>, ConfigPusher> pushers) {
-        this(proxyImage, operatorNamespace, adminCa, pushers, Clock.systemUTC());
+        this(proxyImage, proxyClasses, operatorNamespace, adminCa, pushers, Clock.systemUTC());
     }
 
-    ProxySiteReconciler(String proxyImage, String operatorNamespace, AdminCaStore adminCa,
+    ProxySiteReconciler(String proxyImage, boolean proxyClasses, String operatorNamespace, AdminCaStore adminCa,
             Function<Consumer<ResourceID>, ConfigPusher> pushers, Clock clock) {
         this.proxyImage = Objects.requireNonNull(proxyImage, "proxyImage");
+        this.proxyClasses = proxyClasses;
         this.operatorNamespace = operatorNamespace;
         this.adminCa = Objects.requireNonNull(adminCa, "adminCa");
         this.clock = clock;
@@ -158,8 +167,13 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                     return site == null ? Set.of() : Set.of(new ResourceID(site, pod.getMetadata().getNamespace()));
                 })
                 .build();
-        return List.of(new InformerEventSource<>(configuration, context), new InformerEventSource<>(pods, context),
-                pushResults, BackendServices.eventSource(context));
+        List<EventSource<?, ProxySiteResource>> sources = new ArrayList<>(List.of(
+                new InformerEventSource<>(configuration, context), new InformerEventSource<>(pods, context),
+                pushResults, BackendServices.eventSource(context)));
+        if (proxyClasses) {
+            sources.add(ProxyClasses.eventSource(context));
+        }
+        return sources;
     }
 
     private static String indexKey(String name, String namespace) {
@@ -171,13 +185,17 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         String url = null;
         Rollout rollout = null;
         Duration nextLook = ConfigPusher.VERIFY_EVERY;
-        StatusFactory.Verdict verdict = validate(site);
+        ProxyClassSelection proxyClass = ProxyClasses.select(site, context, proxyClasses);
+        ProxySiteSpec withClass = site.getSpec() == null ? null : ServiceDefaults.apply(site.getSpec(),
+                proxyClass.selected().map(c -> c.getSpec() == null ? null : c.getSpec().service()).orElse(null));
+        StatusFactory.Verdict verdict = validate(site, withClass);
         List<ProxySiteStatus.Address> addresses =
                 StatusFactory.addresses(context.getSecondaryResource(Service.class, SERVICE));
         if (verdict.isValid()) {
-            ProxySiteSpec spec = ProxySiteDefaults.normalise(site.getSpec());
+            ProxySiteSpec spec = ProxySiteDefaults.normalise(withClass);
             Map<String, ConfigBundle.TlsPair> tlsPairs = new LinkedHashMap<>();
-            verdict = bothResolved(resolveTls(site, spec, context, tlsPairs), BackendServices.resolve(site, spec, context));
+            verdict = bothResolved(bothResolved(classResolved(proxyClass), resolveTls(site, spec, context, tlsPairs)),
+                    BackendServices.resolve(site, spec, context));
             url = DerivedResources.url(spec, addresses);
             if (verdict.isResolved()) {
                 Secret adminSecret = owned(context, site, DerivedResources.adminSecretName(site));
@@ -193,7 +211,9 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                         spec, tlsPairs, new ConfigBundle.TlsPair(adminCertificate.chainPem(), adminCertificate.keyPem()))
                         .at(DerivedResources.deployed(owned(context, site, DerivedResources.bundleName(site))),
                                 clock.millis());
-                new SiteModel(spec, bundle, proxyImage, token, adminCertificate, operatorNamespace).putInto(context);
+                PodSettings podSettings = PodSettings.of(proxyClass.selected().map(ProxyClassResource::getSpec).orElse(null),
+                        proxyImage);
+                new SiteModel(spec, bundle, podSettings, token, adminCertificate, operatorNamespace).putInto(context);
                 context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
                 String adminName = DerivedResources.adminNames(site).get(0);
                 List<ProxyPod> readyPods = context.getSecondaryResources(Pod.class).stream()
@@ -212,7 +232,9 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         }
 
         Optional<Deployment> deployment = context.getSecondaryResource(Deployment.class);
-        ProxySiteStatus status = StatusFactory.status(site, verdict, url, addresses, rollout, deployment, Instant.now(clock));
+        ProxySiteStatus status = StatusFactory.status(site, verdict, url,
+                proxyClass.selected().map(c -> c.getMetadata().getName()).orElse(null), addresses, rollout, deployment,
+                Instant.now(clock));
         reportRefusals(site, status, context);
         // Pods are asked again now and then: a restarted process or a missed push shows up there.
         if (!Objects.equals(status, site.getStatus())) {
@@ -308,14 +330,25 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
-    private static StatusFactory.Verdict validate(ProxySiteResource site) {
-        if (site.getSpec() == null) {
+    /** The site's class, found and valid; else why not, as the site's first unresolved reference. */
+    private static StatusFactory.Verdict classResolved(ProxyClassSelection selection) {
+        if (selection instanceof ProxyClassSelection.Unresolved unresolved) {
+            return StatusFactory.Verdict.unresolved(unresolved.reason(), List.of(unresolved.problem()));
+        }
+        List<Violation> problems = selection.selected().map(ProxyClasses::problems).orElse(List.of());
+        return problems.isEmpty() ? StatusFactory.Verdict.valid()
+                : StatusFactory.Verdict.unresolved("InvalidProxyClass", problems);
+    }
+
+    /** {@code spec} is the site's with its class's service defaults merged in: the Service is made from that. */
+    private static StatusFactory.Verdict validate(ProxySiteResource site, ProxySiteSpec spec) {
+        if (spec == null) {
             return StatusFactory.Verdict.invalid(List.of(new Violation("spec", "is required")));
         }
         ProxySite document = new ProxySite(ProxySite.API_VERSION, ProxySite.KIND,
                 new ProxySite.Metadata(site.getMetadata().getName(), site.getMetadata().getNamespace(),
                         site.getMetadata().getGeneration()),
-                site.getSpec());
+                spec);
         List<Violation> violations = ProxySiteValidator.validate(document);
         return violations.isEmpty() ? StatusFactory.Verdict.valid() : StatusFactory.Verdict.invalid(violations);
     }

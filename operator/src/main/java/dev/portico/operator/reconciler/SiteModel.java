@@ -2,14 +2,16 @@ package dev.portico.operator.reconciler;
 
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import dev.portico.operator.pki.ServingCertificate;
+import dev.portico.operator.proxyclass.PodSettings;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 
 /**
  * What one reconcile of a valid ProxySite derives once and every dependent reads: the
- * normalised spec, the rendered bundle, the proxy image, the push token, the pods' admin
+ * normalised spec (its ProxyClass's service defaults merged in), the rendered bundle, how the
+ * pods run (the class's settings over the defaults), the push token, the pods' admin
  * certificate and where the operator runs (for the NetworkPolicy of the admin port).
  */
-record SiteModel(ProxySiteSpec spec, ConfigBundle bundle, String image, String adminToken,
+record SiteModel(ProxySiteSpec spec, ConfigBundle bundle, PodSettings pod, String adminToken,
         ServingCertificate adminCertificate, String operatorNamespace) {
 
     static SiteModel of(Context<?> context) {

@@ -63,11 +63,12 @@ final class StatusFactory {
      * @param url the site's URL when the spec is valid, else null (the previous one is kept)
      * @param rollout how far the bundle just rendered has reached the ready pods, or null when
      *     nothing was rendered
+     * @param proxyClassName the class the site's pods run with, null when none applies
      * @param addresses the site's load balancer addresses ({@link #addresses})
      * @param deployment the proxy Deployment as the cache has it, if any
      */
-    static ProxySiteStatus status(ProxySiteResource site, Verdict verdict, String url, List<Address> addresses,
-            Rollout rollout, Optional<Deployment> deployment, Instant now) {
+    static ProxySiteStatus status(ProxySiteResource site, Verdict verdict, String url, String proxyClassName,
+            List<Address> addresses, Rollout rollout, Optional<Deployment> deployment, Instant now) {
         ProxySiteStatus previous = site.getStatus();
         long generation = Optional.ofNullable(site.getMetadata().getGeneration()).orElse(0L);
         List<Condition> conditions = new ArrayList<>();
@@ -98,6 +99,7 @@ final class StatusFactory {
                 deploymentStatus == null ? 0 : orZero(deploymentStatus.getReadyReplicas()),
                 servedHash,
                 url != null || verdict.isValid() ? url : previous == null ? null : previous.url(),
+                proxyClassName,
                 addresses.isEmpty() ? null : addresses,
                 conditions.stream().map(c -> finish(c, previous, generation, now)).toList(),
                 DerivedResources.selectorString(site));
@@ -125,6 +127,7 @@ final class StatusFactory {
                 previous == null ? 0 : previous.readyReplicas(),
                 servedHash,
                 previous == null ? null : previous.url(),
+                previous == null ? null : previous.proxyClassName(),
                 previous == null ? null : previous.addresses(),
                 conditions,
                 DerivedResources.selectorString(site));

@@ -114,10 +114,10 @@ class ProxySiteCelRulesTest {
             redirect 304 | routes: [{redirect: {statusCode: 304}}] \
                 | statusCode must be one of 301, 302, 303, 307, 308 | must be one of 301, 302, 303, 307, 308
             redirect 308 | routes: [{redirect: {statusCode: 308}}] ||
-            traffic policy on ClusterIP | service: {externalTrafficPolicy: Local} \
+            traffic policy on ClusterIP | service: {type: ClusterIP, externalTrafficPolicy: Local} \
                 | externalTrafficPolicy needs type NodePort or LoadBalancer | needs type NodePort or LoadBalancer
             traffic policy on NodePort | service: {type: NodePort, externalTrafficPolicy: Local} ||
-            node ports on ClusterIP | service: {nodePorts: {http: 30080}} \
+            node ports on ClusterIP | service: {type: ClusterIP, nodePorts: {http: 30080}} \
                 | nodePorts needs type NodePort or LoadBalancer | needs type NodePort or LoadBalancer
             class on NodePort | service: {type: NodePort, loadBalancerClass: example.com/lb} \
                 | loadBalancerClass needs type LoadBalancer | needs type LoadBalancer
@@ -143,6 +143,22 @@ class ProxySiteCelRulesTest {
             assertThat(cel).as("CEL").containsExactly(celMessage);
             assertThat(validator).as("validator").anySatisfy(message -> assertThat(message).contains(validatorMessage));
         }
+    }
+
+    /**
+     * The other difference: without a type, spec.service's type is the ProxyClass's, which
+     * admission cannot see, so the CEL rules let a type-bound field through; the operator then
+     * validates the site with its class's defaults merged in, and the runtime outside a cluster
+     * (no class: ClusterIP) refuses it.
+     */
+    @Test
+    void aTypeBoundFieldWithoutATypeIsLeftToTheClass() throws IOException {
+        ObjectNode spec = (ObjectNode) YAML.readTree(VALID_SPEC);
+        spec.setAll((ObjectNode) YAML.readTree("service: {externalTrafficPolicy: Local}"));
+
+        assertThat(celViolations(spec)).as("CEL").isEmpty();
+        assertThat(validatorMessages(YAML.writeValueAsString(spec))).as("validator, no class")
+                .anySatisfy(message -> assertThat(message).contains("needs type NodePort or LoadBalancer"));
     }
 
     /**

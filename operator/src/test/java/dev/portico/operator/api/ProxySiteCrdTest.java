@@ -128,7 +128,6 @@ class ProxySiteCrdTest {
         expected.put("spec.routes.timeouts.response", ProxySiteDefaults.RESPONSE_TIMEOUT);
         expected.put("spec.routes.timeouts.idle", ProxySiteDefaults.IDLE_TIMEOUT);
         expected.put("spec.routes.websocket", ProxySiteDefaults.WEBSOCKET);
-        expected.put("spec.service.type", ProxySiteDefaults.SERVICE_TYPE.name());
         assertThat(ProxySiteDefaults.TLS_MIN_VERSION.protocolName()).isEqualTo("TLSv1.2");
         assertThat(ProxySiteDefaults.SECURITY_PRESET.name()).isEqualTo("NONE");
 

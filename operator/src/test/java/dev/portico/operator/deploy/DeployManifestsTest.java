@@ -52,7 +52,7 @@ class DeployManifestsTest {
             "policy/v1", Set.of("PodDisruptionBudget"),
             "rbac.authorization.k8s.io/v1", Set.of("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"),
             "apiextensions.k8s.io/v1", Set.of("CustomResourceDefinition"),
-            "portico.dev/v1alpha1", Set.of("ProxySite"),
+            "portico.dev/v1alpha1", Set.of("ProxySite", "ProxyClass"),
             "kustomize.config.k8s.io/v1beta1", Set.of("Kustomization"));
 
     private static final Set<String> CLUSTER_SCOPED_KINDS =
@@ -105,6 +105,10 @@ class DeployManifestsTest {
         // Proxy pods: their IPs for the config push, read only.
         for (String verb : List.of("list", "watch")) {
             calls.add(Permission.cluster("", "pods", verb));
+        }
+        // ProxyClasses, cluster-scoped: read through one informer (a ClusterRole of their own).
+        for (String verb : List.of("list", "watch")) {
+            calls.add(Permission.cluster("portico.dev", "proxyclasses", verb));
         }
         // Warning Events on sites, core API, created once each.
         calls.add(Permission.cluster("", "events", "create"));

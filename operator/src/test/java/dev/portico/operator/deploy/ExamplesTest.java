@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.portico.crds.ProxySiteLoader;
+import dev.portico.operator.api.ProxyClassResource;
+import dev.portico.operator.proxyclass.ProxyClassValidator;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -40,10 +43,20 @@ class ExamplesTest {
                             () -> assertThat(documents).isNotEmpty())),
                     documents.stream().map(document -> DynamicTest.dynamicTest(
                             file.getFileName() + ": " + nameOf(document),
-                            () -> assertThatCode(() -> ProxySiteLoader.load(document))
-                                    .as("%s, document %s", file, nameOf(document))
-                                    .doesNotThrowAnyException())));
+                            () -> loadsAndValidates(file, document))));
         });
+    }
+
+    /** A ProxySite as the runtime and the operator load it; a ProxyClass as the operator checks it. */
+    private static void loadsAndValidates(Path file, String document) throws IOException {
+        if (YAML.readTree(document).path("kind").asText().equals(ProxyClassResource.KIND)) {
+            ProxyClassResource proxyClass = Serialization.unmarshal(document, ProxyClassResource.class);
+            assertThat(ProxyClassValidator.validate(proxyClass.getSpec())).as("%s, %s", file, nameOf(document)).isEmpty();
+            return;
+        }
+        assertThatCode(() -> ProxySiteLoader.load(document))
+                .as("%s, document %s", file, nameOf(document))
+                .doesNotThrowAnyException();
     }
 
     @Test

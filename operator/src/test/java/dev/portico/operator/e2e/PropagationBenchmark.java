@@ -110,7 +110,7 @@ class PropagationBenchmark {
 
     private static ProxySiteStatus status(SharedIndexInformer<ProxySiteResource> watch) {
         ProxySiteResource site = watch.getStore().getByKey(NS + "/" + SITE);
-        return site == null || site.getStatus() == null ? new ProxySiteStatus(null, null, null, null, null, null, List.of(), null)
+        return site == null || site.getStatus() == null ? new ProxySiteStatus(null, null, null, null, null, null, null, List.of(), null)
                 : site.getStatus();
     }
 

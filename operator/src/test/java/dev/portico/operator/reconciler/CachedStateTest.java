@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.push.ProxyPod;
+import dev.portico.operator.proxyclass.PodSettings;
 import io.fabric8.kubernetes.api.model.FieldsV1;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
@@ -97,7 +98,7 @@ class CachedStateTest {
     private static Deployment deployment() {
         ProxySiteResource site = DerivedResourcesTest.site(SITE);
         ProxySiteSpec spec = DerivedResourcesTest.normalised(SITE);
-        return DerivedResources.deployment(site, spec, "portico/proxy:1");
+        return DerivedResources.deployment(site, spec, PodSettings.defaults("portico/proxy:1"));
     }
 
     /** A pod of the site's Deployment as a kubelet reports it: the template, with everything the API server and kubelet add. */

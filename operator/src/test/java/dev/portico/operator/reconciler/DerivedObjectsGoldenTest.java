@@ -7,6 +7,10 @@ import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.ProxySite;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import dev.portico.operator.api.ProxySiteResource;
+import dev.portico.operator.api.ProxyClassResource;
+import dev.portico.operator.api.ProxyClassSpec;
+import dev.portico.operator.proxyclass.PodSettings;
+import dev.portico.operator.proxyclass.ServiceDefaults;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -30,7 +34,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code proxysite.yaml} and the {@code expected.yaml} the operator derives from it (the
  * Deployment, Service, ServiceAccount, NetworkPolicy, PodDisruptionBudget and config bundle
  * Secret, with a fixed admin certificate; its data shown decoded), so a change to what lands
- * in the cluster shows as a reviewable diff. {@code -Dportico.golden.update=true} rewrites the expected files.
+ * in the cluster shows as a reviewable diff. A directory may also hold the {@code proxyclass.yaml}
+ * the site runs with. {@code -Dportico.golden.update=true} rewrites the expected files.
  */
 class DerivedObjectsGoldenTest {
 
@@ -48,7 +53,10 @@ class DerivedObjectsGoldenTest {
     @MethodSource("cases")
     void derivedObjectsAreTheExpectedOnes(String name) throws IOException {
         Path dir = CASES.resolve(name);
-        String actual = derive(Files.readString(dir.resolve("proxysite.yaml"), StandardCharsets.UTF_8));
+        Path proxyClass = dir.resolve("proxyclass.yaml");
+        String actual = derive(Files.readString(dir.resolve("proxysite.yaml"), StandardCharsets.UTF_8),
+                Files.exists(proxyClass) ? Serialization.unmarshal(Files.readString(proxyClass, StandardCharsets.UTF_8),
+                        ProxyClassResource.class).getSpec() : null);
         Path expected = dir.resolve("expected.yaml");
         if (Boolean.getBoolean("portico.golden.update")) {
             Files.writeString(expected, actual, StandardCharsets.UTF_8);
@@ -57,21 +65,22 @@ class DerivedObjectsGoldenTest {
         assertThat(actual).isEqualTo(Files.readString(expected, StandardCharsets.UTF_8));
     }
 
-    private static String derive(String yaml) {
+    private static String derive(String yaml, ProxyClassSpec proxyClass) {
         ProxySite parsed = ProxySiteLoader.parse(yaml);
         ProxySiteResource site = new ProxySiteResource();
         site.setMetadata(new ObjectMetaBuilder().withName(parsed.metadata().name())
                 .withNamespace(parsed.metadata().namespace()).withUid("00000000-0000-0000-0000-000000000001")
                 .withGeneration(1L).build());
         site.setSpec(parsed.spec());
-        ProxySiteSpec spec = ProxySiteDefaults.normalise(parsed.spec());
+        ProxySiteSpec spec = ProxySiteDefaults.normalise(
+                ServiceDefaults.apply(parsed.spec(), proxyClass == null ? null : proxyClass.service()));
         Map<String, ConfigBundle.TlsPair> tls = spec.tls() == null ? Map.of()
                 : spec.tls().certificates().stream().collect(Collectors.toMap(c -> c.secretName(),
                         c -> new ConfigBundle.TlsPair("CERT PEM OF " + c.secretName(), "KEY PEM OF " + c.secretName()),
                         (a, b) -> a, java.util.TreeMap::new));
         ConfigBundle bundle = ConfigBundle.render(parsed.metadata().name(), parsed.metadata().namespace(), spec, tls, ADMIN);
         List<HasMetadata> objects = new ArrayList<>(List.of(
-                DerivedResources.deployment(site, spec, IMAGE),
+                DerivedResources.deployment(site, spec, PodSettings.of(proxyClass, IMAGE)),
                 DerivedResources.service(site, spec),
                 DerivedResources.serviceAccount(site),
                 DerivedResources.networkPolicy(site, "portico-system")));

@@ -2,6 +2,7 @@ package dev.portico.operator.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
@@ -10,6 +11,7 @@ import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.pki.AdminCa;
 import dev.portico.operator.pki.Lifetimes;
 import dev.portico.operator.pki.ServingCertificate;
+import dev.portico.operator.proxyclass.PodSettings;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -74,7 +76,7 @@ class DerivedResourcesTest {
         ProxySiteSpec spec = normalised(PLAIN);
         ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, Map.of(), ADMIN);
         var objects = java.util.List.of(
-                DerivedResources.deployment(site, spec, "portico/proxy:1"),
+                DerivedResources.deployment(site, spec, PodSettings.defaults("portico/proxy:1")),
                 DerivedResources.service(site, spec),
                 DerivedResources.serviceAccount(site),
                 DerivedResources.podDisruptionBudget(site),
@@ -103,7 +105,7 @@ class DerivedResourcesTest {
     @Test
     void deploymentRunsTheRuntimeHardenedAndProbedOnTheAdminPort() {
         ProxySiteSpec spec = normalised(PLAIN);
-        Deployment deployment = DerivedResources.deployment(site(PLAIN), spec, "portico/proxy:1");
+        Deployment deployment = DerivedResources.deployment(site(PLAIN), spec, PodSettings.defaults("portico/proxy:1"));
 
         assertThat(deployment.getSpec().getReplicas()).isEqualTo(3);
         assertThat(deployment.getSpec().getSelector().getMatchLabels()).containsOnly(
@@ -115,8 +117,11 @@ class DerivedResourcesTest {
         assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
         assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
         assertThat(pod.getTerminationGracePeriodSeconds()).isGreaterThan(25 + 5);
-        assertThat(pod.getTopologySpreadConstraints()).singleElement()
-                .satisfies(c -> assertThat(c.getTopologyKey()).isEqualTo("kubernetes.io/hostname"));
+        assertThat(pod.getTopologySpreadConstraints()).as("over zones and nodes, counting the site's pods")
+                .extracting(c -> c.getTopologyKey(), c -> c.getLabelSelector().getMatchLabels())
+                .containsExactly(
+                        tuple("topology.kubernetes.io/zone", deployment.getSpec().getSelector().getMatchLabels()),
+                        tuple("kubernetes.io/hostname", deployment.getSpec().getSelector().getMatchLabels()));
 
         Container proxy = pod.getContainers().get(0);
         assertThat(proxy.getImage()).isEqualTo("portico/proxy:1");
@@ -179,10 +184,10 @@ class DerivedResourcesTest {
         ProxySiteSpec spec = normalised(TLS);
         ProxySiteSpec edited = normalised(TLS.replace("3000", "3001"));
 
-        assertThat(DerivedResources.deployment(site(TLS), edited, "portico/proxy:1"))
-                .isEqualTo(DerivedResources.deployment(site(TLS), spec, "portico/proxy:1"));
-        assertThat(DerivedResources.deployment(site(TLS), spec, "portico/proxy:2").getSpec().getTemplate())
-                .isNotEqualTo(DerivedResources.deployment(site(TLS), spec, "portico/proxy:1").getSpec().getTemplate());
+        assertThat(DerivedResources.deployment(site(TLS), edited, PodSettings.defaults("portico/proxy:1")))
+                .isEqualTo(DerivedResources.deployment(site(TLS), spec, PodSettings.defaults("portico/proxy:1")));
+        assertThat(DerivedResources.deployment(site(TLS), spec, PodSettings.defaults("portico/proxy:2")).getSpec().getTemplate())
+                .isNotEqualTo(DerivedResources.deployment(site(TLS), spec, PodSettings.defaults("portico/proxy:1")).getSpec().getTemplate());
     }
 
     @Test
@@ -219,7 +224,7 @@ class DerivedResourcesTest {
     void bundleMountsTheSiteAndEachCertificateInTheRuntimesLayout() {
         ProxySiteSpec spec = normalised(TLS);
         ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS, ADMIN);
-        Deployment deployment = DerivedResources.deployment(site(TLS), spec, "portico/proxy:1");
+        Deployment deployment = DerivedResources.deployment(site(TLS), spec, PodSettings.defaults("portico/proxy:1"));
         var items = deployment.getSpec().getTemplate().getSpec().getVolumes().get(0).getSecret().getItems();
         assertThat(items).extracting(i -> i.getKey() + "=" + i.getPath()).containsExactly(
                 "site.yaml=site.yaml",

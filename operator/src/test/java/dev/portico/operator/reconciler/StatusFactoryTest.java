@@ -32,7 +32,7 @@ class StatusFactoryTest {
 
     @Test
     void readyWhenAcceptedResolvedProgrammedAndAvailable() {
-        ProxySiteStatus status = StatusFactory.status(site(), StatusFactory.Verdict.valid(), URL, List.of(), SERVED,
+        ProxySiteStatus status = StatusFactory.status(site(), StatusFactory.Verdict.valid(), URL, null, List.of(), SERVED,
                 available("True"), NOW);
 
         assertThat(condition(status, "Ready")).satisfies(c -> {
@@ -45,11 +45,11 @@ class StatusFactoryTest {
     @Test
     void aRefusedSpecIsNotReadyWhileTheLastGoodOneServes() {
         ProxySiteResource site = site();
-        site.setStatus(StatusFactory.status(site, StatusFactory.Verdict.valid(), URL, List.of(), SERVED, available("True"), NOW));
+        site.setStatus(StatusFactory.status(site, StatusFactory.Verdict.valid(), URL, null, List.of(), SERVED, available("True"), NOW));
         site.getMetadata().setGeneration(5L);
 
         ProxySiteStatus status = StatusFactory.status(site,
-                StatusFactory.Verdict.invalid(List.of(new Violation("spec.hosts[0]", "is not a DNS name"))), null, List.of(), null,
+                StatusFactory.Verdict.invalid(List.of(new Violation("spec.hosts[0]", "is not a DNS name"))), null, null, List.of(), null,
                 available("True"), NOW.plusSeconds(10));
 
         assertThat(condition(status, "Ready")).satisfies(c -> {
@@ -65,7 +65,7 @@ class StatusFactoryTest {
     void anUnresolvedReferenceIsNotReady() {
         ProxySiteStatus status = StatusFactory.status(site(),
                 StatusFactory.Verdict.unresolved("SecretNotFound", List.of(new Violation("spec.tls.certificates[0]",
-                        "Secret vera-tls not found"))), URL, List.of(), null, available("True"), NOW);
+                        "Secret vera-tls not found"))), URL, null, List.of(), null, available("True"), NOW);
 
         assertThat(condition(status, "Ready").status()).isEqualTo("False");
         assertThat(condition(status, "Ready").reason()).isEqualTo("SecretNotFound");
@@ -74,7 +74,7 @@ class StatusFactoryTest {
 
     @Test
     void podsStillServingTheOldConfigAreNotReady() {
-        ProxySiteStatus status = StatusFactory.status(site(), StatusFactory.Verdict.valid(), URL, List.of(),
+        ProxySiteStatus status = StatusFactory.status(site(), StatusFactory.Verdict.valid(), URL, null, List.of(),
                 new Rollout(1, 2, "sha256:new", "10.0.0.8: connection refused"), available("True"), NOW);
 
         assertThat(condition(status, "Programmed").status()).isEqualTo("False");
@@ -85,7 +85,7 @@ class StatusFactoryTest {
 
     @Test
     void programmedButUnavailableIsNotReady() {
-        ProxySiteStatus status = StatusFactory.status(site(), StatusFactory.Verdict.valid(), URL, List.of(), SERVED,
+        ProxySiteStatus status = StatusFactory.status(site(), StatusFactory.Verdict.valid(), URL, null, List.of(), SERVED,
                 available("False"), NOW);
 
         assertThat(condition(status, "Programmed").status()).isEqualTo("True");
@@ -97,7 +97,7 @@ class StatusFactoryTest {
     @Test
     void aFailedReconcileIsNotReadyAndKeepsTheRest() {
         ProxySiteResource site = site();
-        site.setStatus(StatusFactory.status(site, StatusFactory.Verdict.valid(), URL, List.of(), SERVED, available("True"), NOW));
+        site.setStatus(StatusFactory.status(site, StatusFactory.Verdict.valid(), URL, null, List.of(), SERVED, available("True"), NOW));
 
         ProxySiteStatus status = StatusFactory.failed(site, "Forbidden", "deployments is forbidden", NOW.plusSeconds(5));
 
@@ -111,9 +111,9 @@ class StatusFactoryTest {
     @Test
     void aConditionThatHoldsKeepsItsTransitionTime() {
         ProxySiteResource site = site();
-        site.setStatus(StatusFactory.status(site, StatusFactory.Verdict.valid(), URL, List.of(), SERVED, available("True"), NOW));
+        site.setStatus(StatusFactory.status(site, StatusFactory.Verdict.valid(), URL, null, List.of(), SERVED, available("True"), NOW));
 
-        ProxySiteStatus later = StatusFactory.status(site, StatusFactory.Verdict.valid(), URL, List.of(), SERVED, available("True"),
+        ProxySiteStatus later = StatusFactory.status(site, StatusFactory.Verdict.valid(), URL, null, List.of(), SERVED, available("True"),
                 NOW.plusSeconds(60));
 
         assertThat(later).isEqualTo(site.getStatus());

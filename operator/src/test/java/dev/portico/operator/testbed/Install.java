@@ -9,6 +9,7 @@ import java.time.Duration;
 public final class Install {
 
     public static final String CRD = "proxysites.portico.dev";
+    public static final String PROXY_CLASS_CRD = "proxyclasses.portico.dev";
     private static Testbed.Result installed;
 
     private Install() {}
@@ -30,7 +31,11 @@ public final class Install {
     }
 
     public static boolean established(Testbed testbed) {
-        CustomResourceDefinition crd = testbed.admin().apiextensions().v1().customResourceDefinitions().withName(CRD).get();
+        return established(testbed, CRD) && established(testbed, PROXY_CLASS_CRD);
+    }
+
+    private static boolean established(Testbed testbed, String name) {
+        CustomResourceDefinition crd = testbed.admin().apiextensions().v1().customResourceDefinitions().withName(name).get();
         return crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
                 .anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True"));
     }
