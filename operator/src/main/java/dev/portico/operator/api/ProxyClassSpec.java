@@ -26,6 +26,11 @@ import java.util.Map;
         message = "podLabels may not set app.kubernetes.io/name, app.kubernetes.io/instance or "
                 + "app.kubernetes.io/managed-by: the operator selects its pods by them",
         fieldPath = ".podLabels")
+// On the class, not on the field: the CRD generator writes a record component's rule twice.
+@ValidationRule(value = "!has(self.jvmOptions) || self.jvmOptions.all(o, o.startsWith('-') && !o.contains(' ') "
+        + "&& o != '-jar')",
+        message = "each JVM option starts with '-', holds no space and is not -jar",
+        fieldPath = ".jvmOptions")
 @ValidationRule(value = "!has(self.service) || !has(self.service.nodePorts)",
         message = "service.nodePorts cannot be a class default: two sites cannot share a node port; set them per site",
         fieldPath = ".service.nodePorts")
@@ -77,8 +82,6 @@ public record ProxyClassSpec(
                 + "(JAVA_TOOL_OPTIONS: -XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError), so they win where "
                 + "both set the same option.")
         @Size(max = 64)
-        @ValidationRule(value = "self.all(o, o.startsWith('-') && !o.contains(' ') && o != '-jar')",
-                message = "each JVM option starts with '-', holds no space and is not -jar")
         List<@Size(max = 1024) String> jvmOptions,
 
         @JsonPropertyDescription("Defaults for the spec.service of the sites using this class: a site's own field "

@@ -353,7 +353,8 @@ final class DerivedResources {
                 .withImage(pod.image())
                 .withImagePullPolicy("IfNotPresent")
                 .withArgs(args)
-                .withEnv(pod.jvmOptions().isEmpty() ? null
+                // Empty, not null, where the class sets nothing: JOSDK's matcher reads these lists.
+                .withEnv(pod.jvmOptions().isEmpty() ? List.of()
                         : List.of(new EnvVar(JVM_OPTIONS_VARIABLE, String.join(" ", pod.jvmOptions()), null)))
                 .withPorts(
                         new ContainerPortBuilder().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").build(),
@@ -398,13 +399,13 @@ final class DerivedResources {
                     .withNewTemplate()
                         .withNewMetadata()
                             .withLabels(podLabels(site, pod))
-                            .withAnnotations(pod.podAnnotations().isEmpty() ? null : pod.podAnnotations())
+                            .withAnnotations(pod.podAnnotations())
                         .endMetadata()
                         .withNewSpec()
                             .withServiceAccountName(proxyName(site))
-                            .withImagePullSecrets(pod.imagePullSecrets().isEmpty() ? null : pod.imagePullSecrets())
-                            .withNodeSelector(pod.nodeSelector().isEmpty() ? null : pod.nodeSelector())
-                            .withTolerations(pod.tolerations().isEmpty() ? null : pod.tolerations())
+                            .withImagePullSecrets(pod.imagePullSecrets())
+                            .withNodeSelector(pod.nodeSelector())
+                            .withTolerations(pod.tolerations())
                             .withAffinity(pod.affinity())
                             .withPriorityClassName(pod.priorityClassName())
                             .withAutomountServiceAccountToken(false)

@@ -59,9 +59,11 @@ class HelmChartTest {
         // Numbers compared as numbers: kustomize writes the CRD's "minimum: 1.0" as 1.
         deploy.forEach((key, object) -> assertThat(numbersAsDoubles(chart.get(key))).as(key)
                 .isEqualTo(numbersAsDoubles(object)));
-        assertThat(Files.readString(Testbed.repo().resolve(CHART + "/crds/proxysites.portico.dev-v1.yml")))
-                .as("the chart's CRD is deploy/crds'")
-                .isEqualTo(Files.readString(Testbed.repo().resolve("deploy/crds/proxysites.portico.dev-v1.yml")));
+        for (String crd : List.of("proxysites.portico.dev-v1.yml", "proxyclasses.portico.dev-v1.yml")) {
+            assertThat(Files.readString(Testbed.repo().resolve(CHART + "/crds/" + crd)))
+                    .as("the chart's CRD %s is deploy/crds'", crd)
+                    .isEqualTo(Files.readString(Testbed.repo().resolve("deploy/crds/" + crd)));
+        }
     }
 
     @Test
@@ -71,10 +73,31 @@ class HelmChartTest {
 
         assertThat(chart).doesNotContainKey("ClusterRoleBinding//portico-operator")
                 .containsKeys("RoleBinding/team-a/portico-operator", "RoleBinding/team-b/portico-operator",
-                        "ServiceMonitor/ops/portico-operator");
+                        "ServiceMonitor/ops/portico-operator",
+                        // ProxyClasses are cluster-scoped: read cluster-wide whatever is watched.
+                        "ClusterRoleBinding//portico-operator-proxyclasses");
         JsonNode env = chart.get("Deployment/ops/portico-operator").at("/spec/template/spec/containers/0/env");
         assertThat(env.findValuesAsText("value")).contains("team-a,team-b");
         assertThat(chart.get("RoleBinding/team-a/portico-operator").at("/subjects/0/namespace").asText()).isEqualTo("ops");
+    }
+
+    @Test
+    void makesTheDefaultProxyClassWhenAskedTo(Testbed testbed) throws IOException {
+        assertThat(objects(testbed.helm("template", "portico", CHART).requireSuccess().stdout()).keySet())
+                .noneMatch(key -> key.startsWith("ProxyClass/"));
+
+        Map<String, JsonNode> chart = objects(testbed.helm("template", "portico", CHART,
+                "--set", "defaultProxyClass.enabled=true",
+                "--set", "defaultProxyClass.spec.podLabels.team=platform",
+                "--set", "defaultProxyClass.spec.service.type=LoadBalancer").requireSuccess().stdout());
+
+        JsonNode proxyClass = chart.get("ProxyClass//default");
+        assertThat(proxyClass).isNotNull();
+        assertThat(proxyClass.at("/metadata/annotations/portico.dev~1is-default-class").asText()).isEqualTo("true");
+        assertThat(proxyClass.at("/spec/podLabels/team").asText()).isEqualTo("platform");
+        assertThat(proxyClass.at("/spec/service/type").asText()).isEqualTo("LoadBalancer");
+        assertThat(objects(testbed.helm("template", "portico", CHART, "--set", "defaultProxyClass.enabled=true")
+                .requireSuccess().stdout()).get("ProxyClass//default").path("spec").isObject()).isTrue();
     }
 
     @Test
