@@ -126,6 +126,12 @@ public record ProxySiteSpec(
         @Size(min = 1, max = MAX_ROUTES)
         List<Route> routes) {
 
+    /** This spec with another {@code proxyClassName}. */
+    public ProxySiteSpec withProxyClassName(String proxyClassName) {
+        return new ProxySiteSpec(hosts, replicas, proxyClassName, service, tls, http2, trustedProxies, proxyProtocol,
+                limits, paths, headers, compression, accessControl, rateLimit, routes);
+    }
+
     /** This spec with {@code service} in place of its own (the operator merges a ProxyClass's defaults in). */
     public ProxySiteSpec withService(Exposure service) {
         return new ProxySiteSpec(hosts, replicas, proxyClassName, service, tls, http2, trustedProxies, proxyProtocol,

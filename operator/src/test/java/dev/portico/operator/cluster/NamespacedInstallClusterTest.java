@@ -61,6 +61,11 @@ class NamespacedInstallClusterTest {
                 .anySatisfy(e -> {
                     assertThat(e.getName()).isEqualTo("PORTICO_WATCH_NAMESPACES");
                     assertThat(e.getValue()).isEqualTo(NAMESPACE);
+                })
+                .anySatisfy(e -> {
+                    // Cluster-scoped: a Role cannot grant them.
+                    assertThat(e.getName()).isEqualTo("PORTICO_PROXY_CLASSES");
+                    assertThat(e.getValue()).isEqualTo("false");
                 });
 
         namespace(admin, NAMESPACE);
@@ -74,7 +79,7 @@ class NamespacedInstallClusterTest {
         try (StandInPods standIns = new StandInPods();
              TestbedKubelet kubelet = new TestbedKubelet(admin, root, DefaultAddressResolverGroup.INSTANCE,
                      pod -> true, standIns);
-             ShippedOperator operator = ShippedOperator.startNamespaced(testbed, NAMESPACE)) {
+             ShippedOperator operator = ShippedOperator.startNamespaced(testbed, NAMESPACE, plainValues(deployment))) {
             Sites.create(admin, NAMESPACE, "mine");
             Sites.create(admin, "elsewhere", "theirs");
             await().atMost(Duration.ofSeconds(90)).until(() -> programmed(admin, NAMESPACE, "mine"));
@@ -84,6 +89,20 @@ class NamespacedInstallClusterTest {
             assertThat(admin.resources(ProxySiteResource.class).inNamespace("elsewhere").withName("theirs").get()
                     .getStatus()).isNull();
             assertThat(admin.apps().deployments().inNamespace("elsewhere").list().getItems()).isEmpty();
+
+            // Without cluster-wide rights there are no ProxyClasses: a site naming one says why.
+            ProxySiteResource classy = Sites.minimal(NAMESPACE, "classy");
+            classy.setSpec(classy.getSpec().withProxyClassName("edge"));
+            admin.resources(ProxySiteResource.class).inNamespace(NAMESPACE).resource(classy).create();
+            ProxySiteResource refused = await().atMost(Duration.ofSeconds(30)).until(
+                    () -> admin.resources(ProxySiteResource.class).inNamespace(NAMESPACE).withName("classy").get(),
+                    s -> s.getStatus() != null && s.getStatus().conditions().stream()
+                            .anyMatch(c -> c.type().equals("ResolvedRefs") && c.status().equals("False")));
+            assertThat(refused.getStatus().conditions()).filteredOn(c -> c.type().equals("ResolvedRefs")).singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.reason()).isEqualTo("ProxyClassesDisabled");
+                        assertThat(c.message()).contains("spec.proxyClassName", "PORTICO_PROXY_CLASSES=false");
+                    });
         } finally {
             admin.namespaces().withName(NAMESPACE).delete();
             admin.namespaces().withName("elsewhere").delete();
@@ -110,5 +129,13 @@ class NamespacedInstallClusterTest {
         args[4] = "--as=" + ACCOUNT;
         System.arraycopy(where, 0, args, 5, where.length);
         return testbed.kubectl(args).stdout().trim().equals("yes");
+    }
+
+    private static java.util.Map<String, String> plainValues(Deployment deployment) {
+        java.util.Map<String, String> env = new java.util.HashMap<>();
+        deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getValue() != null)
+                .forEach(e -> env.put(e.getName(), e.getValue()));
+        return env;
     }
 }

@@ -64,13 +64,19 @@ public final class ShippedOperator implements AutoCloseable {
      * The operator as deploy/namespaced/ installs it in {@code namespace} (which that overlay
      * must name): its account there, the Role's rights only, serving that namespace only.
      */
-    public static ShippedOperator startNamespaced(Testbed testbed, String namespace) {
+    /**
+     * @param shippedEnvironment the plain values of the shipped Deployment's env (deploy/namespaced/),
+     *     so that the operator runs with the settings that install gives it
+     */
+    public static ShippedOperator startNamespaced(Testbed testbed, String namespace,
+            java.util.Map<String, String> shippedEnvironment) {
         RequestCounter requests = new RequestCounter();
         KubernetesClient client = testbed.serviceAccountClient(namespace, SERVICE_ACCOUNT, requests);
-        OperatorConfig config = OperatorConfig.fromEnvironment(java.util.Map.of(
-                "PORTICO_PROXY_IMAGE", PROXY_IMAGE, "PORTICO_NAMESPACE", namespace,
-                "PORTICO_WATCH_NAMESPACES", namespace));
-        return start(testbed, client, requests, config, null, new Metrics() {});
+        java.util.Map<String, String> env = new java.util.HashMap<>(shippedEnvironment);
+        // The image of this build and the namespace the pod would learn from the downward API.
+        env.put("PORTICO_PROXY_IMAGE", PROXY_IMAGE);
+        env.put("PORTICO_NAMESPACE", namespace);
+        return start(testbed, client, requests, OperatorConfig.fromEnvironment(env), null, new Metrics() {});
     }
 
     private static ShippedOperator start(Testbed testbed, KubernetesClient client, RequestCounter requests,
