@@ -25,12 +25,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Keep-alive upstream connections of one event loop. Every method runs on that loop, so
  * there are no locks: a downstream connection only ever borrows upstream connections
  * that live on its own loop (the Zuul and Netty-proxy shape).
+ *
+ * <p>Sized by demand: every connection whose exchange ended cleanly is kept, so a burst of N
+ * concurrent requests finds N connections the next time instead of paying a connect (and the
+ * backend an accept) for each one over a fixed cap; the budget (limits.maxUpstreamConnections*)
+ * bounds them all. Connections are taken newest first, so those the traffic does not need stay
+ * at the old end of the queue; the sweep closes those left unused for a whole sweep beyond a
+ * floor kept for the next burst, and every one idle for {@link #IDLE_TIMEOUT}.
  */
 public final class UpstreamPool {
 
     /** Idle connections older than this are closed; backends commonly time out at 60 s or more. */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
-    static final int MAX_IDLE_PER_TARGET = 256;
+    /** Idle connections per target kept until {@link #IDLE_TIMEOUT} however quiet the backend is. */
+    static final int IDLE_FLOOR_PER_TARGET = 256;
+    /** Beyond the floor, an idle connection not taken for this long was not needed: closed. */
+    static final Duration SURPLUS_IDLE = Duration.ofSeconds(5);
     private static final long SWEEP_SECONDS = 5;
 
     private final EventLoop loop;
@@ -169,10 +179,6 @@ public final class UpstreamPool {
         // or the pool would never notice the backend closing it.
         channel.config().setAutoRead(true);
         ArrayDeque<Idle> queue = idle.computeIfAbsent(connection.target(), t -> new ArrayDeque<>());
-        if (queue.size() >= MAX_IDLE_PER_TARGET) {
-            channel.close();
-            return;
-        }
         queue.addLast(new Idle(channel, connection.handler(), codec, System.nanoTime()));
         idleCount++;
     }
@@ -187,13 +193,24 @@ public final class UpstreamPool {
     }
 
     private void closeExpired() {
-        long now = System.nanoTime();
-        long limit = IDLE_TIMEOUT.toNanos();
+        sweep(System.nanoTime());
+    }
+
+    /**
+     * Closes, per target, every idle connection older than {@link #IDLE_TIMEOUT}, dead or dirty,
+     * and those older than {@link #SURPLUS_IDLE} beyond {@link #IDLE_FLOOR_PER_TARGET}. A queue
+     * holds its connections oldest first (released at its end, taken from its end).
+     */
+    void sweep(long now) {
+        long timeout = IDLE_TIMEOUT.toNanos();
+        long surplus = SURPLUS_IDLE.toNanos();
         for (Iterator<ArrayDeque<Idle>> queues = idle.values().iterator(); queues.hasNext(); ) {
             ArrayDeque<Idle> queue = queues.next();
             for (Iterator<Idle> it = queue.iterator(); it.hasNext(); ) {
                 Idle entry = it.next();
-                if (!entry.channel().isActive() || !entry.codec().idle() || now - entry.since() > limit) {
+                long age = now - entry.since();
+                if (!entry.channel().isActive() || !entry.codec().idle() || age > timeout
+                        || (age > surplus && queue.size() > IDLE_FLOOR_PER_TARGET)) {
                     it.remove();
                     idleCount--;
                     entry.channel().close();

@@ -105,6 +105,46 @@ class UpstreamPoolTest {
     }
 
     /**
+     * Sized by demand: a burst larger than the floor keeps all its connections for the next one,
+     * and what the traffic then leaves unused goes at the next sweep, down to the floor, the rest
+     * after the idle timeout. Connections are taken newest first, so the one in use stays.
+     */
+    @Test
+    void theIdleConnectionsOfABurstAreKeptAndTrimmedToTheFloorWhenUnused() throws Exception {
+        backend.script("/ok", now("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        int burst = UpstreamPool.IDLE_FLOOR_PER_TARGET + 20;
+        Recorder recorder = new Recorder();
+        java.util.List<UpstreamConnection> connections = new java.util.ArrayList<>();
+        for (int i = 0; i < burst; i++) {
+            connections.add(acquire(recorder));
+        }
+        loop.submit(() -> connections.forEach(c -> c.channel().writeAndFlush(request("/ok")))).get();
+        for (int i = 0; i < burst; i++) {
+            assertThat(recorder.ended.poll(5, TimeUnit.SECONDS)).isNotNull();
+        }
+        long released = loop.submit(() -> {
+            connections.forEach(UpstreamConnection::release);
+            return System.nanoTime();
+        }).get();
+        assertThat(loop.submit(pool::idleConnections).get()).as("the whole burst is kept").isEqualTo(burst);
+
+        loop.submit(() -> pool.sweep(released + UpstreamPool.SURPLUS_IDLE.toNanos() / 2)).get();
+        assertThat(loop.submit(pool::idleConnections).get()).as("young: all kept").isEqualTo(burst);
+
+        UpstreamConnection newest = acquire(new Recorder());
+        assertThat(newest.channel()).as("newest first").isSameAs(connections.get(burst - 1).channel());
+        loop.submit(() -> pool.sweep(released + UpstreamPool.SURPLUS_IDLE.toNanos() * 2)).get();
+        assertThat(loop.submit(pool::idleConnections).get()).as("unused for a sweep: down to the floor")
+                .isEqualTo(UpstreamPool.IDLE_FLOOR_PER_TARGET);
+        assertThat(newest.channel().isActive()).as("the one in use").isTrue();
+        assertThat(connections.get(0).channel().closeFuture().await(5, TimeUnit.SECONDS))
+                .as("the oldest idle ones went").isTrue();
+
+        loop.submit(() -> pool.sweep(released + UpstreamPool.IDLE_TIMEOUT.toNanos() * 2)).get();
+        assertThat(loop.submit(pool::idleConnections).get()).as("after the idle timeout").isZero();
+    }
+
+    /**
      * The budget counts every socket from connect to close, whatever ends it: a release to the pool
      * keeps the slot (the connection is still open), a discard, a close by the backend, a handover to
      * a tunnel that later closes, and a failed connect give it back, each exactly once.
