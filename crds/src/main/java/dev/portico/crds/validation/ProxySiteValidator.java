@@ -45,6 +45,11 @@ public final class ProxySiteValidator {
         if (spec.replicas() != null && spec.replicas() < 0) {
             violations.add("spec.replicas", "must be 0 or more");
         }
+        if (spec.proxyClassName() != null && (spec.proxyClassName().length() > 253
+                || !HostNames.isDns1123Subdomain(spec.proxyClassName()))) {
+            violations.add("spec.proxyClassName", "must be a ProxyClass's name: lower-case letters, digits, '-' and "
+                    + "'.', e.g. standard");
+        }
         ExposureValidator.check(violations, spec.service(), spec.tls() != null);
         tls(violations, spec.tls(), siteHosts);
         trustedProxies(violations, spec.trustedProxies());

@@ -103,6 +103,7 @@ class ProxySiteValidatorTest {
                 arguments("{hosts: [~], routes: [" + ROUTE + "]}", "spec.hosts[0]", "is required"),
                 // replicas
                 arguments(siteWith("replicas: -1"), "spec.replicas", "0 or more"),
+                arguments(siteWith("proxyClassName: Edge_Class"), "spec.proxyClassName", "must be a ProxyClass's name"),
                 // tls
                 arguments(siteWith("tls: {minVersion: '1.3'}"), "spec.tls.certificates", "at least one certificate"),
                 arguments(siteWith("tls: {certificates: []}"), "spec.tls.certificates", "at least one certificate"),
