@@ -16,9 +16,20 @@ import java.util.stream.Collectors;
  * @param namespace where the leader-election Lease and the admin CA's Secret live
  * @param adminLifetimes how long the admin CA and the pods' admin certificates live
  *     ({@code PORTICO_ADMIN_CA_VALIDITY}, {@code PORTICO_ADMIN_CERT_VALIDITY})
+ * @param metricsNamespaces the namespaces whose pods the proxies' NetworkPolicy lets reach their metrics port
+ *     ({@code PORTICO_METRICS_NAMESPACES}, comma-separated); empty: pods of every namespace, as the metrics
+ *     are read-only (docs/observability.md)
  */
 public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
-        boolean leaderElection, String namespace, int healthPort, Lifetimes adminLifetimes) {
+        boolean leaderElection, String namespace, int healthPort, Lifetimes adminLifetimes,
+        Set<String> metricsNamespaces) {
+
+    /** With the metrics port open to every namespace. */
+    public OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
+            boolean leaderElection, String namespace, int healthPort, Lifetimes adminLifetimes) {
+        this(proxyImage, watchNamespaces, serverSideApply, leaderElection, namespace, healthPort, adminLifetimes,
+                Set.of());
+    }
 
     /** With the default admin lifetimes. */
     public OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
@@ -40,7 +51,8 @@ public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boo
                 port(env.get("PORTICO_HEALTH_PORT")),
                 new Lifetimes(
                         duration(env, "PORTICO_ADMIN_CA_VALIDITY", Lifetimes.DEFAULT.ca()),
-                        duration(env, "PORTICO_ADMIN_CERT_VALIDITY", Lifetimes.DEFAULT.serving())));
+                        duration(env, "PORTICO_ADMIN_CERT_VALIDITY", Lifetimes.DEFAULT.serving())),
+                namespaces(env.get("PORTICO_METRICS_NAMESPACES")));
     }
 
     /** Go's duration syntax, as the ProxySite API writes durations (e.g. 8760h). */

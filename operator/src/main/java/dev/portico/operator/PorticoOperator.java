@@ -78,8 +78,8 @@ public final class PorticoOperator {
         String caNamespace = config.namespace() != null ? config.namespace()
                 : client.getNamespace() != null ? client.getNamespace() : "default";
         AdminCaStore adminCa = new AdminCaStore(client, caNamespace, config.adminLifetimes(), Clock.systemUTC());
-        operator.register(new ProxySiteReconciler(config.proxyImage(), config.namespace(), adminCa,
-                wake -> pusher(adminCa, wake)), c -> {
+        operator.register(new ProxySiteReconciler(config.proxyImage(), config.namespace(), config.metricsNamespaces(),
+                adminCa, wake -> pusher(adminCa, wake)), c -> {
             if (!config.watchNamespaces().isEmpty()) {
                 c.settingNamespaces(config.watchNamespaces());
             } else {

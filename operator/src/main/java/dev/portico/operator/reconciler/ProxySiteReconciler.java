@@ -90,6 +90,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
 
     private final String proxyImage;
     private final String operatorNamespace;
+    private final Set<String> metricsNamespaces;
     private final AdminCaStore adminCa;
     private final Clock clock;
     /** Push answers come back on other threads; this wakes the site they belong to. */
@@ -106,13 +107,23 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
      */
     public ProxySiteReconciler(String proxyImage, String operatorNamespace, AdminCaStore adminCa,
             Function<Consumer<ResourceID>, ConfigPusher> pushers) {
-        this(proxyImage, operatorNamespace, adminCa, pushers, Clock.systemUTC());
+        this(proxyImage, operatorNamespace, Set.of(), adminCa, pushers, Clock.systemUTC());
     }
 
-    ProxySiteReconciler(String proxyImage, String operatorNamespace, AdminCaStore adminCa,
-            Function<Consumer<ResourceID>, ConfigPusher> pushers, Clock clock) {
+    /**
+     * @param metricsNamespaces whose pods may reach the proxies' metrics port (NetworkPolicy); empty: every
+     *     namespace's
+     */
+    public ProxySiteReconciler(String proxyImage, String operatorNamespace, Set<String> metricsNamespaces,
+            AdminCaStore adminCa, Function<Consumer<ResourceID>, ConfigPusher> pushers) {
+        this(proxyImage, operatorNamespace, metricsNamespaces, adminCa, pushers, Clock.systemUTC());
+    }
+
+    ProxySiteReconciler(String proxyImage, String operatorNamespace, Set<String> metricsNamespaces,
+            AdminCaStore adminCa, Function<Consumer<ResourceID>, ConfigPusher> pushers, Clock clock) {
         this.proxyImage = Objects.requireNonNull(proxyImage, "proxyImage");
         this.operatorNamespace = operatorNamespace;
+        this.metricsNamespaces = Set.copyOf(metricsNamespaces);
         this.adminCa = Objects.requireNonNull(adminCa, "adminCa");
         this.clock = clock;
         this.pusher = pushers.apply(pushResults::propagateEvent);
@@ -193,7 +204,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                         spec, tlsPairs, new ConfigBundle.TlsPair(adminCertificate.chainPem(), adminCertificate.keyPem()))
                         .at(DerivedResources.deployed(owned(context, site, DerivedResources.bundleName(site))),
                                 clock.millis());
-                new SiteModel(spec, bundle, proxyImage, token, adminCertificate, operatorNamespace).putInto(context);
+                new SiteModel(spec, bundle, proxyImage, token, adminCertificate, operatorNamespace, metricsNamespaces)
+                        .putInto(context);
                 context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
                 String adminName = DerivedResources.adminNames(site).get(0);
                 List<ProxyPod> readyPods = context.getSecondaryResources(Pod.class).stream()
