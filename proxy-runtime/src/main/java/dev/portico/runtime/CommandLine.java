@@ -43,8 +43,8 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
             """;
 
     private static final List<String> FLAGS = List.of("--site", "--secrets-dir", "--http-port", "--https-port",
-            "--admin-port", "--bind", "--admin-bind", "--metrics-port", "--metrics-bind", "--workers", "--drain-timeout", "--admin-token-file",
-            "--revision-file", "--admin-tls-secret");
+            "--admin-port", "--bind", "--admin-bind", "--metrics-port", "--metrics-bind", "--workers", "--drain-timeout",
+            "--admin-token-file", "--revision-file", "--admin-tls-secret");
 
     static CommandLine parse(List<String> args) {
         if (args.isEmpty() || args.contains("--help") || args.contains("-h")) {

@@ -11,7 +11,10 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 
-/** The metrics listener's one resource: {@code GET} or {@code HEAD /metrics}; 404 for any other path, 405 for other methods. */
+/**
+ * The metrics listener's one resource: {@code GET} or {@code HEAD /metrics}; 404 for any other path, 405 for
+ * other methods, 400 (and close) for a head over the codec's limits.
+ */
 final class MetricsHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private final ProxyMetrics metrics;
