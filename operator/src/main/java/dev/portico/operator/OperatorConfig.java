@@ -18,14 +18,25 @@ import java.util.stream.Collectors;
  *     ({@code PORTICO_ADMIN_CA_VALIDITY}, {@code PORTICO_ADMIN_CERT_VALIDITY})
  * @param proxyClasses whether ProxyClasses are read ({@code PORTICO_PROXY_CLASSES}, default
  *     true): they are cluster-scoped, and a namespaced install has no cluster-wide rights
+ * @param metricsNamespaces the namespaces whose pods the proxies' NetworkPolicy lets reach their metrics port
+ *     ({@code PORTICO_METRICS_NAMESPACES}, comma-separated); empty: pods of every namespace, as the metrics
+ *     are read-only (docs/observability.md)
  */
 public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
-        boolean leaderElection, String namespace, int healthPort, Lifetimes adminLifetimes, boolean proxyClasses) {
+        boolean leaderElection, String namespace, int healthPort, Lifetimes adminLifetimes, boolean proxyClasses,
+        Set<String> metricsNamespaces) {
+
+    /** Reading ProxyClasses, with the metrics port open to every namespace. */
+    public OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
+            boolean leaderElection, String namespace, int healthPort, Lifetimes adminLifetimes) {
+        this(proxyImage, watchNamespaces, serverSideApply, leaderElection, namespace, healthPort, adminLifetimes,
+                true, Set.of());
+    }
 
     /** With the default admin lifetimes, reading ProxyClasses. */
     public OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
             boolean leaderElection, String namespace, int healthPort) {
-        this(proxyImage, watchNamespaces, serverSideApply, leaderElection, namespace, healthPort, Lifetimes.DEFAULT, true);
+        this(proxyImage, watchNamespaces, serverSideApply, leaderElection, namespace, healthPort, Lifetimes.DEFAULT);
     }
 
     static final String DEFAULT_IMAGE_REPOSITORY = "ghcr.io/portico-dev/proxy-runtime";
@@ -43,7 +54,8 @@ public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boo
                 new Lifetimes(
                         duration(env, "PORTICO_ADMIN_CA_VALIDITY", Lifetimes.DEFAULT.ca()),
                         duration(env, "PORTICO_ADMIN_CERT_VALIDITY", Lifetimes.DEFAULT.serving())),
-                bool(env, "PORTICO_PROXY_CLASSES", true));
+                bool(env, "PORTICO_PROXY_CLASSES", true),
+                namespaces(env.get("PORTICO_METRICS_NAMESPACES")));
     }
 
     /** Go's duration syntax, as the ProxySite API writes durations (e.g. 8760h). */

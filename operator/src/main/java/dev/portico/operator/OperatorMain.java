@@ -46,7 +46,7 @@ public final class OperatorMain {
         KubernetesClient client = new KubernetesClientBuilder().build();
         // Without per-resource meters: their number would grow with the number of sites.
         Operator operator = PorticoOperator.create(config, client,
-                MicrometerMetrics.withoutPerResourceMetrics(registry), true);
+                MicrometerMetrics.withoutPerResourceMetrics(registry), registry, true);
         HealthServer health = HealthServer.start(config.healthPort(), operator::getRuntimeInfo, registry);
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -3,6 +3,7 @@ package dev.portico.operator;
 import dev.portico.operator.pki.AdminCaStore;
 import dev.portico.operator.push.AdminClient;
 import dev.portico.operator.push.ConfigPusher;
+import dev.portico.operator.push.PushMetrics;
 import dev.portico.operator.reconciler.InformerStores;
 import dev.portico.operator.reconciler.ProxySiteReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -10,6 +11,8 @@ import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,10 +34,10 @@ public final class PorticoOperator {
      * Pushes run on a few daemon threads of their own: HTTP to the pods is asynchronous, and a
      * pod that does not answer must never hold a reconcile thread.
      */
-    private static ConfigPusher pusher(AdminCaStore adminCa, Consumer<ResourceID> wake) {
+    private static ConfigPusher pusher(AdminCaStore adminCa, Consumer<ResourceID> wake, PushMetrics metrics) {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("portico-push-retry"));
         AdminClient client = new AdminClient(Executors.newFixedThreadPool(2, daemon("portico-push")), adminCa::trusted);
-        return new ConfigPusher(client, scheduler, wake, System::nanoTime);
+        return new ConfigPusher(client, scheduler, wake, System::nanoTime, metrics);
     }
 
     private static ThreadFactory daemon(String name) {
@@ -50,7 +53,17 @@ public final class PorticoOperator {
      *     acting at once); false in tests, where System.exit would end the test JVM
      */
     public static Operator create(OperatorConfig config, KubernetesClient client, Metrics metrics, boolean exitOnStopLeading) {
-        return create(config, client, metrics, leaderElection -> leaderElection.withExitOnStopLeading(exitOnStopLeading));
+        return create(config, client, metrics, new SimpleMeterRegistry(), exitOnStopLeading);
+    }
+
+    /**
+     * @param registry where the operator's own meters go (config pushes), beside JOSDK's {@code metrics}:
+     *     the registry {@code /metrics} scrapes
+     */
+    public static Operator create(OperatorConfig config, KubernetesClient client, Metrics metrics,
+            MeterRegistry registry, boolean exitOnStopLeading) {
+        return create(config, client, metrics, registry,
+                leaderElection -> leaderElection.withExitOnStopLeading(exitOnStopLeading));
     }
 
     /**
@@ -59,6 +72,11 @@ public final class PorticoOperator {
      */
     public static Operator create(OperatorConfig config, KubernetesClient client, Metrics metrics,
             Consumer<LeaderElectionConfigurationBuilder> leaderElectionTuning) {
+        return create(config, client, metrics, new SimpleMeterRegistry(), leaderElectionTuning);
+    }
+
+    private static Operator create(OperatorConfig config, KubernetesClient client, Metrics metrics,
+            MeterRegistry registry, Consumer<LeaderElectionConfigurationBuilder> leaderElectionTuning) {
         Operator operator = new Operator(o -> {
             o.withKubernetesClient(client)
                     .withMetrics(metrics)
@@ -78,8 +96,8 @@ public final class PorticoOperator {
         String caNamespace = config.namespace() != null ? config.namespace()
                 : client.getNamespace() != null ? client.getNamespace() : "default";
         AdminCaStore adminCa = new AdminCaStore(client, caNamespace, config.adminLifetimes(), Clock.systemUTC());
-        operator.register(new ProxySiteReconciler(config.proxyImage(), config.proxyClasses(), config.namespace(), adminCa,
-                wake -> pusher(adminCa, wake)), c -> {
+        PushMetrics pushMetrics = new PushMetrics(registry);
+        operator.register(new ProxySiteReconciler(config, adminCa, wake -> pusher(adminCa, wake, pushMetrics)), c -> {
             if (!config.watchNamespaces().isEmpty()) {
                 c.settingNamespaces(config.watchNamespaces());
             } else {

@@ -20,6 +20,7 @@ class OperatorConfigTest {
         assertThat(config.namespace()).isNull();
         assertThat(config.healthPort()).isEqualTo(8081);
         assertThat(config.adminLifetimes()).isEqualTo(new Lifetimes(Duration.ofDays(365), Duration.ofDays(90)));
+        assertThat(config.metricsNamespaces()).as("the metrics port open to every namespace").isEmpty();
     }
 
     @Test
@@ -32,10 +33,13 @@ class OperatorConfigTest {
                 "PORTICO_NAMESPACE", "portico-system",
                 "PORTICO_HEALTH_PORT", "9090",
                 "PORTICO_ADMIN_CA_VALIDITY", "720h",
-                "PORTICO_ADMIN_CERT_VALIDITY", "1.5h"));
+                "PORTICO_ADMIN_CERT_VALIDITY", "1.5h",
+                "PORTICO_METRICS_NAMESPACES", "monitoring, prometheus,",
+                "PORTICO_PROXY_CLASSES", "false"));
         assertThat(config).isEqualTo(new OperatorConfig("registry.example/proxy:1.2",
                 java.util.Set.of("aidoo", "vera"), false, false, "portico-system", 9090,
-                new Lifetimes(Duration.ofDays(30), Duration.ofMinutes(90)), true));
+                new Lifetimes(Duration.ofDays(30), Duration.ofMinutes(90)), false,
+                java.util.Set.of("monitoring", "prometheus")));
     }
 
     @Test

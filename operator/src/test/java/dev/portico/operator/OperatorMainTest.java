@@ -32,7 +32,8 @@ class OperatorMainTest {
         server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(ProxySiteResource.class));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         OperatorConfig config = new OperatorConfig("portico/proxy-runtime:test", Set.of(), false, false, null, 0);
-        Operator operator = PorticoOperator.create(config, client, MicrometerMetrics.withoutPerResourceMetrics(registry), false);
+        Operator operator = PorticoOperator.create(config, client, MicrometerMetrics.withoutPerResourceMetrics(registry),
+                registry, false);
         try (HealthServer health = HealthServer.start(0, operator::getRuntimeInfo, registry)) {
             HttpClient http = HttpClient.newHttpClient();
             URI base = URI.create("http://127.0.0.1:" + health.port());
@@ -56,6 +57,8 @@ class OperatorMainTest {
                 HttpResponse<String> metrics = get(http, base.resolve("/metrics"));
                 assertThat(metrics.statusCode()).isEqualTo(200);
                 assertThat(metrics.body()).contains("operator_sdk_reconciliations");
+                // The operator's own meters share the registry: no pod is ready here, so no push yet.
+                assertThat(metrics.body()).contains("portico_operator_config_pushes_total{outcome=\"failed\"} 0.0");
             });
         } finally {
             operator.stop();

@@ -27,6 +27,9 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
               --admin-port N        /healthz /readyz /metrics /config (default 9901)
               --bind ADDR           address of the proxy listeners (default 0.0.0.0)
               --admin-bind ADDR     address of the admin listener (default 127.0.0.1)
+              --metrics-port N      a plain-HTTP listener serving GET /metrics only, apart from the
+                                    admin port (default: none; /metrics is on the admin port anyway)
+              --metrics-bind ADDR   address of the metrics listener (default: the --admin-bind address)
               --workers N           event loop threads (default: one per CPU)
               --drain-timeout DUR   how long SIGTERM waits for in-flight requests (default 25s)
               --admin-token-file F  enables PUT /config on the admin port for requests bearing the
@@ -40,8 +43,8 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
             """;
 
     private static final List<String> FLAGS = List.of("--site", "--secrets-dir", "--http-port", "--https-port",
-            "--admin-port", "--bind", "--admin-bind", "--workers", "--drain-timeout", "--admin-token-file",
-            "--revision-file", "--admin-tls-secret");
+            "--admin-port", "--bind", "--admin-bind", "--metrics-port", "--metrics-bind", "--workers", "--drain-timeout",
+            "--admin-token-file", "--revision-file", "--admin-tls-secret");
 
     static CommandLine parse(List<String> args) {
         if (args.isEmpty() || args.contains("--help") || args.contains("-h")) {
@@ -65,6 +68,8 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
         Path adminToken = null;
         Path revision = null;
         String adminTls = null;
+        int metrics = RuntimeOptions.METRICS_OFF;
+        String metricsBind = null;
         for (int i = 0; i < args.size(); i++) {
             String flag = args.get(i);
             if (!FLAGS.contains(flag)) {
@@ -82,6 +87,8 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
                 case "--admin-port" -> admin = port(flag, value);
                 case "--bind" -> bind = value;
                 case "--admin-bind" -> adminBind = value;
+                case "--metrics-port" -> metrics = port(flag, value);
+                case "--metrics-bind" -> metricsBind = value;
                 case "--workers" -> workers = positive(flag, value);
                 case "--drain-timeout" -> drain = duration(flag, value);
                 case "--admin-token-file" -> adminToken = Path.of(value);
@@ -93,10 +100,14 @@ record CommandLine(Command command, RuntimeOptions options, Path validateFile) {
         if (site == null) {
             throw new IllegalArgumentException("--site is required");
         }
+        if (metricsBind != null && metrics == RuntimeOptions.METRICS_OFF) {
+            throw new IllegalArgumentException("--metrics-bind needs --metrics-port");
+        }
         RuntimeOptions defaults = RuntimeOptions.forSite(site);
         return new CommandLine(Command.RUN, new RuntimeOptions(site, secrets != null ? secrets : defaults.secretsDir(),
                 bind, http, https, adminBind, admin, workers, drain, RuntimeOptions.DEFAULT_RELOAD_INTERVAL,
-                adminToken, revision, AdminLimits.DEFAULT, adminTls), null);
+                adminToken, revision, AdminLimits.DEFAULT, adminTls, metricsBind != null ? metricsBind : adminBind,
+                metrics), null);
     }
 
     private static int port(String flag, String value) {

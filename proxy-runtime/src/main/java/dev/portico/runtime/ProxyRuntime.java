@@ -2,6 +2,7 @@ package dev.portico.runtime;
 
 import dev.portico.runtime.admin.AdminServer;
 import dev.portico.runtime.admin.ConfigPushService;
+import dev.portico.runtime.admin.MetricsServer;
 import dev.portico.runtime.config.Bundle;
 import dev.portico.runtime.config.ConfigApplier;
 import dev.portico.runtime.config.ConfigHolder;
@@ -29,8 +30,10 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +59,7 @@ public final class ProxyRuntime implements AutoCloseable {
     private final ConfigPushService pushes;
     private final OcspStapling stapling;
     private AdminServer admin;
+    private MetricsServer metricsServer;
     private InetSocketAddress httpAddress;
     private volatile InetSocketAddress httpsAddress;
     private volatile boolean ready;
@@ -88,6 +92,7 @@ public final class ProxyRuntime implements AutoCloseable {
         ConfigApplier applier = new ConfigApplier(config, builder, this::configApplied);
         this.reloader = new ConfigReloader(source, booted, applier, metrics);
         this.pushes = new ConfigPushService(options.adminTokenFile(), applier, metrics);
+        publishCertificates(initial);
         LOG.info("transport {}, {} worker event loops", transports.name(), options.workers());
     }
 
@@ -148,6 +153,10 @@ public final class ProxyRuntime implements AutoCloseable {
         admin = AdminServer.bind(Transports.best(), boss, options.adminBind(), options.adminPort(), config, metrics,
                 () -> ready, pushes, options.adminLimits(),
                 options.adminTlsSecret() == null ? null : () -> config.current().adminTls());
+        if (options.metricsPort() != RuntimeOptions.METRICS_OFF) {
+            metricsServer = MetricsServer.bind(Transports.best(), boss, options.metricsBind(), options.metricsPort(),
+                    metrics, options.adminLimits());
+        }
         reloader.start(options.reloadInterval());
         ready = true;
         SiteConfig current = config.current();
@@ -156,6 +165,9 @@ public final class ProxyRuntime implements AutoCloseable {
                 httpsAddress == null ? "" : ", https " + httpsAddress,
                 options.adminTlsSecret() == null ? "http" : "https", admin.address(),
                 options.adminTokenFile() == null ? "off" : "on");
+        if (metricsServer != null) {
+            LOG.info("metrics on http {}/metrics", metricsServer.address());
+        }
     }
 
     private synchronized void bindHttps() throws InterruptedException {
@@ -169,8 +181,18 @@ public final class ProxyRuntime implements AutoCloseable {
                 : "revision " + config.revision() + " " + config.hash();
     }
 
+    /** The expiry gauge follows the certificates serving. */
+    private void publishCertificates(SiteConfig serving) {
+        Map<String, Instant> notAfter = new TreeMap<>();
+        if (serving.tls() != null) {
+            serving.tls().entries().forEach(entry -> notAfter.put(entry.secretName(), entry.notAfter()));
+        }
+        metrics.certificatesServing(notAfter);
+    }
+
     /** A reload or push that adds TLS to a plain site opens the TLS listener. */
     private void configApplied(SiteConfig applied) {
+        publishCertificates(applied);
         if (applied.tls() == null || httpsAddress != null) {
             return;
         }
@@ -196,6 +218,11 @@ public final class ProxyRuntime implements AutoCloseable {
 
     public int adminPort() {
         return admin.address().getPort();
+    }
+
+    /** The metrics listener's port, or -1 without one. */
+    public int metricsPort() {
+        return metricsServer == null ? -1 : metricsServer.address().getPort();
     }
 
     public boolean ready() {
@@ -240,6 +267,9 @@ public final class ProxyRuntime implements AutoCloseable {
         stapling.close();
         if (admin != null) {
             admin.close();
+        }
+        if (metricsServer != null) {
+            metricsServer.close();
         }
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

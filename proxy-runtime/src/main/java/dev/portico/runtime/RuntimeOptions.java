@@ -13,6 +13,10 @@ import java.time.Duration;
  * @param adminLimits    bounds on admin-port clients ({@link AdminLimits#DEFAULT}; tests shorten them)
  * @param adminTlsSecret the secret of the bundle (a folder of {@code secretsDir}, or pushed) whose certificate
  *                       the admin listener serves over TLS, or null: the admin port speaks plain HTTP
+ * @param metricsBind    address of the metrics listener
+ * @param metricsPort    the plain-HTTP listener that serves {@code GET /metrics} only, apart from the admin port
+ *                       (for a scraper, which then needs neither the admin certificate nor a way to the port that
+ *                       takes pushes), or {@link #METRICS_OFF}
  */
 public record RuntimeOptions(
         Path siteFile,
@@ -28,11 +32,15 @@ public record RuntimeOptions(
         Path adminTokenFile,
         Path revisionFile,
         AdminLimits adminLimits,
-        String adminTlsSecret) {
+        String adminTlsSecret,
+        String metricsBind,
+        int metricsPort) {
 
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final int DEFAULT_HTTPS_PORT = 8443;
     public static final int DEFAULT_ADMIN_PORT = 9901;
+    /** No metrics listener: {@code /metrics} is served on the admin port only. */
+    public static final int METRICS_OFF = -1;
     public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(25);
     public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofMillis(500);
 
@@ -49,6 +57,14 @@ public record RuntimeOptions(
             throw new IllegalArgumentException("not a run command line: " + String.join(" ", args));
         }
         return line.options();
+    }
+
+    /** Without a metrics listener of its own. */
+    public RuntimeOptions(Path siteFile, Path secretsDir, String bind, int httpPort, int httpsPort, String adminBind,
+                          int adminPort, int workers, Duration drainTimeout, Duration reloadInterval,
+                          Path adminTokenFile, Path revisionFile, AdminLimits adminLimits, String adminTlsSecret) {
+        this(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers, drainTimeout,
+                reloadInterval, adminTokenFile, revisionFile, adminLimits, adminTlsSecret, adminBind, METRICS_OFF);
     }
 
     /** With a plain-HTTP admin port. */
@@ -77,19 +93,28 @@ public record RuntimeOptions(
     /** The same options with pushes taking {@code adminTokenFile} and the files ordered by {@code revisionFile}. */
     public RuntimeOptions withConfigPush(Path adminTokenFile, Path revisionFile) {
         return new RuntimeOptions(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers,
-                drainTimeout, reloadInterval, adminTokenFile, revisionFile, adminLimits, adminTlsSecret);
+                drainTimeout, reloadInterval, adminTokenFile, revisionFile, adminLimits, adminTlsSecret,
+                metricsBind, metricsPort);
     }
 
     /** The same options with other bounds on admin-port clients. */
     public RuntimeOptions withAdminLimits(AdminLimits limits) {
         return new RuntimeOptions(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers,
-                drainTimeout, reloadInterval, adminTokenFile, revisionFile, limits, adminTlsSecret);
+                drainTimeout, reloadInterval, adminTokenFile, revisionFile, limits, adminTlsSecret,
+                metricsBind, metricsPort);
     }
 
     /** The same options with the admin listener speaking TLS with the bundle's secret {@code secretName}. */
     public RuntimeOptions withAdminTls(String secretName) {
         return new RuntimeOptions(siteFile, secretsDir, bind, httpPort, httpsPort, adminBind, adminPort, workers,
-                drainTimeout, reloadInterval, adminTokenFile, revisionFile, adminLimits, secretName);
+                drainTimeout, reloadInterval, adminTokenFile, revisionFile, adminLimits, secretName,
+                metricsBind, metricsPort);
+    }
+
+    /** The same options with a metrics listener on {@code port} of {@code bind} (0: a free port). */
+    public RuntimeOptions withMetrics(String bind, int port) {
+        return new RuntimeOptions(siteFile, secretsDir, this.bind, httpPort, httpsPort, adminBind, adminPort, workers,
+                drainTimeout, reloadInterval, adminTokenFile, revisionFile, adminLimits, adminTlsSecret, bind, port);
     }
 
     /** Defaults for everything but the site file; the secrets live beside it. */

@@ -36,6 +36,32 @@ class CommandLineTest {
         assertThat(options.reloadInterval()).isEqualTo(RuntimeOptions.DEFAULT_RELOAD_INTERVAL);
         assertThat(options.adminTokenFile()).as("pushes are off unless asked for").isNull();
         assertThat(options.revisionFile()).isNull();
+        assertThat(options.metricsPort()).as("no metrics listener unless asked for").isEqualTo(RuntimeOptions.METRICS_OFF);
+    }
+
+    @Test
+    void theMetricsListenerBindsWhereTheAdminPortDoesUnlessToldOtherwise() {
+        RuntimeOptions options = parse("--site", "s.yaml", "--admin-bind", "0.0.0.0", "--metrics-port", "9902").options();
+        assertThat(options.metricsPort()).isEqualTo(9902);
+        assertThat(options.metricsBind()).isEqualTo("0.0.0.0");
+
+        options = parse("--site", "s.yaml", "--metrics-port", "9902").options();
+        assertThat(options.metricsBind()).isEqualTo("127.0.0.1");
+
+        options = parse("--site", "s.yaml", "--metrics-bind", "10.0.0.7", "--metrics-port", "0").options();
+        assertThat(options.metricsBind()).isEqualTo("10.0.0.7");
+        assertThat(options.metricsPort()).isZero();
+        assertThat(options.adminBind()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void aMetricsBindWithoutAMetricsPortIsAnError() {
+        assertThatThrownBy(() -> parse("--site", "s.yaml", "--metrics-bind", "0.0.0.0"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--metrics-bind needs --metrics-port");
+        assertThatThrownBy(() -> parse("--site", "s.yaml", "--metrics-port", "70000"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--metrics-port: must be 0..65535, got 70000");
     }
 
     @Test
@@ -114,7 +140,7 @@ class CommandLineTest {
     @Test
     void usageNamesEveryFlag() {
         for (String flag : List.of("--site", "--secrets-dir", "--http-port", "--https-port", "--admin-port", "--bind",
-                "--admin-bind", "--workers", "--drain-timeout", "--admin-token-file", "--revision-file", "--admin-tls-secret", "validate")) {
+                "--admin-bind", "--workers", "--drain-timeout", "--admin-token-file", "--revision-file", "--admin-tls-secret", "--metrics-port", "--metrics-bind", "validate")) {
             assertThat(CommandLine.USAGE).contains(flag);
         }
     }

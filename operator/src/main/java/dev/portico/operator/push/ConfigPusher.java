@@ -39,6 +39,7 @@ public final class ConfigPusher {
     private final ScheduledExecutorService scheduler;
     private final Consumer<ResourceID> wake;
     private final LongSupplier nanoTime;
+    private final PushMetrics metrics;
     private final Map<ResourceID, SiteState> sites = new ConcurrentHashMap<>();
     private volatile long lastSweep;
 
@@ -50,10 +51,17 @@ public final class ConfigPusher {
 
     public ConfigPusher(AdminClient client, ScheduledExecutorService scheduler, Consumer<ResourceID> wake,
             LongSupplier nanoTime) {
+        this(client, scheduler, wake, nanoTime, PushMetrics.unexported());
+    }
+
+    /** @param nanoTime the clock of retries and re-checks; push durations are timed by {@link System#nanoTime} */
+    public ConfigPusher(AdminClient client, ScheduledExecutorService scheduler, Consumer<ResourceID> wake,
+            LongSupplier nanoTime, PushMetrics metrics) {
         this.client = client;
         this.scheduler = scheduler;
         this.wake = wake;
         this.nanoTime = nanoTime;
+        this.metrics = metrics;
     }
 
     /** What one pod process (see {@link ProxyPod#incarnation}) is known to serve. Guarded by itself. */
@@ -101,7 +109,13 @@ public final class ConfigPusher {
                 pushed = !current;
                 call = pushed ? client.push(pod, bundle, token) : client.served(pod);
             }
-            call.whenComplete((served, error) -> answered(site, pod, bundle, pushed, state, served, error));
+            long sent = System.nanoTime();
+            call.whenComplete((served, error) -> {
+                if (pushed) {
+                    metrics.pushed(outcome(bundle, served, error), System.nanoTime() - sent);
+                }
+                answered(site, pod, bundle, pushed, state, served, error);
+            });
         }
         return new Rollout(serving, readyPods.size(), bundle.hash(), problem);
     }
@@ -139,6 +153,19 @@ public final class ConfigPusher {
         } else {
             scheduler.schedule(() -> wake.accept(site), retryIn.toMillis(), TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** One of {@link PushMetrics#OUTCOMES}: what became of a push, by the pod's answer. */
+    static String outcome(ConfigPush bundle, AdminClient.Served served, Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof AdminClient.PushRefused) {
+                return "refused"; // an answer, with an error status
+            }
+        }
+        if (error != null) {
+            return "failed";
+        }
+        return served.hash().equals(bundle.hash()) ? "applied" : "refused";
     }
 
     static Duration backoff(int failures) {

@@ -79,7 +79,8 @@ public final class Dependents {
 
         @Override
         protected NetworkPolicy desired(ProxySiteResource site, Context<ProxySiteResource> context) {
-            return DerivedResources.networkPolicy(site, SiteModel.of(context).operatorNamespace());
+            SiteModel model = SiteModel.of(context);
+            return DerivedResources.networkPolicy(site, model.operatorNamespace(), model.metricsNamespaces());
         }
     }
 

@@ -45,6 +45,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -78,6 +79,8 @@ final class DerivedResources {
     static final int HTTP_PORT = 8080;
     static final int HTTPS_PORT = 8443;
     static final int ADMIN_PORT = 9901;
+    /** GET /metrics alone, plain HTTP (--metrics-port): what Prometheus scrapes, apart from the admin port. */
+    static final int METRICS_PORT = 9902;
     static final String CONFIG_DIR = "/etc/portico";
     static final String ADMIN_TOKEN_DIR = "/var/run/portico/admin";
     /** The operator's pods, the only ones NetworkPolicy lets reach a proxy's admin port. */
@@ -234,10 +237,13 @@ final class DerivedResources {
 
     /**
      * Traffic ports open to all; the admin port, which takes config pushes, only to the
-     * operator's pods. Kubelet probes come from the node, which NetworkPolicy implementations
-     * let through.
+     * operator's pods; the metrics port to the pods of {@code metricsNamespaces} (where Prometheus
+     * runs), or, when none are named, to all: it serves only {@code GET /metrics}, read-only like the
+     * traffic ports (docs/observability.md). Kubelet probes come from the node, which NetworkPolicy
+     * implementations let through.
      */
-    static NetworkPolicy networkPolicy(ProxySiteResource site, String operatorNamespace) {
+    static NetworkPolicy networkPolicy(ProxySiteResource site, String operatorNamespace,
+            Set<String> metricsNamespaces) {
         var adminPeer = new NetworkPolicyPeerBuilder()
                 .withNewPodSelector().addToMatchLabels(NAME_LABEL, OPERATOR_APP_NAME).endPodSelector();
         if (operatorNamespace != null) {
@@ -256,6 +262,14 @@ final class DerivedResources {
                     .addNewIngress()
                         .withPorts(networkPolicyPort(ADMIN_PORT))
                         .withFrom(adminPeer.build())
+                    .endIngress()
+                    .addNewIngress()
+                        .withPorts(networkPolicyPort(METRICS_PORT))
+                        .withFrom(metricsNamespaces.stream().sorted()
+                                .map(namespace -> new NetworkPolicyPeerBuilder().withNewNamespaceSelector()
+                                        .addToMatchLabels("kubernetes.io/metadata.name", namespace)
+                                        .endNamespaceSelector().build())
+                                .toList())
                     .endIngress()
                 .endSpec()
                 .build();
@@ -347,6 +361,7 @@ final class DerivedResources {
                 "--revision-file", CONFIG_DIR + "/" + BundleFiles.REVISION_FILE,
                 "--admin-token-file", ADMIN_TOKEN_DIR + "/" + TOKEN_KEY,
                 "--admin-tls-secret", ADMIN_TLS_SECRET,
+                "--metrics-port", Integer.toString(METRICS_PORT),
                 "--drain-timeout", DRAIN_TIMEOUT);
         var container = new ContainerBuilder()
                 .withName("proxy")
@@ -359,7 +374,8 @@ final class DerivedResources {
                 .withPorts(
                         new ContainerPortBuilder().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").build(),
                         new ContainerPortBuilder().withName("https").withContainerPort(HTTPS_PORT).withProtocol("TCP").build(),
-                        new ContainerPortBuilder().withName("admin").withContainerPort(ADMIN_PORT).withProtocol("TCP").build())
+                        new ContainerPortBuilder().withName("admin").withContainerPort(ADMIN_PORT).withProtocol("TCP").build(),
+                        new ContainerPortBuilder().withName("metrics").withContainerPort(METRICS_PORT).withProtocol("TCP").build())
                 .withResources(pod.resources())
                 .withNewLivenessProbe()
                     // TLS only; the kubelet does not verify a probe's certificate.

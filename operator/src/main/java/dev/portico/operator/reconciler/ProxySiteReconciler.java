@@ -11,6 +11,7 @@ import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.pki.AdminCa;
 import dev.portico.operator.pki.AdminCaStore;
 import dev.portico.operator.pki.ServingCertificate;
+import dev.portico.operator.OperatorConfig;
 import dev.portico.operator.api.ProxyClassResource;
 import dev.portico.operator.proxyclass.PodSettings;
 import dev.portico.operator.proxyclass.ProxyClassSelection;
@@ -95,6 +96,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     private final String proxyImage;
     private final boolean proxyClasses;
     private final String operatorNamespace;
+    private final Set<String> metricsNamespaces;
     private final AdminCaStore adminCa;
     private final Clock clock;
     /** Push answers come back on other threads; this wakes the site they belong to. */
@@ -104,24 +106,29 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     private final Map<ResourceID, String> failuresReported = new ConcurrentHashMap<>();
 
     /**
-     * @param proxyImage the pods' image unless their ProxyClass names another
-     * @param proxyClasses whether to read ProxyClasses (cluster-scoped: an operator without
-     *     cluster-wide rights cannot)
-     * @param operatorNamespace where the operator's pods run: only they may reach a proxy's
-     *     admin port (NetworkPolicy); null lets operator pods of any namespace through
+     * @param config what of the operator's settings concerns the sites: the pods' image (unless their
+     *     ProxyClass names another), whether ProxyClasses are read (cluster-scoped: an operator
+     *     without cluster-wide rights cannot), where the operator's pods run (only they may reach
+     *     a proxy's admin port; null lets operator pods of any namespace through) and whose pods
+     *     may reach the proxies' metrics port (empty: every namespace's)
      * @param adminCa issues the pods' admin certificates; the pusher trusts what it trusts
      * @param pushers makes the pusher, given how to wake a site when a pod answers
      */
-    public ProxySiteReconciler(String proxyImage, boolean proxyClasses, String operatorNamespace, AdminCaStore adminCa,
+    public ProxySiteReconciler(OperatorConfig config, AdminCaStore adminCa,
             Function<Consumer<ResourceID>, ConfigPusher> pushers) {
-        this(proxyImage, proxyClasses, operatorNamespace, adminCa, pushers, Clock.systemUTC());
+        this(config, adminCa, pushers, Clock.systemUTC());
     }
 
-    ProxySiteReconciler(String proxyImage, boolean proxyClasses, String operatorNamespace, AdminCaStore adminCa,
+    ProxySiteReconciler(OperatorConfig config, AdminCaStore adminCa,
             Function<Consumer<ResourceID>, ConfigPusher> pushers, Clock clock) {
+        String proxyImage = config.proxyImage();
+        boolean proxyClasses = config.proxyClasses();
+        String operatorNamespace = config.namespace();
+        Set<String> metricsNamespaces = config.metricsNamespaces();
         this.proxyImage = Objects.requireNonNull(proxyImage, "proxyImage");
         this.proxyClasses = proxyClasses;
         this.operatorNamespace = operatorNamespace;
+        this.metricsNamespaces = Set.copyOf(metricsNamespaces);
         this.adminCa = Objects.requireNonNull(adminCa, "adminCa");
         this.clock = clock;
         this.pusher = pushers.apply(pushResults::propagateEvent);
@@ -213,7 +220,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                                 clock.millis());
                 PodSettings podSettings = PodSettings.of(proxyClass.selected().map(ProxyClassResource::getSpec).orElse(null),
                         proxyImage);
-                new SiteModel(spec, bundle, podSettings, token, adminCertificate, operatorNamespace).putInto(context);
+                new SiteModel(spec, bundle, podSettings, token, adminCertificate, operatorNamespace, metricsNamespaces)
+                        .putInto(context);
                 context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
                 String adminName = DerivedResources.adminNames(site).get(0);
                 List<ProxyPod> readyPods = context.getSecondaryResources(Pod.class).stream()

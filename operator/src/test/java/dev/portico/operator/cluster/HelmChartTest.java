@@ -101,6 +101,47 @@ class HelmChartTest {
     }
 
     @Test
+    void thePodMonitorScrapesTheMetricsPortOfThePodsTheOperatorDerives(Testbed testbed) throws IOException {
+        Map<String, JsonNode> chart = objects(testbed.helm("template", "portico", CHART, "--namespace", "ops",
+                "--set", "podMonitor.enabled=true", "--set", "proxyMetrics.namespaces={monitoring,prometheus}")
+                .requireSuccess().stdout());
+
+        JsonNode monitor = chart.get("PodMonitor/ops/portico-proxy");
+        assertThat(monitor).as("PodMonitor/ops/portico-proxy in %s", chart.keySet()).isNotNull();
+        assertThat(monitor.at("/spec/namespaceSelector/any").asBoolean()).isTrue();
+        JsonNode endpoint = monitor.at("/spec/podMetricsEndpoints/0");
+        assertThat(endpoint.path("path").asText()).isEqualTo("/metrics");
+        assertThat(endpoint.path("scheme").asText()).isEqualTo("http");
+        JsonNode env = chart.get("Deployment/ops/portico-operator").at("/spec/template/spec/containers/0/env");
+        assertThat(env.findParents("name").stream()
+                .filter(e -> e.path("name").asText().equals("PORTICO_METRICS_NAMESPACES"))
+                .map(e -> e.path("value").asText())).containsExactly("monitoring,prometheus");
+
+        // What it selects is what the operator derives (the golden file of a plain site): the pods' labels, a
+        // container port of that name, and the runtime told to serve metrics there.
+        Map<String, JsonNode> derived = objects(Files.readString(
+                Testbed.repo().resolve("operator/src/test/resources/derived/plain/expected.yaml")));
+        JsonNode pod = derived.values().stream().filter(o -> o.path("kind").asText().equals("Deployment"))
+                .findFirst().orElseThrow().at("/spec/template");
+        monitor.at("/spec/selector/matchLabels").properties().forEach(label -> assertThat(
+                pod.at("/metadata/labels").path(label.getKey()).asText()).as(label.getKey())
+                .isEqualTo(label.getValue().asText()));
+        JsonNode container = pod.at("/spec/containers/0");
+        JsonNode port = null;
+        for (JsonNode p : container.path("ports")) {
+            if (p.path("name").asText().equals(endpoint.path("port").asText())) {
+                port = p;
+            }
+        }
+        assertThat(port).as("a container port named %s", endpoint.path("port").asText()).isNotNull();
+        List<String> args = new java.util.ArrayList<>();
+        container.path("args").forEach(a -> args.add(a.asText()));
+        assertThat(args.get(args.indexOf("--metrics-port") + 1)).isEqualTo(port.path("containerPort").asText());
+        // The relabelling reads the instance label, the site's name.
+        assertThat(pod.at("/metadata/labels/app.kubernetes.io~1instance").asText()).isNotEmpty();
+    }
+
+    @Test
     void installsAndTheOperatorServesWithTheChartsRbac(Testbed testbed) throws Exception {
         Install.ensure(testbed);
         KubernetesClient admin = testbed.admin();

@@ -99,6 +99,25 @@ class AdminChannelClusterTest {
             for (TestbedKubelet.RunningPod pod : pods) {
                 assertThat(get(pod).bodyText()).isEqualTo("v2");
             }
+
+            // Prometheus needs neither the admin CA nor the token: the pod's "metrics" port answers GET /metrics
+            // in plain HTTP, where the push just made shows, and takes no push.
+            int metricsPort = container.getPorts().stream().filter(p -> p.getName().equals("metrics")).findFirst()
+                    .orElseThrow().getContainerPort();
+            for (TestbedKubelet.RunningPod pod : pods) {
+                assertThat(pod.runtime().metricsPort()).isEqualTo(metricsPort);
+                RawResponse metrics = metricsPort(pod, metricsPort, "GET /metrics");
+                assertThat(metrics.status()).isEqualTo(200);
+                assertThat(metrics.bodyText()).containsPattern("(?m)^portico_config_push_total\\{outcome=\"applied\"} [1-9]");
+                assertThat(metricsPort(pod, metricsPort, "PUT /config").status()).isEqualTo(404);
+            }
+        }
+    }
+
+    private static RawResponse metricsPort(TestbedKubelet.RunningPod pod, int port, String request) throws IOException {
+        try (RawHttpClient http = RawHttpClient.over(new Socket(pod.ip(), port))) {
+            return http.send(request + " HTTP/1.1\r\nHost: " + pod.ip() + "\r\nContent-Length: 0\r\n"
+                    + "Connection: close\r\n\r\n").readResponse();
         }
     }
 

@@ -11,6 +11,8 @@ import dev.portico.operator.pki.AdminCa;
 import dev.portico.operator.pki.Authority;
 import dev.portico.operator.pki.Lifetimes;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -46,8 +48,9 @@ class ConfigPusherTest {
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final ConcurrentLinkedQueue<ResourceID> wakes = new ConcurrentLinkedQueue<>();
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConfigPusher pusher = new ConfigPusher(new AdminClient(Executors.newCachedThreadPool(), CA::trusted),
-            scheduler, wakes::add, now::get);
+            scheduler, wakes::add, now::get, new PushMetrics(registry));
     private StandInPod pod;
 
     @AfterEach
@@ -95,6 +98,64 @@ class ConfigPusherTest {
         pusher.converge(SITE, bundle, TOKEN, List.of(target));
         await().until(() -> pusher.converge(SITE, bundle, TOKEN, List.of(target)).complete());
         assertThat(pod.received).hasSize(2);
+    }
+
+    @Test
+    void pushesAreCountedByOutcomeAndTimedInThePrometheusScrape() throws IOException {
+        assertThat(pushes("applied")).as("registered before the first push").isZero();
+        assertThat(pushes("failed")).isZero();
+        pod = StandInPod.start(1, "sha256:old");
+        ConfigPush bundle = bundle(5, "a");
+        ProxyPod target = pod.asProxyPod("p1");
+
+        pusher.converge(SITE, bundle, TOKEN, List.of(target));
+        await().until(() -> pushes("applied") == 1);
+        await().until(() -> pusher.converge(SITE, bundle, TOKEN, List.of(target)).complete());
+        // Re-asking a serving pod what it serves is not a push.
+        now.addAndGet(ConfigPusher.VERIFY_EVERY.toNanos());
+        pusher.converge(SITE, bundle, TOKEN, List.of(target));
+        await().until(() -> pod.received.size() == 2);
+
+        ConfigPush next = bundle(6, "b");
+        pod.refuseWith.set(401);
+        now.addAndGet(ConfigPusher.VERIFY_EVERY.toNanos());
+        pusher.converge(SITE, next, TOKEN, List.of(target));
+        await().until(() -> pushes("refused") == 1);
+
+        ProxyPod gone = new ProxyPod("p2", "uid-p2/0", "127.0.0.1", closedPort(), VERA);
+        pusher.converge(SITE, next, TOKEN, List.of(gone));
+        await().until(() -> pushes("failed") == 1);
+
+        String scrape = registry.scrape();
+        assertThat(pushes("applied")).isEqualTo(1);
+        assertThat(value(scrape, "portico_operator_config_push_duration_seconds_count")).isEqualTo(3);
+        assertThat(value(scrape, "portico_operator_config_push_duration_seconds_bucket{le=\"10.0\"}")).isEqualTo(3);
+        assertThat(value(scrape, "portico_operator_config_push_duration_seconds_sum")).isPositive();
+    }
+
+    @Test
+    void aPodThatServesSomethingNewerCountsAsARefusal() throws IOException {
+        pod = StandInPod.start(9, "sha256:newer");
+        pusher.converge(SITE, bundle(5, "a"), TOKEN, List.of(pod.asProxyPod("p1")));
+        await().until(() -> pushes("refused") == 1);
+        assertThat(pushes("applied")).isZero();
+    }
+
+    private double pushes(String outcome) {
+        Double value = value(registry.scrape(), "portico_operator_config_pushes_total{outcome=\"" + outcome + "\"}");
+        return value == null ? -1 : value;
+    }
+
+    private static Double value(String scrape, String series) {
+        var m = java.util.regex.Pattern.compile("^" + java.util.regex.Pattern.quote(series) + " (\\S+)$",
+                java.util.regex.Pattern.MULTILINE).matcher(scrape);
+        return m.find() ? Double.valueOf(m.group(1)) : null;
+    }
+
+    private static int closedPort() throws IOException {
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
     }
 
     @Test

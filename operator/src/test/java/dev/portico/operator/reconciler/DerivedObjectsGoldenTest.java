@@ -83,7 +83,7 @@ class DerivedObjectsGoldenTest {
                 DerivedResources.deployment(site, spec, PodSettings.of(proxyClass, IMAGE)),
                 DerivedResources.service(site, spec),
                 DerivedResources.serviceAccount(site),
-                DerivedResources.networkPolicy(site, "portico-system")));
+                DerivedResources.networkPolicy(site, "portico-system", java.util.Set.of())));
         if (spec.replicas() > 1) {
             objects.add(DerivedResources.podDisruptionBudget(site));
         }

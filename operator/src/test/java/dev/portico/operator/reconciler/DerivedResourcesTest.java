@@ -80,7 +80,7 @@ class DerivedResourcesTest {
                 DerivedResources.service(site, spec),
                 DerivedResources.serviceAccount(site),
                 DerivedResources.podDisruptionBudget(site),
-                DerivedResources.networkPolicy(site, "portico-system"),
+                DerivedResources.networkPolicy(site, "portico-system", java.util.Set.of()),
                 DerivedResources.bundleSecret(site, bundle),
                 DerivedResources.adminSecret(site, "t0ken", adminCertificate(site)));
         for (var object : objects) {
@@ -128,7 +128,8 @@ class DerivedResourcesTest {
         assertThat(String.join(" ", proxy.getArgs())).isEqualTo("--site /etc/portico/site.yaml "
                 + "--secrets-dir /etc/portico/secrets --http-port 8080 --https-port 8443 --admin-port 9901 "
                 + "--bind 0.0.0.0 --admin-bind 0.0.0.0 --revision-file /etc/portico/revision "
-                + "--admin-token-file /var/run/portico/admin/token --admin-tls-secret _admin --drain-timeout 25s");
+                + "--admin-token-file /var/run/portico/admin/token --admin-tls-secret _admin --metrics-port 9902 "
+                + "--drain-timeout 25s");
         assertThat(proxy.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
         assertThat(proxy.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
         assertThat(proxy.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
@@ -141,6 +142,11 @@ class DerivedResourcesTest {
         assertThat(proxy.getPorts()).anySatisfy(p -> {
             assertThat(p.getName()).isEqualTo("admin");
             assertThat(p.getContainerPort()).isEqualTo(9901);
+        });
+        // What a PodMonitor names: plain HTTP, GET /metrics only, bound where the admin port is (0.0.0.0).
+        assertThat(proxy.getPorts()).anySatisfy(p -> {
+            assertThat(p.getName()).isEqualTo("metrics");
+            assertThat(p.getContainerPort()).isEqualTo(9902);
         });
         assertThat(proxy.getLifecycle().getPreStop().getSleep().getSeconds()).isEqualTo(5L);
         assertThat(proxy.getResources().getRequests()).containsKeys("cpu", "memory");
@@ -203,13 +209,13 @@ class DerivedResourcesTest {
 
     @Test
     void onlyTheOperatorsPodsMayReachTheAdminPort() {
-        NetworkPolicy policy = DerivedResources.networkPolicy(site(PLAIN), "portico-system");
+        NetworkPolicy policy = DerivedResources.networkPolicy(site(PLAIN), "portico-system", java.util.Set.of());
 
         assertThat(policy.getSpec().getPodSelector().getMatchLabels()).containsOnly(
                 entry("app.kubernetes.io/name", "portico-proxy"), entry("app.kubernetes.io/instance", "vera"));
         assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
         var rules = policy.getSpec().getIngress();
-        assertThat(rules).hasSize(2);
+        assertThat(rules).hasSize(3);
         assertThat(rules.get(0).getFrom()).isNullOrEmpty();
         assertThat(rules.get(0).getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(8080, 8443);
         assertThat(rules.get(1).getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(9901);
@@ -218,6 +224,29 @@ class DerivedResourcesTest {
             assertThat(peer.getNamespaceSelector().getMatchLabels())
                     .containsOnly(entry("kubernetes.io/metadata.name", "portico-system"));
         });
+        // No monitoring namespace named: the metrics port, read-only, is open to all like the traffic ports.
+        assertThat(rules.get(2).getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(9902);
+        assertThat(rules.get(2).getFrom()).isNullOrEmpty();
+    }
+
+    @Test
+    void theMetricsPortIsOpenToTheNamedMonitoringNamespacesOnly() {
+        NetworkPolicy policy = DerivedResources.networkPolicy(site(PLAIN), "portico-system",
+                java.util.Set.of("prometheus", "monitoring"));
+
+        var rules = policy.getSpec().getIngress();
+        assertThat(rules).hasSize(3);
+        assertThat(rules.get(0).getFrom()).as("traffic ports unchanged").isNullOrEmpty();
+        assertThat(rules.get(1).getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(9901);
+        assertThat(rules.get(2).getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(9902);
+        assertThat(rules.get(2).getFrom()).as("any pod of those namespaces, in a stable order").satisfiesExactly(
+                peer -> {
+                    assertThat(peer.getPodSelector()).isNull();
+                    assertThat(peer.getNamespaceSelector().getMatchLabels())
+                            .containsOnly(entry("kubernetes.io/metadata.name", "monitoring"));
+                },
+                peer -> assertThat(peer.getNamespaceSelector().getMatchLabels())
+                        .containsOnly(entry("kubernetes.io/metadata.name", "prometheus")));
     }
 
     @Test

@@ -23,8 +23,8 @@ import java.util.function.BooleanSupplier;
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
-    private static final String TEXT = "text/plain; charset=utf-8";
-    private static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
+    static final String TEXT = "text/plain; charset=utf-8";
+    static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
 
     private final ConfigHolder config;
     private final ProxyMetrics metrics;
@@ -62,7 +62,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private static FullHttpResponse text(HttpResponseStatus status, String type, String body) {
+    static FullHttpResponse text(HttpResponseStatus status, String type, String body) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.wrappedBuffer(bytes));

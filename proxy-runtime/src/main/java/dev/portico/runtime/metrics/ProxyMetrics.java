@@ -4,6 +4,8 @@ import dev.portico.runtime.upstream.UpstreamStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -12,6 +14,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -61,6 +64,8 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Map<UpstreamStats.Discard, Counter> upstreamDiscards = new EnumMap<>(UpstreamStats.Discard.class);
     private final Counter refusedOverClientLimit;
     private final Counter adminRefusedOverClientLimit;
+    private final Counter metricsRefusedOverClientLimit;
+    private final MultiGauge certificateExpiry;
     private final Map<String, Counter> refusedRequests = new HashMap<>();
     private final Map<String, Counter> proxyProtocolRefusals = new HashMap<>();
     private final Counter reloadsApplied;
@@ -91,6 +96,12 @@ public final class ProxyMetrics implements AutoCloseable {
         adminRefusedOverClientLimit = Counter.builder("portico.connections.refused")
                 .description("Client connections closed at accept")
                 .tag("reason", "admin_max_connections_per_client").register(registry);
+        metricsRefusedOverClientLimit = Counter.builder("portico.connections.refused")
+                .description("Client connections closed at accept")
+                .tag("reason", "metrics_max_connections_per_client").register(registry);
+        certificateExpiry = MultiGauge.builder("portico.tls.certificate.expiry").baseUnit("seconds")
+                .description("Seconds until the serving certificate of each TLS secret expires (its notAfter); "
+                        + "negative once expired").register(registry);
         // Registered up front, so an alert on a refusal sees a 0 before the first one.
         for (String reason : REQUEST_REFUSALS) {
             refusedRequests.put(reason, Counter.builder("portico.requests.refused")
@@ -171,6 +182,24 @@ public final class ProxyMetrics implements AutoCloseable {
     /** An admin-port connection reset at accept because its address had the admin port's cap open. */
     public void adminConnectionRefusedOverClientLimit() {
         adminRefusedOverClientLimit.increment();
+    }
+
+    /** A metrics-port connection reset at accept because its address had the cap (the admin port's) open. */
+    public void metricsConnectionRefusedOverClientLimit() {
+        metricsRefusedOverClientLimit.increment();
+    }
+
+    /**
+     * Publishes the expiry of the certificates serving now, by secret name, replacing those published
+     * before: called with each config that is applied, so a renewed or removed certificate shows at once.
+     * The value is computed at each scrape, so it counts down between reloads.
+     */
+    public void certificatesServing(Map<String, Instant> notAfterBySecret) {
+        certificateExpiry.register(notAfterBySecret.entrySet().stream()
+                .map(e -> MultiGauge.Row.of(Tags.of("secret", e.getKey()), e.getValue(),
+                        notAfter -> (notAfter.toEpochMilli() - System.currentTimeMillis()) / 1000.0))
+                .map(row -> (MultiGauge.Row<?>) row)
+                .toList(), true);
     }
 
     /** A request refused for {@code reason}, one of {@link #REQUEST_REFUSALS}. */

@@ -89,7 +89,8 @@ public final class TlsCompiler {
                 next.put(key, context);
                 nextStaples.put(chain, staple);
                 entries.add(new TlsConfig.Entry(certificate.secretName(),
-                        certificate.hosts().stream().map(HostPattern::parse).toList(), context, staple));
+                        certificate.hosts().stream().map(HostPattern::parse).toList(), context, staple,
+                        pair.leaf().getNotAfter().toInstant()));
             } catch (CertificatePair.InvalidCertificateException e) {
                 problems.add(new Violation("spec.tls.certificates[" + i + "].secretName", e.getMessage()));
             } catch (SSLException e) {

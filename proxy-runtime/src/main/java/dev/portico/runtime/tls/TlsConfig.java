@@ -4,6 +4,7 @@ import dev.portico.runtime.routing.HostNames;
 import dev.portico.runtime.routing.HostPattern;
 import dev.portico.runtime.tls.ocsp.OcspStaple;
 import io.netty.handler.ssl.SslContext;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -14,8 +15,12 @@ import java.util.List;
  */
 public record TlsConfig(List<Entry> entries, boolean httpRedirect) {
 
-    /** One certificate, the SNI names it serves, and its OCSP staple ({@link OcspStaple#none} without one). */
-    public record Entry(String secretName, List<HostPattern> hosts, SslContext context, OcspStaple staple) {}
+    /**
+     * One certificate, the SNI names it serves, its OCSP staple ({@link OcspStaple#none} without one),
+     * and when its leaf expires.
+     */
+    public record Entry(String secretName, List<HostPattern> hosts, SslContext context, OcspStaple staple,
+                        Instant notAfter) {}
 
     public Entry select(String serverName) {
         if (serverName != null) {
