@@ -50,7 +50,10 @@ class InstallTest {
                 .contains("service")
                 .contains("port");
         Testbed.Result spec = testbed.kubectl("explain", "proxysite.spec").requireSuccess();
-        assertThat(spec.stdout()).contains("hosts").contains("routes").contains("tls");
+        assertThat(spec.stdout()).contains("hosts").contains("routes").contains("tls").contains("proxyClassName");
+        Testbed.Result proxyClass = testbed.kubectl("explain", "proxyclass.spec").requireSuccess();
+        assertThat(proxyClass.stdout()).contains("jvmOptions").contains("topologySpreadConstraints")
+                .contains("Defaults for the spec.service");
     }
 
     @Test
@@ -74,7 +77,8 @@ class InstallTest {
             Testbed.Result result = testbed.kubectl("apply", "--server-side", "--dry-run=server", "-f",
                     copy.toString());
             assertThat(result.exitCode()).as("%s: %s", example.getFileName(), result.stderr()).isZero();
-            assertThat(result.stdout()).as(example.getFileName().toString()).contains("proxysite.portico.dev/")
+            assertThat(result.stdout()).as(example.getFileName().toString())
+                    .containsAnyOf("proxysite.portico.dev/", "proxyclass.portico.dev/")
                     .contains("(server dry run)");
         }
     }
