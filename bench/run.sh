@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Portico vs nginx, side by side: same machine, same run, reported as ratios.
+# Portico vs nginx and HAProxy, side by side: same machine, same run, reported as
+# ratios to the best peer per scenario.
 # This is a benchmark, not a test: it exits 0 when it measured something, even
 # when a target is missed. See bench/README.md for what it measures and why.
 set -euo pipefail
@@ -11,7 +12,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 
 SCENARIOS="${SCENARIOS:-http1_keepalive}"   # space/comma separated list
-ONLY="${ONLY:-}"                            # "", "nginx" or "portico"
+ONLY="${ONLY:-}"                            # "" (all three) or a list of portico, nginx, haproxy
 ROUNDS="${ROUNDS:-3}"                       # measured rounds per proxy
 DURATION="${DURATION:-15}"                  # seconds per measured round ("15" or "15s")
 WARMUP="${WARMUP:-15}"                      # seconds of unrecorded warm-up per proxy (0 = none)
@@ -25,6 +26,8 @@ PORTICO_PORT="${PORTICO_PORT:-18083}"
 ADMIN_PORT="${ADMIN_PORT:-18084}"
 NGINX_TLS_PORT="${NGINX_TLS_PORT:-18085}"     # TLS listeners (only with a TLS scenario)
 PORTICO_TLS_PORT="${PORTICO_TLS_PORT:-18086}"
+HAPROXY_PORT="${HAPROXY_PORT:-18087}"
+HAPROXY_TLS_PORT="${HAPROXY_TLS_PORT:-18088}"
 TLS_KEY="${TLS_KEY:-ec}"                    # throwaway self-signed cert: "ec" (P-256) or "rsa" (2048)
 NEWCONN_CONNECTIONS="${NEWCONN_CONNECTIONS:-16}"   # wrk connections for https_newconn
 H2_CONNECTIONS="${H2_CONNECTIONS:-16}"      # h2load connections (-c)
@@ -40,12 +43,12 @@ RESULTS_FILE="${RESULTS_FILE:-$SCRIPT_DIR/results/latest.md}"
 KEEP_WORKDIR="${KEEP_WORKDIR:-0}"           # 1 = keep configs and logs for inspection
 NOISY_PCT="${NOISY_PCT:-10}"                # warn when foreign processes used >= this % of a core
 
-# Targets per scenario: Portico req/s >= RPS x nginx, Portico p99 <= P99 x nginx.
-# "-" = reported for information only, no verdict.
-declare -A RPS_TARGET=([http1_keepalive]=0.8 [https_keepalive]=0.8 [https_newconn]=- [h2]=0.8)
-declare -A P99_TARGET=([http1_keepalive]=2.0 [https_keepalive]=- [https_newconn]=- [h2]=-)
+# Targets per scenario (issue 15): Portico req/s >= RPS x the best peer's, Portico p99 <=
+# P99 x the best peer's. "-" = reported for information only, no verdict.
+declare -A RPS_TARGET=([http1_keepalive]=1.0 [https_keepalive]=1.0 [https_newconn]=- [h2]=1.0 [h2_c64]=1.0 [h2_c256]=-)
+declare -A P99_TARGET=([http1_keepalive]=1.5 [https_keepalive]=1.5 [https_newconn]=- [h2]=1.5 [h2_c64]=1.5 [h2_c256]=-)
 declare -A LOAD_DESC=()   # scenario -> load command, for the report
-TLS_SCENARIOS=" https_keepalive https_newconn h2 "
+TLS_SCENARIOS=" https_keepalive https_newconn h2 h2_c64 h2_c256 "
 NEED_TLS=0
 
 # ---------------------------------------------------------------------------
@@ -241,10 +244,11 @@ ensure_tools() {
   command -v h2load  >/dev/null 2>&1 || missing+=(nghttp2-client)
   command -v curl    >/dev/null 2>&1 || missing+=(curl)
   command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+  command -v haproxy >/dev/null 2>&1 || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
   if (( ${#missing[@]} > 0 )); then
     log "installing: ${missing[*]}"
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx wrk nghttp2-client curl util-linux
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx wrk nghttp2-client curl util-linux haproxy
   fi
   export PATH="$PATH:/usr/sbin:/sbin"
 }
@@ -473,6 +477,62 @@ EOF
   log "nginx proxy up on 127.0.0.1:$NGINX_PORT (worker pid ${PROXY_PID[nginx]}, cpu $PROXY_CPU)"
 }
 
+# HAProxy as the second peer: one thread, the same proxying as nginx (HTTP/1.1 keep-alive
+# to the backend, X-Forwarded-* and X-Real-IP), ALPN h2 + http/1.1 on its TLS listener, and
+# one JSON log line per request to stdout, which goes to a file.
+start_proxy_haproxy() {
+  local dir="$WORKDIR/haproxy" pid tls_bind=""
+  mkdir -p "$dir"
+  if (( NEED_TLS )); then
+    cat "$TLS_DIR/bench-tls/tls.crt" "$TLS_DIR/bench-tls/tls.key" >"$dir/bench.pem"
+    tls_bind="  bind 127.0.0.1:$HAPROXY_TLS_PORT ssl crt $dir/bench.pem alpn h2,http/1.1 ssl-min-ver TLSv1.2"
+    PROXY_TLS_PORT[haproxy]="$HAPROXY_TLS_PORT"
+  fi
+  cat >"$dir/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  # Within the machine's 20,000 descriptors (two per proxied connection, plus some).
+  maxconn 8000
+  log stdout format raw local0 info
+  tune.ssl.cachesize 20000
+
+defaults
+  mode http
+  log global
+  log-format '{"time":"%tr","remote":"%ci","method":"%HM","path":"%HU","status":%ST,"bytes":%B,"duration_ms":%Ta,"proto":"%HV","tls":"%sslv"}'
+  option http-keep-alive
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 300s
+  timeout http-request 10s
+
+frontend bench
+  bind 127.0.0.1:$HAPROXY_PORT backlog 4096
+$tls_bind
+  option forwardfor
+  http-request set-header X-Real-IP %[src]
+  http-request set-header X-Forwarded-Proto https if { ssl_fc }
+  http-request set-header X-Forwarded-Proto http unless { ssl_fc }
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]
+  http-request set-header X-Forwarded-Port %[dst_port]
+  default_backend backend_nginx
+
+backend backend_nginx
+  http-reuse safe
+  server backend 127.0.0.1:$BACKEND_PORT maxconn 4000
+EOF
+  haproxy -c -q -f "$dir/haproxy.cfg" || die "haproxy config is invalid: $dir/haproxy.cfg"
+  taskset -c "$PROXY_CPU" haproxy -db -f "$dir/haproxy.cfg" >>"$dir/stdout.log" 2>"$dir/stderr.log" &
+  pid=$!
+  STARTED_PIDS+=("$pid")
+  wait_ready "http://127.0.0.1:$HAPROXY_PORT/" 10 "$pid" "HAProxy" "$dir/stderr.log"
+  PROXY_PID[haproxy]="$pid"
+  PROXY_PORT[haproxy]="$HAPROXY_PORT"
+  PROXY_LOG[haproxy]="$dir/stdout.log"
+  log "HAProxy up on 127.0.0.1:$HAPROXY_PORT (pid $pid, cpu $PROXY_CPU)"
+}
+
 start_proxy_portico() {
   local dir="$WORKDIR/portico" pid
   mkdir -p "$dir"
@@ -680,6 +740,26 @@ scenario_h2() {
   run_scenario h2 load_h2
 }
 
+# The same at fixed, higher concurrency: 64 and 256 connections of 10 streams each. Issue 15
+# found Portico's h2 throughput falling as streams grow while nginx and HAProxy held.
+load_h2_at() {
+  local scenario="$1" connections="$2" name="$3" round="$4" secs="$5"
+  measure "$scenario" "$name" "$round" "$secs" parse_h2load_logged \
+    h2load -t1 -c"$connections" -m10 -D"$secs" \
+    --log-file="$WORKDIR/$scenario-$name-$round.out.log" \
+    -H ":authority: $HOST_HEADER" "https://127.0.0.1:${PROXY_TLS_PORT[$name]}/"
+}
+load_h2_c64() { load_h2_at h2_c64 64 "$@"; }
+load_h2_c256() { load_h2_at h2_c256 256 "$@"; }
+scenario_h2_c64() {
+  LOAD_DESC[h2_c64]="h2load -t1 -c64 -m10, HTTP/2 over TLS (ALPN h2)"
+  run_scenario h2_c64 load_h2_c64
+}
+scenario_h2_c256() {
+  LOAD_DESC[h2_c256]="h2load -t1 -c256 -m10, HTTP/2 over TLS (ALPN h2): the stress point, for a cliff"
+  run_scenario h2_c256 load_h2_c256
+}
+
 # ---------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------
@@ -699,11 +779,12 @@ report() {
     RSS[$name]="$(peak_rss_mib "${PROXY_PID[$name]}")"
   done
   {
-    echo "# Portico vs nginx — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "# Portico vs nginx and HAProxy — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo
     echo "- machine: $(nproc) CPUs, $(uname -r); proxy on CPU $PROXY_CPU, backend + load on CPU $LOAD_CPU"
     echo "- rounds: ${ROUNDS} x $(seconds_of "$DURATION")s per proxy per scenario, alternating, after $(seconds_of "$WARMUP")s warm-up each; medians shown"
     echo "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //'), worker_processes 1, upstream keepalive 64, JSON access log to a file"
+    [[ -z "${PROXY_PID[haproxy]:-}" ]] || echo "- HAProxy: $(haproxy -v 2>/dev/null | head -n1 | awk '{ print $3 }'), nbthread 1, http-reuse safe, JSON log line to stdout (a file)"
     if [[ -n "${PROXY_PID[portico]:-}" ]]; then
       local flags
       flags="$(echo -Xmx512m -Dio.netty.eventLoopThreads=1 "$JAVA_OPTS" "$PORTICO_ARGS" | xargs)"
@@ -712,7 +793,7 @@ report() {
       [[ -z "$loops" ]] || echo "- Portico startup says: \`${loops}\`"
       echo "- Portico: $PORTICO_JAR (sha256 $PORTICO_JAR_SHA, copied at start), $("$JAVA_BIN" -version 2>&1 | head -n1), $flags, stdout access log to a file"
     fi
-    echo "- peak RSS: VmHWM of the nginx worker / the Portico JVM, over the whole run (all scenarios)"
+    echo "- peak RSS: VmHWM of the nginx worker / the HAProxy process / the Portico JVM, over the whole run (all scenarios)"
     if (( NEED_TLS )); then
       echo "- TLS: one self-signed $TLS_KEY_DESC certificate for both proxies; nginx: ssl_protocols TLSv1.2 TLSv1.3, ssl_session_cache shared:SSL:10m, listen ... ssl http2"
       for name in "${PROXIES[@]}"; do
@@ -751,24 +832,40 @@ report() {
           "${ERR[$name]}" "${OTHER[$name]}"
       done
       echo
-      if [[ -n "${RPS[portico]:-}" && -n "${RPS[nginx]:-}" ]]; then
+      # The best peer: the highest req/s, and separately the lowest p99, of nginx and HAProxy.
+      local best_rps="" best_p99="" rps_peer="" p99_peer="" peer
+      for peer in nginx haproxy; do
+        [[ -n "${RPS[$peer]:-}" ]] || continue
+        if [[ -z "$best_rps" ]] || awk -v a="${RPS[$peer]}" -v b="$best_rps" 'BEGIN { exit !(a > b) }'; then
+          best_rps="${RPS[$peer]}"; rps_peer="$peer"
+        fi
+        if [[ -z "$best_p99" ]] || awk -v a="${P99[$peer]}" -v b="$best_p99" 'BEGIN { exit !(a < b) }'; then
+          best_p99="${P99[$peer]}"; p99_peer="$peer"
+        fi
+      done
+      if [[ -n "${RPS[portico]:-}" && -n "$best_rps" ]]; then
         local rr pr
-        rr="$(ratio "${RPS[portico]}" "${RPS[nginx]}")"
-        pr="$(ratio "${P99[portico]}" "${P99[nginx]}")"
-        echo "| ratio Portico/nginx | value | target | verdict |"
+        rr="$(ratio "${RPS[portico]}" "$best_rps")"
+        pr="$(ratio "${P99[portico]}" "$best_p99")"
+        echo "| ratio Portico / best peer | value | target | verdict |"
         echo "|---|---:|---:|---|"
         local rt="${RPS_TARGET[$scenario]:--}" pt="${P99_TARGET[$scenario]:--}"
-        if [[ "$rt" == "-" ]]; then echo "| req/s | $rr | (info) | |"
-        else echo "| req/s | $rr | >= $rt | $(verdict "$rr" '>=' "$rt")$tag |"; fi
-        if [[ "$pt" == "-" ]]; then echo "| p99 latency | $pr | (info) | |"
-        else echo "| p99 latency | $pr | <= $pt | $(verdict "$pr" '<=' "$pt")$tag |"; fi
-        echo "| req per proxy CPU-second | $(ratio "${EFF[portico]}" "${EFF[nginx]}") | (info) | |"
-        if (( ERR[portico] + ERR[nginx] > 0 )); then
+        if [[ "$rt" == "-" ]]; then echo "| req/s (vs $rps_peer) | $rr | (info) | |"
+        else echo "| req/s (vs $rps_peer) | $rr | >= $rt | $(verdict "$rr" '>=' "$rt")$tag |"; fi
+        if [[ "$pt" == "-" ]]; then echo "| p99 latency (vs $p99_peer) | $pr | (info) | |"
+        else echo "| p99 latency (vs $p99_peer) | $pr | <= $pt | $(verdict "$pr" '<=' "$pt")$tag |"; fi
+        for peer in nginx haproxy; do
+          [[ -n "${RPS[$peer]:-}" ]] || continue
+          echo "| req/s, p99 and req per CPU-second vs $peer | $(ratio "${RPS[portico]}" "${RPS[$peer]}"), $(ratio "${P99[portico]}" "${P99[$peer]}"), $(ratio "${EFF[portico]}" "${EFF[$peer]}") | (info) | |"
+        done
+        local errors=0
+        for name in "${PROXIES[@]}"; do errors=$(( errors + ERR[$name] )); done
+        if (( errors > 0 )); then
           echo
           echo "**Errors were seen: the ratios above are not trustworthy.**"
         fi
       else
-        echo "(ratios need both proxies; this run had ONLY=$ONLY)"
+        echo "(ratios need Portico and a peer; this run had ONLY=$ONLY)"
       fi
       if [[ -n "$noisy" ]]; then
         echo
@@ -798,12 +895,15 @@ report() {
 # Main
 # ---------------------------------------------------------------------------
 main() {
-  case "$ONLY" in
-    "")      PROXIES=(portico nginx) ;;
-    nginx)   PROXIES=(nginx) ;;
-    portico) PROXIES=(portico) ;;
-    *)       die "ONLY must be empty, 'nginx' or 'portico' (got '$ONLY')" ;;
-  esac
+  if [[ -z "$ONLY" ]]; then
+    PROXIES=(portico nginx haproxy)
+  else
+    read -r -a PROXIES <<<"${ONLY//,/ }"
+    local p
+    for p in "${PROXIES[@]}"; do
+      [[ " portico nginx haproxy " == *" $p "* ]] || die "ONLY lists portico, nginx or haproxy (got '$p')"
+    done
+  fi
   read -r -a SCENARIO_LIST <<<"${SCENARIOS//,/ }"
   local s
   for s in "${SCENARIO_LIST[@]}"; do
@@ -827,10 +927,12 @@ main() {
   local ports=("$BACKEND_PORT")
   [[ " ${PROXIES[*]} " == *" nginx "* ]] && ports+=("$NGINX_PORT")
   [[ " ${PROXIES[*]} " == *" portico "* ]] && ports+=("$PORTICO_PORT" "$ADMIN_PORT")
+  [[ " ${PROXIES[*]} " == *" haproxy "* ]] && ports+=("$HAPROXY_PORT")
   if (( NEED_TLS )); then
     command -v openssl >/dev/null 2>&1 || die "openssl is needed for the TLS scenarios (apt-get install openssl)"
     [[ " ${PROXIES[*]} " == *" nginx "* ]] && ports+=("$NGINX_TLS_PORT")
     [[ " ${PROXIES[*]} " == *" portico "* ]] && ports+=("$PORTICO_TLS_PORT")
+    [[ " ${PROXIES[*]} " == *" haproxy "* ]] && ports+=("$HAPROXY_TLS_PORT")
   fi
   check_ports "${ports[@]}"
 
