@@ -36,7 +36,8 @@ HOST_HEADER="${HOST_HEADER:-bench.local}"
 BODY_BYTES="${BODY_BYTES:-100}"
 PORTICO_JAR="${PORTICO_JAR:-}"              # default: <repo>/proxy-runtime/target/proxy-runtime.jar
 JAVA_BIN="${JAVA_BIN:-java}"
-JAVA_OPTS="${JAVA_OPTS:-}"                  # extra JVM flags, appended after the defaults
+JAVA_OPTS="${JAVA_OPTS:-}"                  # extra JVM flags, appended after the image's
+POD_MEMORY="${POD_MEMORY:-512m}"            # the proxy pod's memory limit the JVM sizes itself by (-XX:MaxRAM)
 PORTICO_ARGS="${PORTICO_ARGS:-}"            # extra Portico CLI flags (e.g. "--workers 1")
 READY_TIMEOUT="${READY_TIMEOUT:-30}"
 RESULTS_FILE="${RESULTS_FILE:-$SCRIPT_DIR/results/latest.md}"
@@ -568,8 +569,13 @@ EOF
   PORTICO_JAR_SHA="$(sha256sum "$dir/proxy-runtime.jar" | cut -c1-12)"
   # stdout (one JSON access-log line per request) goes to a file, appended so
   # that it can be truncated between runs.
-  # shellcheck disable=SC2086  # JAVA_OPTS / PORTICO_ARGS are word lists
-  taskset -c "$PROXY_CPU" "$JAVA_BIN" -Xmx512m -Dio.netty.eventLoopThreads=1 $JAVA_OPTS \
+  # The JVM flags the image ships (its JAVA_TOOL_OPTIONS), with the pod's memory limit as the
+  # RAM they take a share of (in a pod the JVM reads the cgroup limit; here it would read the
+  # machine's). One event loop: the proxy has one core.
+  IMAGE_JVM_FLAGS="$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' "$REPO_ROOT/deploy/docker/proxy-runtime.Dockerfile")"
+  [[ -n "$IMAGE_JVM_FLAGS" ]] || die "no JAVA_TOOL_OPTIONS in deploy/docker/proxy-runtime.Dockerfile"
+  # shellcheck disable=SC2086  # the flags, JAVA_OPTS and PORTICO_ARGS are word lists
+  taskset -c "$PROXY_CPU" "$JAVA_BIN" $IMAGE_JVM_FLAGS -XX:MaxRAM="$POD_MEMORY" -Dio.netty.eventLoopThreads=1 $JAVA_OPTS \
     -jar "$dir/proxy-runtime.jar" --site "$dir/site.yaml" \
     --http-port "$PORTICO_PORT" ${tls_args[@]+"${tls_args[@]}"} --admin-port "$ADMIN_PORT" --bind 127.0.0.1 $PORTICO_ARGS \
     >>"$dir/stdout.log" 2>"$dir/stderr.log" &
@@ -787,7 +793,7 @@ report() {
     [[ -z "${PROXY_PID[haproxy]:-}" ]] || echo "- HAProxy: $(haproxy -v 2>/dev/null | head -n1 | awk '{ print $3 }'), nbthread 1, http-reuse safe, JSON log line to stdout (a file)"
     if [[ -n "${PROXY_PID[portico]:-}" ]]; then
       local flags
-      flags="$(echo -Xmx512m -Dio.netty.eventLoopThreads=1 "$JAVA_OPTS" "$PORTICO_ARGS" | xargs)"
+      flags="$(echo "$IMAGE_JVM_FLAGS" -XX:MaxRAM="$POD_MEMORY" -Dio.netty.eventLoopThreads=1 "$JAVA_OPTS" "$PORTICO_ARGS" | xargs)"
       local loops
       loops="$(grep -m1 -i 'event loop' "$WORKDIR/portico/stderr.log" "$WORKDIR/portico/stdout.log" 2>/dev/null | sed 's/^[^:]*://' || true)"
       [[ -z "$loops" ]] || echo "- Portico startup says: \`${loops}\`"
