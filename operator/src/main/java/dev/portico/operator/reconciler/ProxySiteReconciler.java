@@ -121,14 +121,10 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
 
     ProxySiteReconciler(OperatorConfig config, AdminCaStore adminCa,
             Function<Consumer<ResourceID>, ConfigPusher> pushers, Clock clock) {
-        String proxyImage = config.proxyImage();
-        boolean proxyClasses = config.proxyClasses();
-        String operatorNamespace = config.namespace();
-        Set<String> metricsNamespaces = config.metricsNamespaces();
-        this.proxyImage = Objects.requireNonNull(proxyImage, "proxyImage");
-        this.proxyClasses = proxyClasses;
-        this.operatorNamespace = operatorNamespace;
-        this.metricsNamespaces = Set.copyOf(metricsNamespaces);
+        this.proxyImage = Objects.requireNonNull(config.proxyImage(), "proxyImage");
+        this.proxyClasses = config.proxyClasses();
+        this.operatorNamespace = config.namespace();
+        this.metricsNamespaces = Set.copyOf(config.metricsNamespaces());
         this.adminCa = Objects.requireNonNull(adminCa, "adminCa");
         this.clock = clock;
         this.pusher = pushers.apply(pushResults::propagateEvent);
