@@ -1,14 +1,13 @@
 package dev.portico.runtime.proxy;
 
+import dev.portico.runtime.admission.AdmissionRequest;
+import dev.portico.runtime.admission.Decision;
+import dev.portico.runtime.admission.MalformedHeadStage;
+import dev.portico.runtime.admission.RequestTarget;
 import dev.portico.runtime.config.SiteConfig;
-import dev.portico.runtime.forwarding.ClientAddressResolver;
-import dev.portico.runtime.forwarding.ForwardedHeaders;
 import dev.portico.runtime.forwarding.IpAddresses;
 import dev.portico.runtime.log.AccessLogEntry;
-import dev.portico.runtime.routing.CompiledRoute;
-import dev.portico.runtime.routing.HostNames;
 import dev.portico.runtime.routing.RouteAction;
-import dev.portico.runtime.routing.RouteResult;
 import dev.portico.runtime.upstream.UpstreamConnection;
 import dev.portico.runtime.upstream.UpstreamLimitException;
 import dev.portico.runtime.upstream.UpstreamListener;
@@ -17,7 +16,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -32,8 +30,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -51,7 +47,7 @@ import java.util.concurrent.TimeUnit;
  * {@link #responseComplete}); the exchange finishes when both have, or at the first
  * failure, and then tells its connection whether the connection may carry another request.
  */
-final class Exchange implements UpstreamListener {
+final class Exchange extends AdmissionRequest implements UpstreamListener {
 
     private final Http1ProxyHandler connection;
     private final ChannelHandlerContext down;
@@ -62,11 +58,6 @@ final class Exchange implements UpstreamListener {
     private final long startNanos = System.nanoTime();
     private final long startMillis = System.currentTimeMillis();
 
-    private RequestTarget target;
-    private InetAddress client;
-    /** The peer this exchange is counted against in limits.maxRequestsInFlightPerClient, or null. */
-    private InetAddress counted;
-    private CompiledRoute route;
     private RouteAction.Forward forward;
     private HttpRequest upstreamRequest;
     private UpstreamConnection upstream;
@@ -98,6 +89,7 @@ final class Exchange implements UpstreamListener {
 
     Exchange(Http1ProxyHandler connection, ChannelHandlerContext down, ProxyServices services, HttpRequest request,
              boolean tls) {
+        super(request, connection.peer(), tls, connection.multiplexed(), services.requestsPerClient());
         this.connection = connection;
         this.down = down;
         this.services = services;
@@ -108,99 +100,30 @@ final class Exchange implements UpstreamListener {
 
     // ---- request side ------------------------------------------------------------------
 
+    /** Admission decides (in-flight, framing, target, client, policies, route); this acts on the outcome. */
     void start() {
         services.exchangeStarted();
         closeAfter = !HttpUtil.isKeepAlive(request) || services.draining();
-        client = connection.peer();
-        if (!admitInFlight()) {
-            refuse("max_requests_in_flight_per_client");
-            return;
+        Decision decision = config.admission().decide(this);
+        if (route() != null) {
+            maxRequestBody = route().maxRequestBodySize();
         }
-        if (request.decoderResult().isFailure()) {
-            rejectMalformed(request.decoderResult().cause());
-            return;
-        }
-        if (!connection.multiplexed() && !RequestFraming.acceptable(request)) {
-            respondError(HttpResponseStatus.BAD_REQUEST); // and close: the framing cannot be trusted
-            return;
-        }
-        target = RequestTarget.parse(request, config.paths());
-        if (target == null) {
-            respondError(HttpResponseStatus.BAD_REQUEST);
-            return;
-        }
-        var resolution = ClientAddressResolver.resolve(config.trust(), connection.peer(),
-                request.headers().getAll(ForwardedHeaders.X_FORWARDED_FOR));
-        client = resolution.client();
-        if (!config.access().permits(client)) {
-            respondError(HttpResponseStatus.FORBIDDEN);
-            return;
-        }
-        if (config.rateLimit() != null) {
-            long retryAfter = config.rateLimit().acquire(client);
-            if (retryAfter > 0) {
-                respondTooManyRequests(retryAfter);
-                return;
-            }
-        }
-        String host = HostNames.normalise(target.authority());
-        if (redirectsToHttps(host)) {
-            respondLocally(LocalResponses.redirect(down.alloc(), 301, Redirects.toHttps(target),
-                    config.responseHeaders(), tls, closeIfBody()));
-            return;
-        }
-        RouteResult result = config.router().route(host, target.path(),
-                (name, value) -> request.headers().getAll(name).contains(value));
-        if (!(result instanceof RouteResult.Matched matched)) {
-            respondError(HttpResponseStatus.NOT_FOUND);
-            return;
-        }
-        route = matched.route();
-        maxRequestBody = route.maxRequestBodySize();
-        RouteAction action = route.action();
-        if (action instanceof RouteAction.Respond respond) {
-            respondLocally(LocalResponses.text(down.alloc(), HttpResponseStatus.valueOf(respond.status()),
-                    respond.body(), route.responseHeaders(), tls, closeIfBody()));
-        } else if (action instanceof RouteAction.Redirect redirect) {
-            respondLocally(LocalResponses.redirect(down.alloc(), redirect.statusCode(),
-                    Redirects.location(redirect, target, tls),
-                    route.responseHeaders(), tls, closeIfBody()));
-        } else {
-            forward = (RouteAction.Forward) action;
-            startForwarding(resolution);
+        if (decision instanceof Decision.Forward forwarded) {
+            forward = forwarded.action();
+            startForwarding();
+        } else if (decision instanceof Decision.Reject reject) {
+            respondError(reject.status());
+        } else if (decision instanceof Decision.Respond respond) {
+            respondLocally(respond);
+        } else if (decision instanceof Decision.Redirect redirect) {
+            respondLocally(LocalResponses.redirect(down.alloc(), redirect.status(),
+                    redirect.location().of(target(), tls), redirect.headers(), tls, closeIfBody()));
+        } else if (decision instanceof Decision.Refuse refusal) {
+            refuse(refusal.reason());
         }
     }
 
-    /**
-     * limits.maxRequestsInFlightPerClient, counted per peer like maxConnectionsPerClient (the TCP peer
-     * or the address a PROXY protocol header carried; a client chooses its X-Forwarded-For, not its
-     * address), before anything else so that every
-     * request counts, answered locally or not. Trusted proxies carry everyone's requests and are
-     * not counted. The count is given back in {@link #finish}, which every exchange reaches once.
-     */
-    private boolean admitInFlight() {
-        InetAddress peer = connection.peer();
-        if (config.trust().trustsPeer(peer)) {
-            return true;
-        }
-        if (!services.requestsPerClient().tryAcquire(peer, config.limits().maxRequestsInFlightPerClient())) {
-            return false;
-        }
-        counted = peer;
-        return true;
-    }
-
-    /**
-     * {@code tls.httpRedirect}: plain HTTP for a served host goes to https, except ACME
-     * HTTP-01 challenges, which cert-manager must be able to answer over plain HTTP. The path is
-     * the normalised one: {@code /.well-known/acme-challenge/../../x} is {@code /x}, and redirected.
-     */
-    private boolean redirectsToHttps(String host) {
-        return !tls && config.tls() != null && config.tls().httpRedirect()
-                && !target.path().startsWith("/.well-known/acme-challenge/") && config.router().servesHost(host);
-    }
-
-    private void startForwarding(ClientAddressResolver.Resolution resolution) {
+    private void startForwarding() {
         HttpHeaders headers = request.headers();
         websocket = forward.websocket() && UpstreamRequests.isWebSocketUpgrade(headers);
         if (websocket && !request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
@@ -226,7 +149,7 @@ final class Exchange implements UpstreamListener {
                         Unpooled.EMPTY_BUFFER));
             }
         }
-        upstreamRequest = UpstreamRequests.build(request, target, route, resolution, connection.peerText(), tls,
+        upstreamRequest = UpstreamRequests.build(request, target(), route(), resolution(), connection.peerText(), tls,
                 websocket);
         acquireUpstream();
     }
@@ -318,10 +241,10 @@ final class Exchange implements UpstreamListener {
             respondError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
             return;
         }
-        if (last && route != null) {
+        if (last && route() != null) {
             // Trailers: chunked HTTP/1.1, or an HTTP/2 HEADERS frame ending the stream, both
             // turned into these by the codecs. The same names rules as the head, and RFC 9110 6.5.1.
-            route.clientFields().filterTrailers(((LastHttpContent) content).trailingHeaders());
+            route().clientFields().filterTrailers(((LastHttpContent) content).trailingHeaders());
         }
         if (upstreamChannel != null) {
             upstreamChannel.write(content, upstreamChannel.voidPromise());
@@ -360,15 +283,7 @@ final class Exchange implements UpstreamListener {
 
     private void rejectMalformed(Throwable cause) {
         closeAfter = true;
-        if (cause instanceof TooLongHttpHeaderException) {
-            respondError(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
-        } else if (cause instanceof TooLongHttpLineException) {
-            respondError(HttpResponseStatus.REQUEST_URI_TOO_LONG);
-        } else if (cause instanceof TooLongFrameException) {
-            respondError(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
-        } else {
-            respondError(HttpResponseStatus.BAD_REQUEST);
-        }
+        respondError(MalformedHeadStage.rejection(cause).status());
     }
 
     // ---- response side -----------------------------------------------------------------
@@ -409,7 +324,7 @@ final class Exchange implements UpstreamListener {
         connection.responseDeadline().disarm();
         status = code;
         responseStarted = true;
-        var translated = ClientResponseHeads.translate(response, request, route.responseHeaders(), tls, closeAfter);
+        var translated = ClientResponseHeads.translate(response, request, route().responseHeaders(), tls, closeAfter);
         upstreamReusable = translated.upstreamReusable();
         closeAfter = translated.closeAfter();
         down.write(translated.head(), down.voidPromise());
@@ -517,7 +432,7 @@ final class Exchange implements UpstreamListener {
         responseStarted = true;
         responseComplete = true;
         HttpHeaders headers = response.headers();
-        route.responseHeaders().apply(headers, tls);
+        route().responseHeaders().apply(headers, tls);
         down.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS,
                 headers));
         tunnelled = true;
@@ -564,11 +479,13 @@ final class Exchange implements UpstreamListener {
         respondLocally(LocalResponses.error(down.alloc(), error, config.responseHeaders(), tls, closeAfter));
     }
 
-    private void respondTooManyRequests(long retryAfterSeconds) {
-        closeIfBody();
-        FullHttpResponse response = LocalResponses.error(down.alloc(), HttpResponseStatus.TOO_MANY_REQUESTS,
-                config.responseHeaders(), tls, closeAfter);
-        response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
+    /** A response admission decided: a {@code respond} route, or a policy's answer (429 with Retry-After). */
+    private void respondLocally(Decision.Respond respond) {
+        FullHttpResponse response = LocalResponses.text(down.alloc(), respond.status(), respond.body(),
+                respond.headers(), tls, closeIfBody());
+        if (respond.retryAfterSeconds() > 0) {
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, respond.retryAfterSeconds());
+        }
         respondLocally(response);
     }
 
@@ -636,16 +553,18 @@ final class Exchange implements UpstreamListener {
             }
         }
         long durationNanos = System.nanoTime() - startNanos;
-        String routeName = route == null ? "none" : route.name();
+        String routeName = route() == null ? "none" : route().name();
         services.metrics().requestCompleted(routeName, status, durationNanos);
+        InetAddress client = client();
+        RequestTarget target = target();
         services.accessLog().log(new AccessLogEntry(startMillis,
                 client.equals(connection.peer()) ? connection.peerText() : IpAddresses.format(client),
                 connection.peerText(), request.method().name(),
                 target == null ? null : target.authority(), target == null ? request.uri() : target.rawPath(),
                 connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut,
                 durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName));
-        if (counted != null) {
-            services.requestsPerClient().release(counted);
+        if (counted() != null) {
+            services.requestsPerClient().release(counted());
         }
         services.exchangeFinished();
         connection.exchangeDone(!closeAfter && requestComplete && responseComplete && !tunnelled, lastWrite);

@@ -1,7 +1,7 @@
 package dev.portico.runtime.server;
 
+import dev.portico.runtime.admission.DecodedRequestHeaders;
 import dev.portico.runtime.config.SiteConfig;
-import dev.portico.runtime.proxy.DecodedRequestHeaders;
 import dev.portico.runtime.proxy.Http1ProxyHandler;
 import dev.portico.runtime.policy.SiteCompressor;
 import dev.portico.runtime.proxy.ProxyServices;

@@ -7,6 +7,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.HeaderModifier;
 import dev.portico.runtime.config.SiteCompiler;
+import dev.portico.runtime.admission.RequestTarget;
 import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.forwarding.CidrSet;
 import dev.portico.runtime.forwarding.ClientAddressResolver;
