@@ -43,9 +43,10 @@ import java.util.concurrent.TimeUnit;
  * connection, and the streaming of both bodies with backpressure. Everything runs on the
  * connection's event loop, the upstream connection's too, so nothing here is locked.
  *
- * <p>The request side and the response side each end once ({@link #requestComplete},
- * {@link #responseComplete}); the exchange finishes when both have, or at the first
- * failure, and then tells its connection whether the connection may carry another request.
+ * <p>The response side is a state machine ({@link State}); the request side ends once
+ * ({@link #requestComplete}), before or after the response. The exchange finishes when both
+ * have, or at the first failure, and then tells its connection whether the connection may
+ * carry another request.
  */
 final class Exchange extends AdmissionRequest implements UpstreamListener {
 
@@ -69,16 +70,15 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
     private int status;
     private int attempts;
 
+    /** Where the response side is; the exchange ends in {@link State#FINISHED}. */
+    private State state = State.AWAITING_HEAD;
+    /** The request side's end: independent of the response's, which may come first. */
     private boolean requestComplete;
-    private boolean responseStarted;
-    private boolean responseComplete;
-    private boolean finished;
     /** The connection cannot carry another request after this one (unread body, error, client asked). */
     private boolean closeAfter;
     private boolean upstreamReusable;
-    private boolean skippingInterim;
+    /** The client asked for a WebSocket upgrade on a route that allows it. */
     private boolean websocket;
-    private boolean tunnelled;
     private TunnelHandler tunnelIn;
     private TunnelHandler tunnelOut;
 
@@ -86,6 +86,35 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
     /** The write that ends the response; an HTTP/2 stream may only be reset after it. */
     private ChannelFuture lastWrite;
     private long lastActivity;
+
+    /**
+     * The response side. {@code AWAITING_HEAD -> [INTERIM -> AWAITING_HEAD]* -> STREAMING -> RESPONDED},
+     * or {@code AWAITING_HEAD -> RESPONDED} for an answer made here, or {@code AWAITING_HEAD -> TUNNEL} on a
+     * WebSocket's 101; any state {@code -> FINISHED}, once.
+     */
+    enum State {
+        /** No response head yet: admission, the upstream connection, or the backend is still working. */
+        AWAITING_HEAD,
+        /** An interim (1xx) response from the backend is being dropped: the client got our 100 already. */
+        INTERIM,
+        /** The head went to the client; the body streams. */
+        STREAMING,
+        /** The whole response went to the client; the request may still be ending. */
+        RESPONDED,
+        /** After a 101: the connection is a byte relay, no longer ours. */
+        TUNNEL,
+        /** Counted, logged, and the connection told. */
+        FINISHED;
+
+        boolean awaitingResponse() {
+            return this == AWAITING_HEAD || this == INTERIM;
+        }
+
+        /** Whether nothing more of the response comes from the backend. */
+        boolean responseOver() {
+            return this == RESPONDED || this == TUNNEL || this == FINISHED;
+        }
+    }
 
     Exchange(Http1ProxyHandler connection, ChannelHandlerContext down, ProxyServices services, HttpRequest request,
              boolean tls) {
@@ -182,7 +211,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
 
     private void upstreamAcquired(Future<UpstreamConnection> acquired) {
         if (!acquired.isSuccess()) {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
             if (acquired.cause() instanceof UpstreamLimitException over) {
@@ -193,7 +222,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
             return;
         }
         upstream = acquired.getNow();
-        if (finished) {
+        if (state == State.FINISHED) {
             upstream.discard();
             return;
         }
@@ -228,7 +257,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        if (finished || responseComplete) {
+        if (state.responseOver()) {
             content.release();
             requestComplete |= last;
             maybeFinish();
@@ -265,7 +294,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
      * upstream cannot take yet (still connecting, or its socket buffer full).
      */
     boolean holdsBackRequestBody() {
-        if (requestComplete || finished) {
+        if (requestComplete || state == State.FINISHED) {
             return false;
         }
         return upstreamChannel == null ? !pendingBody.isEmpty() : !upstreamChannel.isWritable();
@@ -276,7 +305,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
     }
 
     void flushUpstream() {
-        if (upstreamChannel != null && !finished) {
+        if (upstreamChannel != null && state != State.FINISHED) {
             upstreamChannel.flush();
         }
     }
@@ -290,7 +319,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
 
     @Override
     public void onUpstreamMessage(Object message) {
-        if (finished || tunnelled) {
+        if (state == State.FINISHED || state == State.TUNNEL) {
             ReferenceCountUtil.release(message);
             return;
         }
@@ -318,12 +347,12 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         if (code >= 100 && code < 200) {
             // Interim responses (a backend's own 100 Continue, 103 Early Hints) stay here:
             // the client got our 100 already.
-            skippingInterim = true;
+            state = State.INTERIM;
             return;
         }
         connection.responseDeadline().disarm();
         status = code;
-        responseStarted = true;
+        state = State.STREAMING;
         var translated = ClientResponseHeads.translate(response, request, route().responseHeaders(), tls, closeAfter);
         upstreamReusable = translated.upstreamReusable();
         closeAfter = translated.closeAfter();
@@ -332,12 +361,14 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
 
     private void onResponseContent(HttpContent content) {
         boolean last = content instanceof LastHttpContent;
-        if (skippingInterim) {
+        if (state == State.INTERIM) {
             content.release();
-            skippingInterim = !last;
+            if (last) {
+                state = State.AWAITING_HEAD;
+            }
             return;
         }
-        if (!responseStarted) {
+        if (state != State.STREAMING) {
             content.release();
             return;
         }
@@ -353,7 +384,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
             down.write(content, down.voidPromise());
         }
         if (last) {
-            responseComplete = true;
+            state = State.RESPONDED;
             down.flush();
             maybeFinish();
         } else if (!down.channel().isWritable()) {
@@ -363,11 +394,11 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
 
     @Override
     public void onUpstreamReadComplete() {
-        if (finished) {
+        if (state == State.FINISHED) {
             return;
         }
         down.flush();
-        if (responseStarted && !responseComplete && idleTimer == null) {
+        if (state == State.STREAMING && idleTimer == null) {
             startIdleTimer();
         }
     }
@@ -378,17 +409,17 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
     }
 
     void onDownstreamWritabilityChanged(boolean writable) {
-        if (upstreamChannel != null && responseStarted && !responseComplete && !finished) {
+        if (upstreamChannel != null && state == State.STREAMING) {
             upstreamChannel.config().setAutoRead(writable);
         }
     }
 
     @Override
     public void onUpstreamClosed(Throwable cause) {
-        if (finished || responseComplete) {
+        if (state.responseOver()) {
             return;
         }
-        if (!responseStarted) {
+        if (state.awaitingResponse()) {
             if (retryable()) {
                 upstream = null;
                 upstreamChannel = null;
@@ -414,10 +445,10 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
 
     /** The client went away. */
     void onDownstreamClosed() {
-        if (finished) {
+        if (state == State.FINISHED) {
             return;
         }
-        if (!responseStarted) {
+        if (state.awaitingResponse()) {
             status = 499; // nginx's "client closed request", so logs read the same
         }
         closeAfter = true;
@@ -429,13 +460,11 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
     private void switchToTunnel(HttpResponse response) {
         connection.responseDeadline().disarm();
         status = 101;
-        responseStarted = true;
-        responseComplete = true;
+        state = State.TUNNEL;
         HttpHeaders headers = response.headers();
         route().responseHeaders().apply(headers, tls);
         down.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS,
                 headers));
-        tunnelled = true;
         tunnelIn = new TunnelHandler(upstreamChannel);
         tunnelOut = new TunnelHandler(down.channel());
         upstream.handOver(tunnelOut);
@@ -456,8 +485,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
 
     private void respondLocally(FullHttpResponse response) {
         status = response.status().code();
-        responseStarted = true;
-        responseComplete = true;
+        state = State.RESPONDED;
         bytesOut += response.content().readableBytes();
         lastWrite = down.writeAndFlush(response);
         if (closeAfter && !requestComplete) {
@@ -469,7 +497,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
 
     /** An error the proxy answers itself, or, once a response has started, a cut connection. */
     private void respondError(HttpResponseStatus error) {
-        if (responseStarted) {
+        if (!state.awaitingResponse()) {
             abort();
             return;
         }
@@ -500,8 +528,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         closeAfter = true;
         if (connection.multiplexed()) {
             status = 503; // as the access log shows it; the client sees the reset
-            responseStarted = true;
-            responseComplete = true;
+            state = State.RESPONDED;
             connection.refuseStream();
             finish();
             return;
@@ -525,9 +552,12 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
     }
 
     private void maybeFinish() {
-        if (responseComplete && requestComplete) {
+        if (state != State.RESPONDED) {
+            return;
+        }
+        if (requestComplete) {
             finish();
-        } else if (responseComplete && upstreamChannel != null) {
+        } else if (upstreamChannel != null) {
             // The backend answered before reading the whole body: the rest of it would be
             // read as a new request on either connection.
             closeAfter = true;
@@ -536,10 +566,12 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
     }
 
     private void finish() {
-        if (finished) {
+        if (state == State.FINISHED) {
             return;
         }
-        finished = true;
+        boolean tunnelled = state == State.TUNNEL;
+        boolean responseComplete = state == State.RESPONDED || tunnelled;
+        state = State.FINISHED;
         connection.responseDeadline().disarm();
         cancel(idleTimer);
         for (HttpContent piece; (piece = pendingBody.poll()) != null; ) {
@@ -573,7 +605,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
     // ---- timers ------------------------------------------------------------------------
 
     private void startResponseTimer() {
-        if (responseStarted || finished) {
+        if (!state.awaitingResponse()) {
             return;
         }
         connection.responseDeadline().arm(forward.responseTimeout().toNanos());
@@ -581,7 +613,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
 
     /** The route's response timeout passed with no response head. */
     void onResponseTimeout() {
-        if (!responseStarted && !finished) {
+        if (state.awaitingResponse()) {
             if (upstream != null) {
                 upstream.discard();
             }
@@ -596,7 +628,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
      * request aborted rather than waiting for the rest of the body.
      */
     void onRequestBodyTimeout() {
-        if (finished || requestComplete) {
+        if (state == State.FINISHED || requestComplete) {
             return;
         }
         respondError(HttpResponseStatus.REQUEST_TIMEOUT); // finish() discards the upstream connection
@@ -608,7 +640,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         long remaining = idleNanos - (System.nanoTime() - lastActivity);
         idleTimer = down.executor().schedule(() -> {
             idleTimer = null;
-            if (finished || responseComplete) {
+            if (state != State.STREAMING) {
                 return;
             }
             if (System.nanoTime() - lastActivity >= idleNanos) {
