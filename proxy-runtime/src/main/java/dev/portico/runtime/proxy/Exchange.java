@@ -32,11 +32,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One request and its response on an HTTP/1.1 connection: checks, routing, the upstream
@@ -82,10 +80,8 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
     private TunnelHandler tunnelIn;
     private TunnelHandler tunnelOut;
 
-    private ScheduledFuture<?> idleTimer;
     /** The write that ends the response; an HTTP/2 stream may only be reset after it. */
     private ChannelFuture lastWrite;
-    private long lastActivity;
 
     /**
      * The response side. {@code AWAITING_HEAD -> [INTERIM -> AWAITING_HEAD]* -> STREAMING -> RESPONDED},
@@ -323,7 +319,6 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
             ReferenceCountUtil.release(message);
             return;
         }
-        lastActivity = System.nanoTime();
         if (message instanceof HttpResponse response) {
             onResponseHead(response);
         }
@@ -398,8 +393,9 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
             return;
         }
         down.flush();
-        if (state == State.STREAMING && idleTimer == null) {
-            startIdleTimer();
+        if (state == State.STREAMING) {
+            // Streaming responses (SSE, downloads) end when nothing moves for the route's idle time.
+            connection.armIdle(forward.idleTimeout().toNanos());
         }
     }
 
@@ -573,7 +569,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         boolean responseComplete = state == State.RESPONDED || tunnelled;
         state = State.FINISHED;
         connection.responseDeadline().disarm();
-        cancel(idleTimer);
+        connection.disarmIdle();
         for (HttpContent piece; (piece = pendingBody.poll()) != null; ) {
             piece.release();
         }
@@ -634,26 +630,10 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         respondError(HttpResponseStatus.REQUEST_TIMEOUT); // finish() discards the upstream connection
     }
 
-    /** Streaming responses (SSE, downloads) end when nothing moves for the route's idle time. */
-    private void startIdleTimer() {
-        long idleNanos = forward.idleTimeout().toNanos();
-        long remaining = idleNanos - (System.nanoTime() - lastActivity);
-        idleTimer = down.executor().schedule(() -> {
-            idleTimer = null;
-            if (state != State.STREAMING) {
-                return;
-            }
-            if (System.nanoTime() - lastActivity >= idleNanos) {
-                abort();
-            } else {
-                startIdleTimer();
-            }
-        }, Math.max(remaining, 0), TimeUnit.NANOSECONDS);
-    }
-
-    private static void cancel(ScheduledFuture<?> timer) {
-        if (timer != null) {
-            timer.cancel(false);
+    /** The route's idle time passed with nothing from the backend while the response streamed. */
+    void onIdleTimeout() {
+        if (state == State.STREAMING) {
+            abort();
         }
     }
 }

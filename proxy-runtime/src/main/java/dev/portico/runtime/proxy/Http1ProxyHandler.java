@@ -61,6 +61,8 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     private Deadline bodyDeadline;
     /** limits.sendTimeout: armed while the client leaves our send buffer full. */
     private Deadline sendDeadline;
+    /** The route's idle timeout while a response streams; made at the first streaming response. */
+    private Deadline idleDeadline;
     private long bodyTimeoutNanos;
     private long sendTimeoutNanos;
     private boolean closing;
@@ -142,6 +144,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         responseDeadline.cancel();
         bodyDeadline.cancel();
         sendDeadline.cancel();
+        cancelIdle();
         releasePipelined();
         if (exchange != null) {
             exchange.onDownstreamClosed();
@@ -271,6 +274,35 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /**
+     * Re-armed at each read from the backend while a response streams: arming a {@link Deadline} that is already
+     * scheduled only moves its deadline, so a busy stream costs no timer-queue work.
+     */
+    void armIdle(long nanos) {
+        if (idleDeadline == null) {
+            idleDeadline = new Deadline(ctx.executor(), this::idleTimedOut);
+        }
+        idleDeadline.arm(nanos);
+    }
+
+    void disarmIdle() {
+        if (idleDeadline != null) {
+            idleDeadline.disarm();
+        }
+    }
+
+    private void cancelIdle() {
+        if (idleDeadline != null) {
+            idleDeadline.cancel();
+        }
+    }
+
+    private void idleTimedOut() {
+        if (exchange != null) {
+            exchange.onIdleTimeout();
+        }
+    }
+
     /** On an HTTP/2 stream: end it with REFUSED_STREAM instead of a response, when the exchange is done. */
     void refuseStream() {
         refused = true;
@@ -363,6 +395,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         responseDeadline.cancel();
         bodyDeadline.cancel();
         sendDeadline.cancel(); // the tunnel's idle timer bounds a peer that stops reading
+        cancelIdle();
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.addLast("idle", new IdleStateHandler(0, 0, idle.toNanos(), TimeUnit.NANOSECONDS));
         pipeline.addLast("tunnel", tunnel);
