@@ -37,9 +37,11 @@ import java.net.UnknownHostException;
 import java.util.ArrayDeque;
 
 /**
- * One request and its response on an HTTP/1.1 connection: checks, routing, the upstream
- * connection, and the streaming of both bodies with backpressure. Everything runs on the
- * connection's event loop, the upstream connection's too, so nothing here is locked.
+ * One request and its response, on an HTTP/1.x connection or an HTTP/2 stream alike (the
+ * {@link ExchangeHandler} carrying it): admission ({@link dev.portico.runtime.admission.AdmissionPipeline}
+ * decides, this acts), the upstream connection, and the streaming of both bodies with
+ * backpressure. Everything runs on the connection's event loop, the upstream connection's too,
+ * so nothing here is locked.
  *
  * <p>The response side is a state machine ({@link State}); the request side ends once
  * ({@link #requestComplete}), before or after the response. The exchange finishes when both
@@ -48,7 +50,7 @@ import java.util.ArrayDeque;
  */
 final class Exchange extends AdmissionRequest implements UpstreamListener {
 
-    private final Http1ProxyHandler connection;
+    private final ExchangeHandler connection;
     private final ChannelHandlerContext down;
     private final ProxyServices services;
     private final SiteConfig config;
@@ -112,7 +114,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         }
     }
 
-    Exchange(Http1ProxyHandler connection, ChannelHandlerContext down, ProxyServices services, HttpRequest request,
+    Exchange(ExchangeHandler connection, ChannelHandlerContext down, ProxyServices services, HttpRequest request,
              boolean tls) {
         super(request, connection.peer(), tls, connection.multiplexed(), services.requestsPerClient());
         this.connection = connection;

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The streaming core (Http1ProxyHandler and its Exchange) on an EmbeddedChannel: requests in, responses out, the
+ * The streaming core (ExchangeHandler and its Exchange) on an EmbeddedChannel: requests in, responses out, the
  * clock under the test's control, no sockets. Outcomes admission answers here; what needs a backend stays with the
  * socket suites (StreamingTest, UpstreamFailureTest, SlowClientsTest), since upstream connections come from the
  * event loop's pool.
@@ -53,7 +53,8 @@ class ExchangeCoreTest {
 
     /** A client connection (or, multiplexed, an HTTP/2 stream) from {@link #PEER}. */
     private EmbeddedChannel connection(boolean multiplexed) {
-        return new EmbeddedChannel(new Http1ProxyHandler(services, false, HeadTimer.NONE, multiplexed)) {
+        return new EmbeddedChannel(multiplexed ? ExchangeHandler.forHttp2Stream(services)
+                : ExchangeHandler.forHttp1Connection(services, false, HeadTimer.NONE)) {
             @Override
             protected SocketAddress remoteAddress0() {
                 return PEER;
@@ -118,7 +119,7 @@ class ExchangeCoreTest {
         notFound.release();
         channel.runPendingTasks();
         assertThat(channel.isOpen()).as("lingering for what the client still sends").isTrue();
-        channel.advanceTimeBy(Http1ProxyHandler.LINGER.toMillis() + 1, TimeUnit.MILLISECONDS);
+        channel.advanceTimeBy(ExchangeHandler.LINGER.toMillis() + 1, TimeUnit.MILLISECONDS);
         channel.runScheduledPendingTasks();
         assertThat(channel.isOpen()).isFalse();
     }
@@ -170,7 +171,7 @@ class ExchangeCoreTest {
         assertThat(refused.headers().get(HttpHeaderNames.RETRY_AFTER)).isEqualTo("1");
         assertThat(refused.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
         refused.release();
-        channel.advanceTimeBy(Http1ProxyHandler.LINGER.toMillis() + 1, TimeUnit.MILLISECONDS);
+        channel.advanceTimeBy(ExchangeHandler.LINGER.toMillis() + 1, TimeUnit.MILLISECONDS);
         channel.runScheduledPendingTasks();
         assertThat(channel.isOpen()).isFalse();
     }

@@ -33,13 +33,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection speaking HTTP/1.1 (or one HTTP/2 stream): runs one
- * {@link Exchange} at a time, holds pipelined requests until the response before them is
- * complete so answers leave in order, and pauses reading only under backpressure.
+ * The streaming core's channel end, the same for both carriers of requests: an HTTP/1.x client
+ * connection ({@link #forHttp1Connection}), which carries one exchange after another, or an HTTP/2
+ * stream ({@link #forHttp2Stream}), which carries one. Runs one {@link Exchange} at a time, holds
+ * pipelined requests until the response before them is complete so answers leave in order, and
+ * pauses reading only under backpressure.
  */
-public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
+public final class ExchangeHandler extends ChannelInboundHandlerAdapter {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Http1ProxyHandler.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ExchangeHandler.class);
     /** How long a closing connection keeps reading the rest of a request it answered early. */
     static final Duration LINGER = Duration.ofSeconds(5);
 
@@ -70,11 +72,21 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     /** HTTP/2: the stream's request was refused, so the stream ends with RST_STREAM(REFUSED_STREAM). */
     private boolean refused;
 
+    /** The handler of an HTTP/1.x client connection, plain or TLS, whose heads {@code headTimeout} times. */
+    public static ExchangeHandler forHttp1Connection(ProxyServices services, boolean tls, HeadTimer headTimeout) {
+        return new ExchangeHandler(services, tls, headTimeout, false);
+    }
+
+    /** The handler of one HTTP/2 stream (always over TLS; it arrives with its head, so no head timer). */
+    public static ExchangeHandler forHttp2Stream(ProxyServices services) {
+        return new ExchangeHandler(services, true, HeadTimer.NONE, true);
+    }
+
     /**
      * @param multiplexed true on an HTTP/2 stream channel: one exchange, then the stream
      *                    ends; false on an HTTP/1.x connection that carries many
      */
-    public Http1ProxyHandler(ProxyServices services, boolean tls, HeadTimer headTimeout, boolean multiplexed) {
+    private ExchangeHandler(ProxyServices services, boolean tls, HeadTimer headTimeout, boolean multiplexed) {
         this.services = services;
         this.tls = tls;
         this.headTimeout = headTimeout;
