@@ -463,10 +463,19 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         route().responseHeaders().apply(headers, tls);
         down.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS,
                 headers));
-        tunnelIn = new TunnelHandler(upstreamChannel);
-        tunnelOut = new TunnelHandler(down.channel());
+        // The route's idle timeout bounds a silent tunnel: nothing read from either side for that long.
+        long idleNanos = forward.idleTimeout().toNanos();
+        Channel client = down.channel();
+        Channel backend = upstreamChannel;
+        Deadline idle = new Deadline(down.executor(), () -> {
+            client.close();
+            TunnelHandler.closeAfterFlush(backend);
+        });
+        tunnelIn = new TunnelHandler(upstreamChannel, idle, idleNanos);
+        tunnelOut = new TunnelHandler(down.channel(), idle, idleNanos);
+        idle.arm(idleNanos);
         upstream.handOver(tunnelOut);
-        connection.becomeTunnel(tunnelIn, forward.idleTimeout());
+        connection.becomeTunnel(tunnelIn);
         down.channel().closeFuture().addListener(f -> finishTunnel());
     }
 

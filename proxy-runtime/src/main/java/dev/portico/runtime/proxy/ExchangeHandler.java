@@ -22,7 +22,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
@@ -400,16 +399,15 @@ public final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * After a 101, this connection stops speaking HTTP: the codec and this handler leave,
-     * {@code tunnel} relays bytes, and an idle timer closes a silent tunnel.
+     * After a 101, this connection stops speaking HTTP: the codec and this handler leave, and
+     * {@code tunnel} relays bytes (its idle Deadline closes a silent tunnel).
      */
-    void becomeTunnel(TunnelHandler tunnel, Duration idle) {
+    void becomeTunnel(TunnelHandler tunnel) {
         responseDeadline.cancel();
         bodyDeadline.cancel();
         sendDeadline.cancel(); // the tunnel's idle timer bounds a peer that stops reading
         cancelIdle();
         ChannelPipeline pipeline = ctx.pipeline();
-        pipeline.addLast("idle", new IdleStateHandler(0, 0, idle.toNanos(), TimeUnit.NANOSECONDS));
         pipeline.addLast("tunnel", tunnel);
         pipeline.remove(this);
         pipeline.remove(HttpServerCodec.class);
