@@ -27,7 +27,6 @@ import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -372,7 +371,7 @@ public final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         if (!tls && channel instanceof DuplexChannel duplex) {
             duplex.shutdownOutput(); // with TLS, close_notify must come first: the client closes on Connection: close
         }
-        ctx.executor().schedule(() -> channel.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
+        new Deadline(ctx.executor(), channel::close).arm(LINGER.toNanos()); // once: the connection ends here
         channel.config().setAutoRead(true); // what arrives is released in channelRead (closing is set)
     }
 
