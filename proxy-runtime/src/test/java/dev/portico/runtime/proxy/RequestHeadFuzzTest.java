@@ -46,8 +46,7 @@ import java.util.Set;
  * request target. All of it must take any input a client can send without throwing.
  *
  * <p>A normal build replays the seeds under {@code RequestHeadFuzzTestInputs/<method>/} as
- * regression tests; {@code JAZZER_FUZZ=1} fuzzes (see SECURITY.md, "Fuzzing"). In this
- * package because {@link RequestTarget} is package-private.
+ * regression tests; {@code JAZZER_FUZZ=1} fuzzes (see SECURITY.md, "Fuzzing").
  */
 class RequestHeadFuzzTest {
 
