@@ -11,6 +11,7 @@ import dev.portico.crds.v1alpha1.Route;
 import dev.portico.crds.v1alpha1.RouteHeaders;
 import dev.portico.crds.v1alpha1.RouteMatch;
 import dev.portico.crds.v1alpha1.SiteHeaders;
+import dev.portico.runtime.admission.AdmissionPipeline;
 import dev.portico.runtime.forwarding.TrustPolicy;
 import dev.portico.runtime.headers.ClientFields;
 import dev.portico.runtime.headers.HeaderRules;
@@ -72,14 +73,20 @@ public final class SiteCompiler {
         }
         List<HostPattern> hosts = spec.hosts().stream().map(HostPattern::parse).toList();
         var limits = spec.limits();
+        Router router = new Router(hosts, routes);
+        TrustPolicy trust = TrustPolicy.of(spec.trustedProxies());
+        HeaderRules responseHeaders = SecurityPresets.withPreset(siteResponse, preset, spec.tls());
+        TlsConfig tlsConfig = tlsConfig(spec, tls, secrets);
+        AccessPolicy access = AccessPolicy.of(spec.accessControl());
+        var rateLimit = limiters.forSpec(spec.rateLimit());
         return new SiteConfig(
                 site.metadata() == null ? "" : site.metadata().name(),
                 site.metadata() == null || site.metadata().generation() == null ? 0 : site.metadata().generation(),
                 hash,
                 revision,
-                new Router(hosts, routes),
+                router,
                 paths,
-                TrustPolicy.of(spec.trustedProxies()),
+                trust,
                 Boolean.TRUE.equals(spec.proxyProtocol()),
                 new SiteConfig.Limits(
                         Sizes.parse(limits.maxRequestBodySize()),
@@ -91,13 +98,15 @@ public final class SiteCompiler {
                         limits.maxRequestsInFlightPerClient(),
                         limits.maxUpstreamConnectionsPerBackend(),
                         limits.maxUpstreamConnections()),
-                SecurityPresets.withPreset(siteResponse, preset, spec.tls()),
-                tlsConfig(spec, tls, secrets),
-                AccessPolicy.of(spec.accessControl()),
-                limiters.forSpec(spec.rateLimit()),
+                responseHeaders,
+                tlsConfig,
+                access,
+                rateLimit,
                 spec.compression() != null && Boolean.TRUE.equals(spec.compression().enabled())
                         ? Sizes.parse(spec.compression().minSize()) : -1,
-                null);
+                null,
+                AdmissionPipeline.compile(trust, limits.maxRequestsInFlightPerClient(), paths, access, rateLimit,
+                        tlsConfig != null && tlsConfig.httpRedirect(), router, routes, responseHeaders));
     }
 
     /**

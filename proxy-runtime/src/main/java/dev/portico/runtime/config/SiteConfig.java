@@ -1,5 +1,6 @@
 package dev.portico.runtime.config;
 
+import dev.portico.runtime.admission.AdmissionPipeline;
 import dev.portico.runtime.forwarding.TrustPolicy;
 import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.policy.AccessPolicy;
@@ -28,6 +29,7 @@ import java.time.Duration;
  * @param compressionMinSize smallest response worth compressing, or -1 when compression is off
  * @param adminTls           the admin listener's TLS context (the bundle's {@code --admin-tls-secret}), or
  *                           null when the admin port speaks plain HTTP
+ * @param admission          the stages that decide each request before it goes upstream, built from the above
  */
 public record SiteConfig(
         String name,
@@ -44,7 +46,8 @@ public record SiteConfig(
         AccessPolicy access,
         RateLimiter rateLimit,
         long compressionMinSize,
-        SslContext adminTls) {
+        SslContext adminTls,
+        AdmissionPipeline admission) {
 
     /** The revision of a config read from site files without a revision file. */
     public static final long NO_REVISION = -1;
@@ -52,7 +55,7 @@ public record SiteConfig(
     /** This config with the admin listener's TLS context: new admin connections take it, open ones keep theirs. */
     public SiteConfig withAdminTls(SslContext context) {
         return new SiteConfig(name, generation, hash, revision, router, paths, trust, proxyProtocol, limits,
-                responseHeaders, tls, access, rateLimit, compressionMinSize, context);
+                responseHeaders, tls, access, rateLimit, compressionMinSize, context, admission);
     }
 
     /** Limits that apply before a route is known, and those against slow clients. */

@@ -1,14 +1,13 @@
 package dev.portico.runtime.proxy;
 
+import dev.portico.runtime.admission.AdmissionRequest;
+import dev.portico.runtime.admission.Decision;
+import dev.portico.runtime.admission.MalformedHeadStage;
+import dev.portico.runtime.admission.RequestTarget;
 import dev.portico.runtime.config.SiteConfig;
-import dev.portico.runtime.forwarding.ClientAddressResolver;
-import dev.portico.runtime.forwarding.ForwardedHeaders;
 import dev.portico.runtime.forwarding.IpAddresses;
 import dev.portico.runtime.log.AccessLogEntry;
-import dev.portico.runtime.routing.CompiledRoute;
-import dev.portico.runtime.routing.HostNames;
 import dev.portico.runtime.routing.RouteAction;
-import dev.portico.runtime.routing.RouteResult;
 import dev.portico.runtime.upstream.UpstreamConnection;
 import dev.portico.runtime.upstream.UpstreamLimitException;
 import dev.portico.runtime.upstream.UpstreamListener;
@@ -17,7 +16,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -32,28 +30,27 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One request and its response on an HTTP/1.1 connection: checks, routing, the upstream
- * connection, and the streaming of both bodies with backpressure. Everything runs on the
- * connection's event loop, the upstream connection's too, so nothing here is locked.
+ * One request and its response, on an HTTP/1.x connection or an HTTP/2 stream alike (the
+ * {@link ExchangeHandler} carrying it): admission ({@link dev.portico.runtime.admission.AdmissionPipeline}
+ * decides, this acts), the upstream connection, and the streaming of both bodies with
+ * backpressure. Everything runs on the connection's event loop, the upstream connection's too,
+ * so nothing here is locked.
  *
- * <p>The request side and the response side each end once ({@link #requestComplete},
- * {@link #responseComplete}); the exchange finishes when both have, or at the first
- * failure, and then tells its connection whether the connection may carry another request.
+ * <p>The response side is a state machine ({@link State}); the request side ends once
+ * ({@link #requestComplete}), before or after the response. The exchange finishes when both
+ * have, or at the first failure, and then tells its connection whether the connection may
+ * carry another request.
  */
-final class Exchange implements UpstreamListener {
+final class Exchange extends AdmissionRequest implements UpstreamListener {
 
-    private final Http1ProxyHandler connection;
+    private final ExchangeHandler connection;
     private final ChannelHandlerContext down;
     private final ProxyServices services;
     private final SiteConfig config;
@@ -62,11 +59,6 @@ final class Exchange implements UpstreamListener {
     private final long startNanos = System.nanoTime();
     private final long startMillis = System.currentTimeMillis();
 
-    private RequestTarget target;
-    private InetAddress client;
-    /** The peer this exchange is counted against in limits.maxRequestsInFlightPerClient, or null. */
-    private InetAddress counted;
-    private CompiledRoute route;
     private RouteAction.Forward forward;
     private HttpRequest upstreamRequest;
     private UpstreamConnection upstream;
@@ -78,26 +70,53 @@ final class Exchange implements UpstreamListener {
     private int status;
     private int attempts;
 
+    /** Where the response side is; the exchange ends in {@link State#FINISHED}. */
+    private State state = State.AWAITING_HEAD;
+    /** The request side's end: independent of the response's, which may come first. */
     private boolean requestComplete;
-    private boolean responseStarted;
-    private boolean responseComplete;
-    private boolean finished;
     /** The connection cannot carry another request after this one (unread body, error, client asked). */
     private boolean closeAfter;
     private boolean upstreamReusable;
-    private boolean skippingInterim;
+    /** The client asked for a WebSocket upgrade on a route that allows it. */
     private boolean websocket;
-    private boolean tunnelled;
     private TunnelHandler tunnelIn;
     private TunnelHandler tunnelOut;
 
-    private ScheduledFuture<?> idleTimer;
     /** The write that ends the response; an HTTP/2 stream may only be reset after it. */
     private ChannelFuture lastWrite;
-    private long lastActivity;
 
-    Exchange(Http1ProxyHandler connection, ChannelHandlerContext down, ProxyServices services, HttpRequest request,
+    /**
+     * The response side. {@code AWAITING_HEAD -> [INTERIM -> AWAITING_HEAD]* -> STREAMING -> RESPONDED},
+     * or {@code AWAITING_HEAD -> RESPONDED} for an answer made here, or {@code AWAITING_HEAD -> TUNNEL} on a
+     * WebSocket's 101; any state {@code -> FINISHED}, once.
+     */
+    enum State {
+        /** No response head yet: admission, the upstream connection, or the backend is still working. */
+        AWAITING_HEAD,
+        /** An interim (1xx) response from the backend is being dropped: the client got our 100 already. */
+        INTERIM,
+        /** The head went to the client; the body streams. */
+        STREAMING,
+        /** The whole response went to the client; the request may still be ending. */
+        RESPONDED,
+        /** After a 101: the connection is a byte relay, no longer ours. */
+        TUNNEL,
+        /** Counted, logged, and the connection told. */
+        FINISHED;
+
+        boolean awaitingResponse() {
+            return this == AWAITING_HEAD || this == INTERIM;
+        }
+
+        /** Whether nothing more of the response comes from the backend. */
+        boolean responseOver() {
+            return this == RESPONDED || this == TUNNEL || this == FINISHED;
+        }
+    }
+
+    Exchange(ExchangeHandler connection, ChannelHandlerContext down, ProxyServices services, HttpRequest request,
              boolean tls) {
+        super(request, connection.peer(), tls, connection.multiplexed(), services.requestsPerClient());
         this.connection = connection;
         this.down = down;
         this.services = services;
@@ -108,99 +127,30 @@ final class Exchange implements UpstreamListener {
 
     // ---- request side ------------------------------------------------------------------
 
+    /** Admission decides (in-flight, framing, target, client, policies, route); this acts on the outcome. */
     void start() {
         services.exchangeStarted();
         closeAfter = !HttpUtil.isKeepAlive(request) || services.draining();
-        client = connection.peer();
-        if (!admitInFlight()) {
-            refuse("max_requests_in_flight_per_client");
-            return;
+        Decision decision = config.admission().decide(this);
+        if (route() != null) {
+            maxRequestBody = route().maxRequestBodySize();
         }
-        if (request.decoderResult().isFailure()) {
-            rejectMalformed(request.decoderResult().cause());
-            return;
-        }
-        if (!connection.multiplexed() && !RequestFraming.acceptable(request)) {
-            respondError(HttpResponseStatus.BAD_REQUEST); // and close: the framing cannot be trusted
-            return;
-        }
-        target = RequestTarget.parse(request, config.paths());
-        if (target == null) {
-            respondError(HttpResponseStatus.BAD_REQUEST);
-            return;
-        }
-        var resolution = ClientAddressResolver.resolve(config.trust(), connection.peer(),
-                request.headers().getAll(ForwardedHeaders.X_FORWARDED_FOR));
-        client = resolution.client();
-        if (!config.access().permits(client)) {
-            respondError(HttpResponseStatus.FORBIDDEN);
-            return;
-        }
-        if (config.rateLimit() != null) {
-            long retryAfter = config.rateLimit().acquire(client);
-            if (retryAfter > 0) {
-                respondTooManyRequests(retryAfter);
-                return;
-            }
-        }
-        String host = HostNames.normalise(target.authority());
-        if (redirectsToHttps(host)) {
-            respondLocally(LocalResponses.redirect(down.alloc(), 301, Redirects.toHttps(target),
-                    config.responseHeaders(), tls, closeIfBody()));
-            return;
-        }
-        RouteResult result = config.router().route(host, target.path(),
-                (name, value) -> request.headers().getAll(name).contains(value));
-        if (!(result instanceof RouteResult.Matched matched)) {
-            respondError(HttpResponseStatus.NOT_FOUND);
-            return;
-        }
-        route = matched.route();
-        maxRequestBody = route.maxRequestBodySize();
-        RouteAction action = route.action();
-        if (action instanceof RouteAction.Respond respond) {
-            respondLocally(LocalResponses.text(down.alloc(), HttpResponseStatus.valueOf(respond.status()),
-                    respond.body(), route.responseHeaders(), tls, closeIfBody()));
-        } else if (action instanceof RouteAction.Redirect redirect) {
-            respondLocally(LocalResponses.redirect(down.alloc(), redirect.statusCode(),
-                    Redirects.location(redirect, target, tls),
-                    route.responseHeaders(), tls, closeIfBody()));
-        } else {
-            forward = (RouteAction.Forward) action;
-            startForwarding(resolution);
+        if (decision instanceof Decision.Forward forwarded) {
+            forward = forwarded.action();
+            startForwarding();
+        } else if (decision instanceof Decision.Reject reject) {
+            respondError(reject.status());
+        } else if (decision instanceof Decision.Respond respond) {
+            respondLocally(respond);
+        } else if (decision instanceof Decision.Redirect redirect) {
+            respondLocally(LocalResponses.redirect(down.alloc(), redirect.status(),
+                    redirect.location().of(target(), tls), redirect.headers(), tls, closeIfBody()));
+        } else if (decision instanceof Decision.Refuse refusal) {
+            refuse(refusal.reason());
         }
     }
 
-    /**
-     * limits.maxRequestsInFlightPerClient, counted per peer like maxConnectionsPerClient (the TCP peer
-     * or the address a PROXY protocol header carried; a client chooses its X-Forwarded-For, not its
-     * address), before anything else so that every
-     * request counts, answered locally or not. Trusted proxies carry everyone's requests and are
-     * not counted. The count is given back in {@link #finish}, which every exchange reaches once.
-     */
-    private boolean admitInFlight() {
-        InetAddress peer = connection.peer();
-        if (config.trust().trustsPeer(peer)) {
-            return true;
-        }
-        if (!services.requestsPerClient().tryAcquire(peer, config.limits().maxRequestsInFlightPerClient())) {
-            return false;
-        }
-        counted = peer;
-        return true;
-    }
-
-    /**
-     * {@code tls.httpRedirect}: plain HTTP for a served host goes to https, except ACME
-     * HTTP-01 challenges, which cert-manager must be able to answer over plain HTTP. The path is
-     * the normalised one: {@code /.well-known/acme-challenge/../../x} is {@code /x}, and redirected.
-     */
-    private boolean redirectsToHttps(String host) {
-        return !tls && config.tls() != null && config.tls().httpRedirect()
-                && !target.path().startsWith("/.well-known/acme-challenge/") && config.router().servesHost(host);
-    }
-
-    private void startForwarding(ClientAddressResolver.Resolution resolution) {
+    private void startForwarding() {
         HttpHeaders headers = request.headers();
         websocket = forward.websocket() && UpstreamRequests.isWebSocketUpgrade(headers);
         if (websocket && !request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
@@ -226,7 +176,7 @@ final class Exchange implements UpstreamListener {
                         Unpooled.EMPTY_BUFFER));
             }
         }
-        upstreamRequest = UpstreamRequests.build(request, target, route, resolution, connection.peerText(), tls,
+        upstreamRequest = UpstreamRequests.build(request, target(), route(), resolution(), connection.peerText(), tls,
                 websocket);
         acquireUpstream();
     }
@@ -259,7 +209,7 @@ final class Exchange implements UpstreamListener {
 
     private void upstreamAcquired(Future<UpstreamConnection> acquired) {
         if (!acquired.isSuccess()) {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
             if (acquired.cause() instanceof UpstreamLimitException over) {
@@ -270,7 +220,7 @@ final class Exchange implements UpstreamListener {
             return;
         }
         upstream = acquired.getNow();
-        if (finished) {
+        if (state == State.FINISHED) {
             upstream.discard();
             return;
         }
@@ -305,7 +255,7 @@ final class Exchange implements UpstreamListener {
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        if (finished || responseComplete) {
+        if (state.responseOver()) {
             content.release();
             requestComplete |= last;
             maybeFinish();
@@ -318,10 +268,10 @@ final class Exchange implements UpstreamListener {
             respondError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
             return;
         }
-        if (last && route != null) {
+        if (last && route() != null) {
             // Trailers: chunked HTTP/1.1, or an HTTP/2 HEADERS frame ending the stream, both
             // turned into these by the codecs. The same names rules as the head, and RFC 9110 6.5.1.
-            route.clientFields().filterTrailers(((LastHttpContent) content).trailingHeaders());
+            route().clientFields().filterTrailers(((LastHttpContent) content).trailingHeaders());
         }
         if (upstreamChannel != null) {
             upstreamChannel.write(content, upstreamChannel.voidPromise());
@@ -342,7 +292,7 @@ final class Exchange implements UpstreamListener {
      * upstream cannot take yet (still connecting, or its socket buffer full).
      */
     boolean holdsBackRequestBody() {
-        if (requestComplete || finished) {
+        if (requestComplete || state == State.FINISHED) {
             return false;
         }
         return upstreamChannel == null ? !pendingBody.isEmpty() : !upstreamChannel.isWritable();
@@ -353,33 +303,24 @@ final class Exchange implements UpstreamListener {
     }
 
     void flushUpstream() {
-        if (upstreamChannel != null && !finished) {
+        if (upstreamChannel != null && state != State.FINISHED) {
             upstreamChannel.flush();
         }
     }
 
     private void rejectMalformed(Throwable cause) {
         closeAfter = true;
-        if (cause instanceof TooLongHttpHeaderException) {
-            respondError(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
-        } else if (cause instanceof TooLongHttpLineException) {
-            respondError(HttpResponseStatus.REQUEST_URI_TOO_LONG);
-        } else if (cause instanceof TooLongFrameException) {
-            respondError(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
-        } else {
-            respondError(HttpResponseStatus.BAD_REQUEST);
-        }
+        respondError(MalformedHeadStage.rejection(cause).status());
     }
 
     // ---- response side -----------------------------------------------------------------
 
     @Override
     public void onUpstreamMessage(Object message) {
-        if (finished || tunnelled) {
+        if (state == State.FINISHED || state == State.TUNNEL) {
             ReferenceCountUtil.release(message);
             return;
         }
-        lastActivity = System.nanoTime();
         if (message instanceof HttpResponse response) {
             onResponseHead(response);
         }
@@ -403,13 +344,13 @@ final class Exchange implements UpstreamListener {
         if (code >= 100 && code < 200) {
             // Interim responses (a backend's own 100 Continue, 103 Early Hints) stay here:
             // the client got our 100 already.
-            skippingInterim = true;
+            state = State.INTERIM;
             return;
         }
         connection.responseDeadline().disarm();
         status = code;
-        responseStarted = true;
-        var translated = ClientResponseHeads.translate(response, request, route.responseHeaders(), tls, closeAfter);
+        state = State.STREAMING;
+        var translated = ClientResponseHeads.translate(response, request, route().responseHeaders(), tls, closeAfter);
         upstreamReusable = translated.upstreamReusable();
         closeAfter = translated.closeAfter();
         down.write(translated.head(), down.voidPromise());
@@ -417,12 +358,14 @@ final class Exchange implements UpstreamListener {
 
     private void onResponseContent(HttpContent content) {
         boolean last = content instanceof LastHttpContent;
-        if (skippingInterim) {
+        if (state == State.INTERIM) {
             content.release();
-            skippingInterim = !last;
+            if (last) {
+                state = State.AWAITING_HEAD;
+            }
             return;
         }
-        if (!responseStarted) {
+        if (state != State.STREAMING) {
             content.release();
             return;
         }
@@ -438,7 +381,7 @@ final class Exchange implements UpstreamListener {
             down.write(content, down.voidPromise());
         }
         if (last) {
-            responseComplete = true;
+            state = State.RESPONDED;
             down.flush();
             maybeFinish();
         } else if (!down.channel().isWritable()) {
@@ -448,12 +391,13 @@ final class Exchange implements UpstreamListener {
 
     @Override
     public void onUpstreamReadComplete() {
-        if (finished) {
+        if (state == State.FINISHED) {
             return;
         }
         down.flush();
-        if (responseStarted && !responseComplete && idleTimer == null) {
-            startIdleTimer();
+        if (state == State.STREAMING) {
+            // Streaming responses (SSE, downloads) end when nothing moves for the route's idle time.
+            connection.armIdle(forward.idleTimeout().toNanos());
         }
     }
 
@@ -463,17 +407,17 @@ final class Exchange implements UpstreamListener {
     }
 
     void onDownstreamWritabilityChanged(boolean writable) {
-        if (upstreamChannel != null && responseStarted && !responseComplete && !finished) {
+        if (upstreamChannel != null && state == State.STREAMING) {
             upstreamChannel.config().setAutoRead(writable);
         }
     }
 
     @Override
     public void onUpstreamClosed(Throwable cause) {
-        if (finished || responseComplete) {
+        if (state.responseOver()) {
             return;
         }
-        if (!responseStarted) {
+        if (state.awaitingResponse()) {
             if (retryable()) {
                 upstream = null;
                 upstreamChannel = null;
@@ -499,10 +443,10 @@ final class Exchange implements UpstreamListener {
 
     /** The client went away. */
     void onDownstreamClosed() {
-        if (finished) {
+        if (state == State.FINISHED) {
             return;
         }
-        if (!responseStarted) {
+        if (state.awaitingResponse()) {
             status = 499; // nginx's "client closed request", so logs read the same
         }
         closeAfter = true;
@@ -514,17 +458,24 @@ final class Exchange implements UpstreamListener {
     private void switchToTunnel(HttpResponse response) {
         connection.responseDeadline().disarm();
         status = 101;
-        responseStarted = true;
-        responseComplete = true;
+        state = State.TUNNEL;
         HttpHeaders headers = response.headers();
-        route.responseHeaders().apply(headers, tls);
+        route().responseHeaders().apply(headers, tls);
         down.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS,
                 headers));
-        tunnelled = true;
-        tunnelIn = new TunnelHandler(upstreamChannel);
-        tunnelOut = new TunnelHandler(down.channel());
+        // The route's idle timeout bounds a silent tunnel: nothing read from either side for that long.
+        long idleNanos = forward.idleTimeout().toNanos();
+        Channel client = down.channel();
+        Channel backend = upstreamChannel;
+        Deadline idle = new Deadline(down.executor(), () -> {
+            client.close();
+            TunnelHandler.closeAfterFlush(backend);
+        });
+        tunnelIn = new TunnelHandler(upstreamChannel, idle, idleNanos);
+        tunnelOut = new TunnelHandler(down.channel(), idle, idleNanos);
+        idle.arm(idleNanos);
         upstream.handOver(tunnelOut);
-        connection.becomeTunnel(tunnelIn, forward.idleTimeout());
+        connection.becomeTunnel(tunnelIn);
         down.channel().closeFuture().addListener(f -> finishTunnel());
     }
 
@@ -541,8 +492,7 @@ final class Exchange implements UpstreamListener {
 
     private void respondLocally(FullHttpResponse response) {
         status = response.status().code();
-        responseStarted = true;
-        responseComplete = true;
+        state = State.RESPONDED;
         bytesOut += response.content().readableBytes();
         lastWrite = down.writeAndFlush(response);
         if (closeAfter && !requestComplete) {
@@ -554,7 +504,7 @@ final class Exchange implements UpstreamListener {
 
     /** An error the proxy answers itself, or, once a response has started, a cut connection. */
     private void respondError(HttpResponseStatus error) {
-        if (responseStarted) {
+        if (!state.awaitingResponse()) {
             abort();
             return;
         }
@@ -564,11 +514,13 @@ final class Exchange implements UpstreamListener {
         respondLocally(LocalResponses.error(down.alloc(), error, config.responseHeaders(), tls, closeAfter));
     }
 
-    private void respondTooManyRequests(long retryAfterSeconds) {
-        closeIfBody();
-        FullHttpResponse response = LocalResponses.error(down.alloc(), HttpResponseStatus.TOO_MANY_REQUESTS,
-                config.responseHeaders(), tls, closeAfter);
-        response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
+    /** A response admission decided: a {@code respond} route, or a policy's answer (429 with Retry-After). */
+    private void respondLocally(Decision.Respond respond) {
+        FullHttpResponse response = LocalResponses.text(down.alloc(), respond.status(), respond.body(),
+                respond.headers(), tls, closeIfBody());
+        if (respond.retryAfterSeconds() > 0) {
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, respond.retryAfterSeconds());
+        }
         respondLocally(response);
     }
 
@@ -583,8 +535,7 @@ final class Exchange implements UpstreamListener {
         closeAfter = true;
         if (connection.multiplexed()) {
             status = 503; // as the access log shows it; the client sees the reset
-            responseStarted = true;
-            responseComplete = true;
+            state = State.RESPONDED;
             connection.refuseStream();
             finish();
             return;
@@ -608,9 +559,12 @@ final class Exchange implements UpstreamListener {
     }
 
     private void maybeFinish() {
-        if (responseComplete && requestComplete) {
+        if (state != State.RESPONDED) {
+            return;
+        }
+        if (requestComplete) {
             finish();
-        } else if (responseComplete && upstreamChannel != null) {
+        } else if (upstreamChannel != null) {
             // The backend answered before reading the whole body: the rest of it would be
             // read as a new request on either connection.
             closeAfter = true;
@@ -619,12 +573,14 @@ final class Exchange implements UpstreamListener {
     }
 
     private void finish() {
-        if (finished) {
+        if (state == State.FINISHED) {
             return;
         }
-        finished = true;
+        boolean tunnelled = state == State.TUNNEL;
+        boolean responseComplete = state == State.RESPONDED || tunnelled;
+        state = State.FINISHED;
         connection.responseDeadline().disarm();
-        cancel(idleTimer);
+        connection.disarmIdle();
         for (HttpContent piece; (piece = pendingBody.poll()) != null; ) {
             piece.release();
         }
@@ -636,16 +592,18 @@ final class Exchange implements UpstreamListener {
             }
         }
         long durationNanos = System.nanoTime() - startNanos;
-        String routeName = route == null ? "none" : route.name();
+        String routeName = route() == null ? "none" : route().name();
         services.metrics().requestCompleted(routeName, status, durationNanos);
+        InetAddress client = client();
+        RequestTarget target = target();
         services.accessLog().log(new AccessLogEntry(startMillis,
                 client.equals(connection.peer()) ? connection.peerText() : IpAddresses.format(client),
                 connection.peerText(), request.method().name(),
                 target == null ? null : target.authority(), target == null ? request.uri() : target.rawPath(),
                 connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut,
                 durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName));
-        if (counted != null) {
-            services.requestsPerClient().release(counted);
+        if (counted() != null) {
+            services.requestsPerClient().release(counted());
         }
         services.exchangeFinished();
         connection.exchangeDone(!closeAfter && requestComplete && responseComplete && !tunnelled, lastWrite);
@@ -654,7 +612,7 @@ final class Exchange implements UpstreamListener {
     // ---- timers ------------------------------------------------------------------------
 
     private void startResponseTimer() {
-        if (responseStarted || finished) {
+        if (!state.awaitingResponse()) {
             return;
         }
         connection.responseDeadline().arm(forward.responseTimeout().toNanos());
@@ -662,7 +620,7 @@ final class Exchange implements UpstreamListener {
 
     /** The route's response timeout passed with no response head. */
     void onResponseTimeout() {
-        if (!responseStarted && !finished) {
+        if (state.awaitingResponse()) {
             if (upstream != null) {
                 upstream.discard();
             }
@@ -677,32 +635,16 @@ final class Exchange implements UpstreamListener {
      * request aborted rather than waiting for the rest of the body.
      */
     void onRequestBodyTimeout() {
-        if (finished || requestComplete) {
+        if (state == State.FINISHED || requestComplete) {
             return;
         }
         respondError(HttpResponseStatus.REQUEST_TIMEOUT); // finish() discards the upstream connection
     }
 
-    /** Streaming responses (SSE, downloads) end when nothing moves for the route's idle time. */
-    private void startIdleTimer() {
-        long idleNanos = forward.idleTimeout().toNanos();
-        long remaining = idleNanos - (System.nanoTime() - lastActivity);
-        idleTimer = down.executor().schedule(() -> {
-            idleTimer = null;
-            if (finished || responseComplete) {
-                return;
-            }
-            if (System.nanoTime() - lastActivity >= idleNanos) {
-                abort();
-            } else {
-                startIdleTimer();
-            }
-        }, Math.max(remaining, 0), TimeUnit.NANOSECONDS);
-    }
-
-    private static void cancel(ScheduledFuture<?> timer) {
-        if (timer != null) {
-            timer.cancel(false);
+    /** The route's idle time passed with nothing from the backend while the response streamed. */
+    void onIdleTimeout() {
+        if (state == State.STREAMING) {
+            abort();
         }
     }
 }

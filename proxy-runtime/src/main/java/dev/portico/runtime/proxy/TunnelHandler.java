@@ -6,21 +6,25 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
  * One direction of an upgraded connection (WebSocket after its 101): bytes read here
  * are written to the peer, with backpressure both ways (the Pulsar proxy's two lines),
- * until either side closes or the idle timeout fires.
+ * until either side closes or the idle timeout fires. The two directions share one idle
+ * {@link Deadline}, re-armed by a read on either side.
  */
 final class TunnelHandler extends ChannelInboundHandlerAdapter {
 
     private final Channel peer;
+    private final Deadline idle;
+    private final long idleNanos;
     private long relayed;
 
-    TunnelHandler(Channel peer) {
+    TunnelHandler(Channel peer, Deadline idle, long idleNanos) {
         this.peer = peer;
+        this.idle = idle;
+        this.idleNanos = idleNanos;
     }
 
     /** Bytes read on this handler's channel and passed to the peer. */
@@ -35,6 +39,7 @@ final class TunnelHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
+        idle.arm(idleNanos);
         relayed += bytes.readableBytes();
         peer.write(bytes, peer.voidPromise());
         if (!peer.isWritable()) {
@@ -56,17 +61,8 @@ final class TunnelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        idle.cancel();
         closeAfterFlush(peer);
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            ctx.close();
-            closeAfterFlush(peer);
-        } else {
-            ctx.fireUserEventTriggered(evt);
-        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.portico.runtime.proxy;
 
+import dev.portico.runtime.admission.RequestTarget;
 import dev.portico.runtime.forwarding.ClientAddressResolver;
 import dev.portico.runtime.forwarding.ForwardedHeaders;
 import dev.portico.runtime.headers.HopByHopHeaders;

@@ -1,9 +1,9 @@
 package dev.portico.runtime.server;
 
+import dev.portico.runtime.admission.DecodedRequestHeaders;
 import dev.portico.runtime.config.SiteConfig;
-import dev.portico.runtime.proxy.DecodedRequestHeaders;
-import dev.portico.runtime.proxy.Http1ProxyHandler;
 import dev.portico.runtime.policy.SiteCompressor;
+import dev.portico.runtime.proxy.ExchangeHandler;
 import dev.portico.runtime.proxy.ProxyServices;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -51,7 +51,7 @@ public final class Http1ChannelInitializer extends ChannelInitializer<Channel> {
                 .setHeadersFactory(DecodedRequestHeaders.FACTORY)));
         ObsFoldGuard.addAround(pipeline, "codec");
         addCompressor(pipeline, services);
-        pipeline.addLast("proxy", new Http1ProxyHandler(services, tls, headTimeout, false));
+        pipeline.addLast("proxy", ExchangeHandler.forHttp1Connection(services, tls, headTimeout));
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.portico.runtime.server;
 
-import dev.portico.runtime.proxy.HeadTimer;
-import dev.portico.runtime.proxy.Http1ProxyHandler;
+import dev.portico.runtime.proxy.ExchangeHandler;
 import dev.portico.runtime.proxy.ProxyServices;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -24,6 +23,6 @@ final class Http2StreamInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel stream) {
         stream.pipeline().addLast("h2-to-h1", new Http2StreamFrameToHttpObjectCodec(true));
         Http1ChannelInitializer.addCompressor(stream.pipeline(), services);
-        stream.pipeline().addLast("proxy", new Http1ProxyHandler(services, true, HeadTimer.NONE, true));
+        stream.pipeline().addLast("proxy", ExchangeHandler.forHttp2Stream(services));
     }
 }

@@ -7,6 +7,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.v1alpha1.HeaderModifier;
 import dev.portico.runtime.config.SiteCompiler;
+import dev.portico.runtime.admission.RequestTarget;
 import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.forwarding.CidrSet;
 import dev.portico.runtime.forwarding.ClientAddressResolver;
@@ -45,8 +46,7 @@ import java.util.Set;
  * request target. All of it must take any input a client can send without throwing.
  *
  * <p>A normal build replays the seeds under {@code RequestHeadFuzzTestInputs/<method>/} as
- * regression tests; {@code JAZZER_FUZZ=1} fuzzes (see SECURITY.md, "Fuzzing"). In this
- * package because {@link RequestTarget} is package-private.
+ * regression tests; {@code JAZZER_FUZZ=1} fuzzes (see SECURITY.md, "Fuzzing").
  */
 class RequestHeadFuzzTest {
 

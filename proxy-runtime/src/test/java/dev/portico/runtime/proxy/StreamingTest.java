@@ -210,6 +210,38 @@ class StreamingTest {
     }
 
     @Test
+    void aStreamingResponseIsCutWhenTheBackendIsSilentForTheRoutesIdleTimeAndNotWhileItTalks() throws Exception {
+        proxy.reconfigure("""
+                apiVersion: portico.dev/v1alpha1
+                kind: ProxySite
+                metadata: {name: test, generation: 2}
+                spec:
+                  hosts: ["*"]
+                  routes:
+                    - match: {path: {value: /}}
+                      backend: {service: 127.0.0.1, port: %d}
+                      timeouts: {idle: 1s}
+                """.formatted(backend.port()));
+
+        // Four events 600 ms apart take longer than the idle time, but each one restarts it.
+        try (RawHttpClient client = proxy.connect()) {
+            client.send("GET /__sse?events=4&intervalMs=600 HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawResponse response = client.readResponse();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.bodyText()).contains("data: event-4");
+        }
+        // One event, then silence: the proxy cuts the response after the idle time.
+        try (RawHttpClient client = proxy.connect()) {
+            long start = System.nanoTime();
+            client.send("GET /__sse?events=1&hold=true HTTP/1.1\r\nHost: a\r\n\r\n");
+            String received = new String(client.readUntilClosedOrReset(), StandardCharsets.UTF_8);
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(received).contains("data: event-1");
+            assertThat(took).isBetween(Duration.ofMillis(900), Duration.ofSeconds(8));
+        }
+    }
+
+    @Test
     void chunkedDownloadArrivesIntact() throws Exception {
         try (RawHttpClient client = proxy.connect()) {
             client.send("GET /__chunks?count=30&size=1000&delayMs=5 HTTP/1.1\r\nHost: a\r\n\r\n");

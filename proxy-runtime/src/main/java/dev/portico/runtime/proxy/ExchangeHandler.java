@@ -22,24 +22,24 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection speaking HTTP/1.1 (or one HTTP/2 stream): runs one
- * {@link Exchange} at a time, holds pipelined requests until the response before them is
- * complete so answers leave in order, and pauses reading only under backpressure.
+ * The streaming core's channel end, the same for both carriers of requests: an HTTP/1.x client
+ * connection ({@link #forHttp1Connection}), which carries one exchange after another, or an HTTP/2
+ * stream ({@link #forHttp2Stream}), which carries one. Runs one {@link Exchange} at a time, holds
+ * pipelined requests until the response before them is complete so answers leave in order, and
+ * pauses reading only under backpressure.
  */
-public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
+public final class ExchangeHandler extends ChannelInboundHandlerAdapter {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Http1ProxyHandler.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ExchangeHandler.class);
     /** How long a closing connection keeps reading the rest of a request it answered early. */
     static final Duration LINGER = Duration.ofSeconds(5);
 
@@ -61,6 +61,8 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     private Deadline bodyDeadline;
     /** limits.sendTimeout: armed while the client leaves our send buffer full. */
     private Deadline sendDeadline;
+    /** The route's idle timeout while a response streams; made at the first streaming response. */
+    private Deadline idleDeadline;
     private long bodyTimeoutNanos;
     private long sendTimeoutNanos;
     private boolean closing;
@@ -68,11 +70,21 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     /** HTTP/2: the stream's request was refused, so the stream ends with RST_STREAM(REFUSED_STREAM). */
     private boolean refused;
 
+    /** The handler of an HTTP/1.x client connection, plain or TLS, whose heads {@code headTimeout} times. */
+    public static ExchangeHandler forHttp1Connection(ProxyServices services, boolean tls, HeadTimer headTimeout) {
+        return new ExchangeHandler(services, tls, headTimeout, false);
+    }
+
+    /** The handler of one HTTP/2 stream (always over TLS; it arrives with its head, so no head timer). */
+    public static ExchangeHandler forHttp2Stream(ProxyServices services) {
+        return new ExchangeHandler(services, true, HeadTimer.NONE, true);
+    }
+
     /**
      * @param multiplexed true on an HTTP/2 stream channel: one exchange, then the stream
      *                    ends; false on an HTTP/1.x connection that carries many
      */
-    public Http1ProxyHandler(ProxyServices services, boolean tls, HeadTimer headTimeout, boolean multiplexed) {
+    private ExchangeHandler(ProxyServices services, boolean tls, HeadTimer headTimeout, boolean multiplexed) {
         this.services = services;
         this.tls = tls;
         this.headTimeout = headTimeout;
@@ -142,6 +154,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         responseDeadline.cancel();
         bodyDeadline.cancel();
         sendDeadline.cancel();
+        cancelIdle();
         releasePipelined();
         if (exchange != null) {
             exchange.onDownstreamClosed();
@@ -271,6 +284,35 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /**
+     * Re-armed at each read from the backend while a response streams: arming a {@link Deadline} that is already
+     * scheduled only moves its deadline, so a busy stream costs no timer-queue work.
+     */
+    void armIdle(long nanos) {
+        if (idleDeadline == null) {
+            idleDeadline = new Deadline(ctx.executor(), this::idleTimedOut);
+        }
+        idleDeadline.arm(nanos);
+    }
+
+    void disarmIdle() {
+        if (idleDeadline != null) {
+            idleDeadline.disarm();
+        }
+    }
+
+    private void cancelIdle() {
+        if (idleDeadline != null) {
+            idleDeadline.cancel();
+        }
+    }
+
+    private void idleTimedOut() {
+        if (exchange != null) {
+            exchange.onIdleTimeout();
+        }
+    }
+
     /** On an HTTP/2 stream: end it with REFUSED_STREAM instead of a response, when the exchange is done. */
     void refuseStream() {
         refused = true;
@@ -329,7 +371,7 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         if (!tls && channel instanceof DuplexChannel duplex) {
             duplex.shutdownOutput(); // with TLS, close_notify must come first: the client closes on Connection: close
         }
-        ctx.executor().schedule(() -> channel.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
+        new Deadline(ctx.executor(), channel::close).arm(LINGER.toNanos()); // once: the connection ends here
         channel.config().setAutoRead(true); // what arrives is released in channelRead (closing is set)
     }
 
@@ -356,15 +398,15 @@ public final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * After a 101, this connection stops speaking HTTP: the codec and this handler leave,
-     * {@code tunnel} relays bytes, and an idle timer closes a silent tunnel.
+     * After a 101, this connection stops speaking HTTP: the codec and this handler leave, and
+     * {@code tunnel} relays bytes (its idle Deadline closes a silent tunnel).
      */
-    void becomeTunnel(TunnelHandler tunnel, Duration idle) {
+    void becomeTunnel(TunnelHandler tunnel) {
         responseDeadline.cancel();
         bodyDeadline.cancel();
         sendDeadline.cancel(); // the tunnel's idle timer bounds a peer that stops reading
+        cancelIdle();
         ChannelPipeline pipeline = ctx.pipeline();
-        pipeline.addLast("idle", new IdleStateHandler(0, 0, idle.toNanos(), TimeUnit.NANOSECONDS));
         pipeline.addLast("tunnel", tunnel);
         pipeline.remove(this);
         pipeline.remove(HttpServerCodec.class);

@@ -1,4 +1,4 @@
-package dev.portico.runtime.proxy;
+package dev.portico.runtime.admission;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -13,12 +13,12 @@ import java.util.List;
  * A request that fails gets 400 and its connection is closed. The vectors, and why each is refused, are in
  * {@code docs/http1-framing.md}.
  */
-final class RequestFraming {
+public final class RequestFraming {
 
     private RequestFraming() {}
 
     /** Whether {@code request} (a decoded HTTP/1.x head) may be processed; false means 400 and close. */
-    static boolean acceptable(HttpRequest request) {
+    public static boolean acceptable(HttpRequest request) {
         HttpHeaders headers = request.headers();
         return transferEncodingIsChunkedOrAbsent(headers) && contentLengthIsOneField(headers)
                 && connectionNamesNoMessageField(headers);

@@ -1,15 +1,15 @@
-package dev.portico.runtime.proxy;
+package dev.portico.runtime.admission;
 
 import dev.portico.runtime.routing.HostNames;
 import dev.portico.runtime.routing.RouteAction;
 
 /** The Location of the redirects the proxy answers itself. */
-final class Redirects {
+public final class Redirects {
 
     private Redirects() {}
 
     /** {@code tls.httpRedirect}: the same host on the default https port, path and query kept (nginx's {@code https://$host$request_uri}). */
-    static String toHttps(RequestTarget target) {
+    public static String toHttps(RequestTarget target) {
         return "https://" + target.hostWithoutPort() + target.uri();
     }
 
@@ -17,7 +17,7 @@ final class Redirects {
      * A {@code redirect} route: each part the route leaves out is kept from the request;
      * the port is kept only when neither scheme nor host changes; the query always is.
      */
-    static String location(RouteAction.Redirect redirect, RequestTarget target, boolean tls) {
+    public static String location(RouteAction.Redirect redirect, RequestTarget target, boolean tls) {
         String scheme = redirect.scheme() != null ? redirect.scheme() : tls ? "https" : "http";
         String host = redirect.hostname() != null ? redirect.hostname() : target.hostWithoutPort();
         int port = redirect.port() > 0 ? redirect.port()

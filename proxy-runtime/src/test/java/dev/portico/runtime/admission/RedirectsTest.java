@@ -1,4 +1,4 @@
-package dev.portico.runtime.proxy;
+package dev.portico.runtime.admission;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

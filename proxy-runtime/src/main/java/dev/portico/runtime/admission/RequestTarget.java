@@ -1,4 +1,4 @@
-package dev.portico.runtime.proxy;
+package dev.portico.runtime.admission;
 
 import dev.portico.runtime.routing.HostNames;
 import dev.portico.runtime.routing.PathNormaliser;
@@ -20,13 +20,13 @@ import java.util.Locale;
  * @param uri       the normalised path and the raw query, in origin form
  * @param rawPath   the path as received, for the access log only
  */
-record RequestTarget(String authority, String path, String uri, String rawPath) {
+public record RequestTarget(String authority, String path, String uri, String rawPath) {
 
     /**
      * The target of {@code request}, or null when it is malformed or its path refused by
      * {@code paths} (the request gets 400).
      */
-    static RequestTarget parse(HttpRequest request, PathNormaliser paths) {
+    public static RequestTarget parse(HttpRequest request, PathNormaliser paths) {
         List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
         if (hosts.size() > 1 || (hosts.isEmpty() && request.protocolVersion().equals(HttpVersion.HTTP_1_1))) {
             return null;
@@ -67,12 +67,12 @@ record RequestTarget(String authority, String path, String uri, String rawPath) 
     }
 
     /** The query with its {@code ?}, or {@code ""}. */
-    String query() {
+    public String query() {
         return uri.length() > path.length() ? uri.substring(path.length()) : "";
     }
 
     /** The authority without its port. */
-    String hostWithoutPort() {
+    public String hostWithoutPort() {
         return HostNames.port(authority) < 0 ? authority : authority.substring(0, authority.lastIndexOf(':'));
     }
 

@@ -1,4 +1,4 @@
-package dev.portico.runtime.proxy;
+package dev.portico.runtime.admission;
 
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;

@@ -1,0 +1,282 @@
+package dev.portico.runtime.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portico.runtime.config.SiteConfig;
+import dev.portico.runtime.config.SiteYaml;
+import dev.portico.runtime.policy.InFlightLimiter;
+import dev.portico.runtime.routing.RouteAction;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The admission stages as pure decisions, without sockets: the order of the pipeline and each stage's table. The
+ * socket suites (FramingVectorsTest, AccessControlTest, RateLimitTest, RedirectAndHstsTest, RequestsInFlightTest,
+ * LocalResponseTest) prove the same end to end.
+ */
+class AdmissionPipelineTest {
+
+    private static final InetAddress PEER = ip("192.0.2.10");
+    private static final InetAddress PROXY = ip("10.0.0.5");
+
+    private static final String ROUTES = """
+            routes:
+              - match: {path: {type: Exact, value: /hello}}
+                respond: {status: 202, body: "hi"}
+              - match: {path: {type: Exact, value: /old}}
+                redirect: {path: /new, statusCode: 308}
+              - match: {path: {type: PathPrefix, value: /}}
+                backend: {service: web, port: 3000}
+            """;
+
+    private final InFlightLimiter inFlight = new InFlightLimiter();
+
+    private static InetAddress ip(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static SiteConfig site(String extra) {
+        return SiteYaml.compile("hosts: [app.example.com]\n" + extra + ROUTES);
+    }
+
+    private static HttpRequest get(String uri, String... headers) {
+        HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri);
+        head.headers().set(HttpHeaderNames.HOST, "app.example.com");
+        for (int i = 0; i < headers.length; i += 2) {
+            head.headers().set(headers[i], headers[i + 1]);
+        }
+        return head;
+    }
+
+    private AdmissionRequest request(HttpRequest head, InetAddress peer) {
+        return new AdmissionRequest(head, peer, false, false, inFlight);
+    }
+
+    private AdmissionRequest request(String uri) {
+        return request(get(uri), PEER);
+    }
+
+    private static List<Class<?>> order(SiteConfig site) {
+        return site.admission().stages().stream().<Class<?>>map(Object::getClass).toList();
+    }
+
+    // ---- the order -----------------------------------------------------------------------
+
+    @Test
+    void stagesRunInTheOrderOfTheIssueAndUnusedPoliciesAreLeftOut() {
+        assertThat(order(site(""))).containsExactly(InFlightStage.class, MalformedHeadStage.class, FramingStage.class,
+                TargetStage.class, ClientStage.class, RouteStage.class, RouteActionStage.class);
+        assertThat(order(site("""
+                accessControl: {deny: ["203.0.113.0/24"]}
+                rateLimit: {requestsPerSecond: 1, burst: 1}
+                """))).containsExactly(InFlightStage.class, MalformedHeadStage.class, FramingStage.class,
+                TargetStage.class, ClientStage.class, AccessStage.class, RateLimitStage.class, RouteStage.class,
+                RouteActionStage.class);
+    }
+
+    @Test
+    void inFlightComesBeforeEverythingElseSoMalformedRequestsCountToo() {
+        SiteConfig site = site("limits: {maxRequestsInFlightPerClient: 1}\n");
+        HttpRequest malformed = get("/");
+        malformed.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("bad")));
+
+        assertThat(site.admission().decide(request(malformed, PEER))).isEqualTo(Decision.Reject.BAD_REQUEST);
+        assertThat(site.admission().decide(request("/"))).isEqualTo(InFlightStage.REFUSED);
+        assertThat(inFlight.inFlight(PEER)).isEqualTo(1);
+    }
+
+    @Test
+    void accessComesBeforeTheRateLimitSoDeniedClientsSpendNoTokens() {
+        SiteConfig site = site("""
+                accessControl: {deny: ["192.0.2.0/24"]}
+                rateLimit: {requestsPerSecond: 1, burst: 1}
+                """);
+
+        assertThat(site.admission().decide(request("/"))).isEqualTo(Decision.Reject.FORBIDDEN);
+        assertThat(site.admission().decide(request("/"))).isEqualTo(Decision.Reject.FORBIDDEN);
+        assertThat(site.admission().decide(request(get("/"), ip("198.51.100.1"))))
+                .isInstanceOf(Decision.Forward.class);
+    }
+
+    @Test
+    void theRateLimitComesBeforeRoutingSoUnroutedRequestsSpendTokens() {
+        SiteConfig site = site("rateLimit: {requestsPerSecond: 1, burst: 1}\n");
+
+        assertThat(site.admission().decide(request(get("/", "Host", "other.example.com"), PEER)))
+                .isEqualTo(Decision.Reject.NOT_FOUND);
+        Decision throttled = site.admission().decide(request("/"));
+        assertThat(throttled).isInstanceOf(Decision.Respond.class);
+        Decision.Respond respond = (Decision.Respond) throttled;
+        assertThat(respond.status()).isEqualTo(HttpResponseStatus.TOO_MANY_REQUESTS);
+        assertThat(respond.body()).isEqualTo("429 Too Many Requests\n");
+        assertThat(respond.retryAfterSeconds()).isGreaterThanOrEqualTo(1);
+        assertThat(respond.headers()).isSameAs(site.responseHeaders());
+    }
+
+    // ---- each stage ----------------------------------------------------------------------
+
+    @Test
+    void inFlightCountsUntrustedPeersUpToTheCapAndNeverTrustedProxies() {
+        InFlightStage stage = new InFlightStage(site("trustedProxies: {cidrs: [10.0.0.0/8]}\n").trust(), 2);
+
+        AdmissionRequest first = request("/");
+        assertThat(stage.decide(first)).isSameAs(Decision.CONTINUE);
+        assertThat(first.counted()).isEqualTo(PEER);
+        assertThat(stage.decide(request("/"))).isSameAs(Decision.CONTINUE);
+        AdmissionRequest third = request("/");
+        assertThat(stage.decide(third)).isEqualTo(new Decision.Refuse("max_requests_in_flight_per_client"));
+        assertThat(third.counted()).isNull();
+
+        for (int i = 0; i < 5; i++) {
+            AdmissionRequest viaProxy = request(get("/"), PROXY);
+            assertThat(stage.decide(viaProxy)).isSameAs(Decision.CONTINUE);
+            assertThat(viaProxy.counted()).isNull();
+        }
+        assertThat(inFlight.inFlight(PEER)).isEqualTo(2);
+    }
+
+    @Test
+    void malformedHeadsGet431ForHeaders414ForTheLineAnd400Otherwise() {
+        assertThat(MalformedHeadStage.INSTANCE.decide(request("/"))).isSameAs(Decision.CONTINUE);
+        assertThat(MalformedHeadStage.rejection(new TooLongHttpHeaderException("x")).status())
+                .isEqualTo(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
+        assertThat(MalformedHeadStage.rejection(new TooLongHttpLineException("x")).status())
+                .isEqualTo(HttpResponseStatus.REQUEST_URI_TOO_LONG);
+        assertThat(MalformedHeadStage.rejection(new TooLongFrameException("x")).status())
+                .isEqualTo(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
+        assertThat(MalformedHeadStage.rejection(new IllegalArgumentException("x")).status())
+                .isEqualTo(HttpResponseStatus.BAD_REQUEST);
+        HttpRequest head = get("/");
+        head.setDecoderResult(DecoderResult.failure(new TooLongHttpLineException("x")));
+        assertThat(MalformedHeadStage.INSTANCE.decide(request(head, PEER))).isEqualTo(Decision.Reject.URI_TOO_LONG);
+    }
+
+    @Test
+    void framingIsCheckedOnHttp1OnlyAsHttp2FramesRequestsItself() {
+        HttpRequest identity = get("/", "Transfer-Encoding", "identity");
+
+        assertThat(FramingStage.INSTANCE.decide(request(identity, PEER))).isEqualTo(Decision.Reject.BAD_REQUEST);
+        assertThat(FramingStage.INSTANCE.decide(new AdmissionRequest(identity, PEER, true, true, inFlight)))
+                .isSameAs(Decision.CONTINUE);
+        assertThat(FramingStage.INSTANCE.decide(request(get("/", "Transfer-Encoding", "chunked"), PEER)))
+                .isSameAs(Decision.CONTINUE);
+    }
+
+    @Test
+    void theTargetIsParsedAndItsHostNormalisedOrTheRequestGets400() {
+        TargetStage stage = new TargetStage(site("").paths());
+
+        AdmissionRequest good = request(get("/a/../b%7E?q=1", "Host", "App.Example.com:8080"), PEER);
+        assertThat(stage.decide(good)).isSameAs(Decision.CONTINUE);
+        assertThat(good.target().path()).isEqualTo("/b~");
+        assertThat(good.target().uri()).isEqualTo("/b~?q=1");
+        assertThat(good.host()).isEqualTo("app.example.com");
+
+        HttpRequest twoHosts = get("/");
+        twoHosts.headers().add(HttpHeaderNames.HOST, "evil.example.com");
+        AdmissionRequest bad = request(twoHosts, PEER);
+        assertThat(stage.decide(bad)).isEqualTo(Decision.Reject.BAD_REQUEST);
+        assertThat(bad.target()).isNull();
+    }
+
+    @Test
+    void theClientIsThePeerUnlessATrustedProxyForwardedIt() {
+        ClientStage stage = new ClientStage(site("trustedProxies: {cidrs: [10.0.0.0/8]}\n").trust());
+
+        AdmissionRequest direct = request(get("/", "X-Forwarded-For", "198.51.100.7"), PEER);
+        assertThat(direct.client()).isEqualTo(PEER);
+        assertThat(stage.decide(direct)).isSameAs(Decision.CONTINUE);
+        assertThat(direct.client()).isEqualTo(PEER);
+        assertThat(direct.resolution().peerTrusted()).isFalse();
+
+        AdmissionRequest forwarded = request(get("/", "X-Forwarded-For", "198.51.100.7"), PROXY);
+        assertThat(stage.decide(forwarded)).isSameAs(Decision.CONTINUE);
+        assertThat(forwarded.client()).isEqualTo(ip("198.51.100.7"));
+        assertThat(forwarded.resolution().peerTrusted()).isTrue();
+    }
+
+    @Test
+    void accessRefusesTheResolvedClientNotThePeer() {
+        SiteConfig site = site("""
+                trustedProxies: {cidrs: [10.0.0.0/8]}
+                accessControl: {allow: ["198.51.100.0/24"]}
+                """);
+
+        assertThat(site.admission().decide(request(get("/", "X-Forwarded-For", "198.51.100.7"), PROXY)))
+                .isInstanceOf(Decision.Forward.class);
+        assertThat(site.admission().decide(request(get("/", "X-Forwarded-For", "203.0.113.7"), PROXY)))
+                .isEqualTo(Decision.Reject.FORBIDDEN);
+        assertThat(site.admission().decide(request("/"))).isEqualTo(Decision.Reject.FORBIDDEN);
+    }
+
+    @Test
+    void plainHttpToAServedHostRedirectsToHttpsExceptAcmeChallenges() {
+        SiteConfig site = site("");
+        HttpsRedirectStage stage = new HttpsRedirectStage(site.router(), site.responseHeaders());
+
+        assertThat(redirect(stage, request(get("/x?y=1", "Host", "app.example.com:8080"), PEER)))
+                .isEqualTo("https://app.example.com/x?y=1");
+        assertThat(redirect(stage, request("/.well-known/acme-challenge/../../x"))).isEqualTo("https://app.example.com/x");
+        assertThat(decide(stage, request("/.well-known/acme-challenge/token"))).isSameAs(Decision.CONTINUE);
+        assertThat(decide(stage, new AdmissionRequest(get("/"), PEER, true, false, inFlight)))
+                .isSameAs(Decision.CONTINUE);
+        assertThat(decide(stage, request(get("/", "Host", "other.example.com"), PEER))).isSameAs(Decision.CONTINUE);
+    }
+
+    private Decision decide(AdmissionStage stage, AdmissionRequest request) {
+        assertThat(new TargetStage(site("").paths()).decide(request)).isSameAs(Decision.CONTINUE);
+        return stage.decide(request);
+    }
+
+    private String redirect(AdmissionStage stage, AdmissionRequest request) {
+        Decision decision = decide(stage, request);
+        assertThat(decision).isInstanceOf(Decision.Redirect.class);
+        Decision.Redirect redirect = (Decision.Redirect) decision;
+        assertThat(redirect.status()).isEqualTo(301);
+        return redirect.location().of(request.target(), request.tls());
+    }
+
+    @Test
+    void routingGives404ForNoRouteAndOtherwiseTheRoutesActionBuiltOnce() {
+        SiteConfig site = site("");
+
+        AdmissionRequest unrouted = request(get("/", "Host", "other.example.com"), PEER);
+        assertThat(site.admission().decide(unrouted)).isEqualTo(Decision.Reject.NOT_FOUND);
+        assertThat(unrouted.route()).isNull();
+
+        AdmissionRequest hello = request("/hello");
+        Decision respond = site.admission().decide(hello);
+        assertThat(respond).isEqualTo(new Decision.Respond(HttpResponseStatus.ACCEPTED, "hi",
+                hello.route().responseHeaders(), 0));
+        assertThat(site.admission().decide(request("/hello"))).isSameAs(respond);
+
+        AdmissionRequest old = request("/old?x=1");
+        Decision.Redirect redirect = (Decision.Redirect) site.admission().decide(old);
+        assertThat(redirect.status()).isEqualTo(308);
+        assertThat(redirect.location().of(old.target(), false)).isEqualTo("http://app.example.com/new?x=1");
+
+        AdmissionRequest forwarded = request("/app");
+        Decision.Forward forward = (Decision.Forward) site.admission().decide(forwarded);
+        assertThat(forward.route()).isSameAs(forwarded.route());
+        assertThat(forward.route().name()).isEqualTo("routes[2]");
+        assertThat(forward.action().target()).isEqualTo(new RouteAction.UpstreamTarget("web", 3000, false, "web",
+                false));
+        assertThat(site.admission().decide(request("/other"))).isSameAs(forward);
+    }
+}
