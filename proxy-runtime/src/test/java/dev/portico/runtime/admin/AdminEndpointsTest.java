@@ -69,24 +69,30 @@ class AdminEndpointsTest {
         assertThat(value(scrape(), series)).isNull();
 
         assertThat(proxy.get("/one").status()).isEqualTo(200);
+        // An exchange is counted when it finishes, just after its last byte is flushed: the client
+        // can read the response and scrape before the proxy's event loop gets there.
+        await().atMost(WAIT).untilAsserted(() -> assertThat(value(scrape(), series)).isEqualTo(1.0));
         HttpResponse<String> metrics = admin("GET", "/metrics");
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(
                 type -> assertThat(type).startsWith("text/plain").contains("version=0.0.4"));
         assertThat(metrics.body()).contains("# TYPE portico_requests_total counter");
-        assertThat(value(metrics.body(), series)).isEqualTo(1.0);
 
         assertThat(proxy.get("/two").status()).isEqualTo(200);
         assertThat(proxy.get("/__status?code=503").status()).isEqualTo(503);
-        String text = scrape();
-        assertThat(value(text, series)).isEqualTo(2.0);
-        assertThat(value(text, "portico_requests_total{route=\"routes[0]\",status=\"503\"}")).isEqualTo(1.0);
+        await().atMost(WAIT).untilAsserted(() -> {
+            String text = scrape();
+            assertThat(value(text, series)).isEqualTo(2.0);
+            assertThat(value(text, "portico_requests_total{route=\"routes[0]\",status=\"503\"}")).isEqualTo(1.0);
+        });
     }
 
     @Test
     void latencyIsAHistogramWithBuckets() throws Exception {
         assertThat(proxy.get("/__slow?delayMs=30").status()).isEqualTo(200);
 
+        String countSeries = "portico_request_duration_seconds_count{route=\"routes[0]\"}";
+        await().atMost(WAIT).until(() -> value(scrape(), countSeries) != null); // counted just after the flush
         String text = scrape();
         assertThat(text).contains("# TYPE portico_request_duration_seconds histogram");
         String bucket = "portico_request_duration_seconds_bucket{route=\"routes[0]\",le=\"%s\"}";
@@ -94,7 +100,7 @@ class AdminEndpointsTest {
         assertThat(value(text, bucket.formatted("0.025"))).isEqualTo(0.0);
         assertThat(value(text, bucket.formatted("60.0"))).isEqualTo(1.0);
         assertThat(value(text, bucket.formatted("+Inf"))).isEqualTo(1.0);
-        assertThat(value(text, "portico_request_duration_seconds_count{route=\"routes[0]\"}")).isEqualTo(1.0);
+        assertThat(value(text, countSeries)).isEqualTo(1.0);
         assertThat(value(text, "portico_request_duration_seconds_sum{route=\"routes[0]\"}")).isGreaterThan(0.03);
     }
 
@@ -124,6 +130,8 @@ class AdminEndpointsTest {
                 assertThat(client.readResponse().status()).isEqualTo(200);
             }
         }
+        // The last exchange gives its connection back to the pool just after the response's flush.
+        await().atMost(WAIT).until(() -> Double.valueOf(1.0).equals(value(scrape(), "portico_upstream_connections_idle")));
         String text = scrape();
         assertThat(value(text, "portico_upstream_connects_total")).isEqualTo(1.0);
         assertThat(value(text, "portico_upstream_reuses_total")).isEqualTo(2.0);
