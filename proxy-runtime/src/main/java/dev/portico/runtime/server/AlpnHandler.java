@@ -9,6 +9,7 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import org.slf4j.Logger;
@@ -36,6 +37,13 @@ final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
             int maxHeaders = services.config().current().limits().maxRequestHeadersSize();
             ctx.pipeline().addLast("h2", codec(maxHeaders).build());
+            // Responses of many streams come back in one turn of the event loop (each on its own
+            // upstream connection): flushing each one alone costs a TLS record and a send() per
+            // response. This defers the streams' flushes to the end of the read, or of the turn,
+            // so they leave together. It sits between the codec and the streams, so the codec's
+            // own flushes (SETTINGS, WINDOW_UPDATE, PING acks) are not delayed.
+            ctx.pipeline().addLast("flush-consolidation", new FlushConsolidationHandler(
+                    FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
             ctx.pipeline().addLast("stream-errors", StreamErrorReset.INSTANCE);
             ctx.pipeline().addLast("streams", new Http2MultiplexHandler(new Http2StreamInitializer(services)));
             ctx.pipeline().addLast("connection-errors", ConnectionErrorLog.INSTANCE);
