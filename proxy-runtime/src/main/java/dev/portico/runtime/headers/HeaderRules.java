@@ -98,7 +98,8 @@ public final class HeaderRules {
 
     /** @param tls whether the exchange arrived over TLS; TLS-only headers (HSTS) need it */
     public void apply(HttpHeaders headers, boolean tls) {
-        for (Op op : ops) {
+        for (int i = 0, n = ops.size(); i < n; i++) { // indexed: no iterator per response
+            Op op = ops.get(i);
             if (op instanceof SetOp set) {
                 if (tls || !set.tlsOnly()) {
                     headers.set(set.name(), set.value());
