@@ -12,7 +12,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 
 SCENARIOS="${SCENARIOS:-http1_keepalive}"   # space/comma separated list
-ONLY="${ONLY:-}"                            # "" (all three) or a list of portico, nginx, haproxy
+ONLY="${ONLY:-}"                            # "" (all) or a list of portico, nginx, haproxy, baseline
 ROUNDS="${ROUNDS:-3}"                       # measured rounds per proxy
 DURATION="${DURATION:-15}"                  # seconds per measured round ("15" or "15s")
 WARMUP="${WARMUP:-15}"                      # seconds of unrecorded warm-up per proxy (0 = none)
@@ -35,6 +35,11 @@ H2_STREAMS="${H2_STREAMS:-10}"              # h2load concurrent streams per conn
 HOST_HEADER="${HOST_HEADER:-bench.local}"
 BODY_BYTES="${BODY_BYTES:-100}"
 PORTICO_JAR="${PORTICO_JAR:-}"              # default: <repo>/proxy-runtime/target/proxy-runtime.jar
+BASELINE_JAR="${BASELINE_JAR:-}"            # another Portico jar run alongside as "baseline" (before/after)
+BASELINE_PORT="${BASELINE_PORT:-18090}"     # its listeners, like Portico's
+BASELINE_TLS_PORT="${BASELINE_TLS_PORT:-18091}"
+BASELINE_ADMIN_PORT="${BASELINE_ADMIN_PORT:-18092}"
+BASELINE_TARGET="${BASELINE_TARGET:-0.98}"  # Portico req/s >= this x the baseline's (issue 13: a change costs nothing)
 JAVA_BIN="${JAVA_BIN:-java}"
 JAVA_OPTS="${JAVA_OPTS:-}"                  # extra JVM flags, appended after the image's
 POD_MEMORY="${POD_MEMORY:-512m}"            # the proxy pod's memory limit the JVM sizes itself by (-XX:MaxRAM)
@@ -535,7 +540,18 @@ EOF
 }
 
 start_proxy_portico() {
-  local dir="$WORKDIR/portico" pid
+  start_portico portico "$PORTICO_JAR" "$PORTICO_PORT" "$PORTICO_TLS_PORT" "$ADMIN_PORT"
+}
+
+# The same, for the jar a change is measured against (BASELINE_JAR).
+start_proxy_baseline() {
+  start_portico baseline "$BASELINE_JAR" "$BASELINE_PORT" "$BASELINE_TLS_PORT" "$BASELINE_ADMIN_PORT"
+}
+
+# start_portico NAME JAR HTTP_PORT TLS_PORT ADMIN_PORT
+start_portico() {
+  local name="$1" jar="$2" http_port="$3" tls_port="$4" admin_port="$5"
+  local dir="$WORKDIR/$name" pid
   mkdir -p "$dir"
   cat >"$dir/site.yaml" <<EOF
 apiVersion: portico.dev/v1alpha1
@@ -559,14 +575,13 @@ EOF
     httpRedirect: false
   http2: true
 EOF
-    tls_args=(--secrets-dir "$TLS_DIR" --https-port "$PORTICO_TLS_PORT")
-    PROXY_TLS_PORT[portico]="$PORTICO_TLS_PORT"
+    tls_args=(--secrets-dir "$TLS_DIR" --https-port "$tls_port")
+    PROXY_TLS_PORT[$name]="$tls_port"
   fi
-  # Run a private copy: a rebuild of PORTICO_JAR during the run (other
-  # worktrees build too) can then neither change what is measured nor make
-  # the report's checksum describe another jar.
-  cp "$PORTICO_JAR" "$dir/proxy-runtime.jar"
-  PORTICO_JAR_SHA="$(sha256sum "$dir/proxy-runtime.jar" | cut -c1-12)"
+  # Run a private copy: a rebuild of the jar during the run (other worktrees build too) can
+  # then neither change what is measured nor make the report's checksum describe another jar.
+  cp "$jar" "$dir/proxy-runtime.jar"
+  JAR_SHA[$name]="$(sha256sum "$dir/proxy-runtime.jar" | cut -c1-12)"
   # stdout (one JSON access-log line per request) goes to a file, appended so
   # that it can be truncated between runs.
   # The JVM flags the image ships (its JAVA_TOOL_OPTIONS), with the pod's memory limit as the
@@ -577,15 +592,15 @@ EOF
   # shellcheck disable=SC2086  # the flags, JAVA_OPTS and PORTICO_ARGS are word lists
   taskset -c "$PROXY_CPU" "$JAVA_BIN" $IMAGE_JVM_FLAGS -XX:MaxRAM="$POD_MEMORY" -Dio.netty.eventLoopThreads=1 $JAVA_OPTS \
     -jar "$dir/proxy-runtime.jar" --site "$dir/site.yaml" \
-    --http-port "$PORTICO_PORT" ${tls_args[@]+"${tls_args[@]}"} --admin-port "$ADMIN_PORT" --bind 127.0.0.1 $PORTICO_ARGS \
+    --http-port "$http_port" ${tls_args[@]+"${tls_args[@]}"} --admin-port "$admin_port" --bind 127.0.0.1 $PORTICO_ARGS \
     >>"$dir/stdout.log" 2>"$dir/stderr.log" &
   pid=$!
   STARTED_PIDS+=("$pid")
-  wait_ready "http://127.0.0.1:$ADMIN_PORT/readyz" "$READY_TIMEOUT" "$pid" "Portico" "$dir/stderr.log"
-  PROXY_PID[portico]="$pid"
-  PROXY_PORT[portico]="$PORTICO_PORT"
-  PROXY_LOG[portico]="$dir/stdout.log"
-  log "Portico up on 127.0.0.1:$PORTICO_PORT (pid $pid, cpu $PROXY_CPU, jar $PORTICO_JAR)"
+  wait_ready "http://127.0.0.1:$admin_port/readyz" "$READY_TIMEOUT" "$pid" "$name" "$dir/stderr.log"
+  PROXY_PID[$name]="$pid"
+  PROXY_PORT[$name]="$http_port"
+  PROXY_LOG[$name]="$dir/stdout.log"
+  log "$name (Portico) up on 127.0.0.1:$http_port (pid $pid, cpu $PROXY_CPU, jar $jar)"
 }
 
 # The proxy must return the backend's body for the bench request, else the
@@ -611,7 +626,7 @@ sanity_check() {
 # ---------------------------------------------------------------------------
 # Results: rows "scenario proxy round rps p50 p99 errors requests cpu% logged other% req/cpu-s tls-resumed"
 # ---------------------------------------------------------------------------
-declare -A PROXY_PID PROXY_PORT PROXY_LOG PROXY_TLS_PORT TLS_INFO
+declare -A PROXY_PID PROXY_PORT PROXY_LOG PROXY_TLS_PORT TLS_INFO JAR_SHA
 
 record_round() { echo "$*" >>"$WORKDIR/rounds.txt"; }
 
@@ -797,7 +812,8 @@ report() {
       local loops
       loops="$(grep -m1 -i 'event loop' "$WORKDIR/portico/stderr.log" "$WORKDIR/portico/stdout.log" 2>/dev/null | sed 's/^[^:]*://' || true)"
       [[ -z "$loops" ]] || echo "- Portico startup says: \`${loops}\`"
-      echo "- Portico: $PORTICO_JAR (sha256 $PORTICO_JAR_SHA, copied at start), $("$JAVA_BIN" -version 2>&1 | head -n1), $flags, stdout access log to a file"
+      echo "- Portico: $PORTICO_JAR (sha256 ${JAR_SHA[portico]}, copied at start), $("$JAVA_BIN" -version 2>&1 | head -n1), $flags, stdout access log to a file"
+      [[ -z "${PROXY_PID[baseline]:-}" ]] || echo "- baseline: $BASELINE_JAR (sha256 ${JAR_SHA[baseline]}, copied at start), the same JVM and flags"
     fi
     echo "- peak RSS: VmHWM of the nginx worker / the HAProxy process / the Portico JVM, over the whole run (all scenarios)"
     if (( NEED_TLS )); then
@@ -870,8 +886,19 @@ report() {
           echo
           echo "**Errors were seen: the ratios above are not trustworthy.**"
         fi
-      else
+      elif [[ -z "${RPS[baseline]:-}" ]]; then
         echo "(ratios need Portico and a peer; this run had ONLY=$ONLY)"
+      fi
+      if [[ -n "${RPS[portico]:-}" && -n "${RPS[baseline]:-}" ]]; then
+        # A change measured against the jar before it, in the same run (issue 13: the policy
+        # pipeline must cost nothing measurable when no policy is configured).
+        local br
+        br="$(ratio "${RPS[portico]}" "${RPS[baseline]}")"
+        echo
+        echo "| ratio Portico / baseline | value | target | verdict |"
+        echo "|---|---:|---:|---|"
+        echo "| req/s | $br | >= $BASELINE_TARGET | $(verdict "$br" '>=' "$BASELINE_TARGET")$tag |"
+        echo "| p99 latency, req per CPU-second | $(ratio "${P99[portico]}" "${P99[baseline]}"), $(ratio "${EFF[portico]}" "${EFF[baseline]}") | (info) | |"
       fi
       if [[ -n "$noisy" ]]; then
         echo
@@ -903,12 +930,16 @@ report() {
 main() {
   if [[ -z "$ONLY" ]]; then
     PROXIES=(portico nginx haproxy)
+    [[ -z "$BASELINE_JAR" ]] || PROXIES+=(baseline)
   else
     read -r -a PROXIES <<<"${ONLY//,/ }"
     local p
     for p in "${PROXIES[@]}"; do
-      [[ " portico nginx haproxy " == *" $p "* ]] || die "ONLY lists portico, nginx or haproxy (got '$p')"
+      [[ " portico nginx haproxy baseline " == *" $p "* ]] || die "ONLY lists portico, nginx, haproxy or baseline (got '$p')"
     done
+  fi
+  if [[ " ${PROXIES[*]} " == *" baseline "* ]]; then
+    [[ -n "$BASELINE_JAR" && -f "$BASELINE_JAR" ]] || die "baseline needs BASELINE_JAR, an existing jar (got '$BASELINE_JAR')"
   fi
   read -r -a SCENARIO_LIST <<<"${SCENARIOS//,/ }"
   local s
@@ -934,11 +965,13 @@ main() {
   [[ " ${PROXIES[*]} " == *" nginx "* ]] && ports+=("$NGINX_PORT")
   [[ " ${PROXIES[*]} " == *" portico "* ]] && ports+=("$PORTICO_PORT" "$ADMIN_PORT")
   [[ " ${PROXIES[*]} " == *" haproxy "* ]] && ports+=("$HAPROXY_PORT")
+  [[ " ${PROXIES[*]} " == *" baseline "* ]] && ports+=("$BASELINE_PORT" "$BASELINE_ADMIN_PORT")
   if (( NEED_TLS )); then
     command -v openssl >/dev/null 2>&1 || die "openssl is needed for the TLS scenarios (apt-get install openssl)"
     [[ " ${PROXIES[*]} " == *" nginx "* ]] && ports+=("$NGINX_TLS_PORT")
     [[ " ${PROXIES[*]} " == *" portico "* ]] && ports+=("$PORTICO_TLS_PORT")
     [[ " ${PROXIES[*]} " == *" haproxy "* ]] && ports+=("$HAPROXY_TLS_PORT")
+    [[ " ${PROXIES[*]} " == *" baseline "* ]] && ports+=("$BASELINE_TLS_PORT")
   fi
   check_ports "${ports[@]}"
 
