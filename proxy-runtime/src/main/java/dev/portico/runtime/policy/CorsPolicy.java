@@ -23,6 +23,8 @@ public final class CorsPolicy implements ResponsePolicy {
 
     private static final AsciiString TRUE = AsciiString.cached("true");
     private static final AsciiString STAR = AsciiString.cached("*");
+    /** As a Vary value, spelled as RFC 9110 does (Netty's header names are lower case). */
+    private static final AsciiString ORIGIN = AsciiString.cached("Origin");
     private static final Set<String> SAFELISTED_METHODS = Set.of("GET", "HEAD", "POST");
     /** What the policy replaces in a backend's response. */
     private static final List<AsciiString> OWNED = List.of(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -175,7 +177,7 @@ public final class CorsPolicy implements ResponsePolicy {
                 merged.append(value.trim()).append(", ");
             }
         }
-        response.set(HttpHeaderNames.VARY, merged.append(HttpHeaderNames.ORIGIN).toString());
+        response.set(HttpHeaderNames.VARY, merged.append(ORIGIN).toString());
     }
 
     private static List<String> orEmpty(List<String> list) {
