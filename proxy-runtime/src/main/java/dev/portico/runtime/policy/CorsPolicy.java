@@ -85,6 +85,7 @@ public final class CorsPolicy implements ResponsePolicy {
      */
     public boolean answerPreflight(HttpRequest request, HttpHeaders response) {
         HttpHeaders asked = request.headers();
+        removeOwned(response);
         addVaryOrigin(response);
         String origin = asked.get(HttpHeaderNames.ORIGIN);
         String method = asked.get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD);
@@ -123,9 +124,7 @@ public final class CorsPolicy implements ResponsePolicy {
         if (origin == null) {
             return;
         }
-        for (AsciiString owned : OWNED) {
-            response.remove(owned);
-        }
+        removeOwned(response);
         addVaryOrigin(response);
         if (!origins.allows(origin)) {
             return;
@@ -160,6 +159,13 @@ public final class CorsPolicy implements ResponsePolicy {
             }
         }
         return true;
+    }
+
+    /** Header rules may have set some: the policy decides them alone. */
+    private static void removeOwned(HttpHeaders response) {
+        for (AsciiString owned : OWNED) {
+            response.remove(owned);
+        }
     }
 
     /**
