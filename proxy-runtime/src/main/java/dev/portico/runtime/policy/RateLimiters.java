@@ -10,24 +10,36 @@ import java.util.Map;
 
 /**
  * Keeps the rate limiters of the site and of its routes across reloads while their settings stay the same, so a
- * route change does not hand every client a full bucket. A route's limiter is known by the route's match (and, for
+ * route change does not hand every client a full bucket. All of them keep their buckets in one bounded
+ * {@link TokenBuckets}, one per runtime like this. A route's limiter is known by the route's match (and, for
  * routes matching alike, which of them it is), not by its place in the list: adding a route before it keeps its
  * buckets.
  */
 public final class RateLimiters {
 
+    /** One bound on the buckets of the site's limiter and all the routes'. */
+    private final TokenBuckets buckets;
     private RateLimiter current;
     private Map<RouteKey, RateLimiter> byRoute = Map.of();
+
+    public RateLimiters() {
+        this(TokenBuckets.MAX_BUCKETS);
+    }
+
+    /** @param maxBuckets the bound on the buckets of all limiters together (tests make it small) */
+    RateLimiters(int maxBuckets) {
+        this.buckets = new TokenBuckets(maxBuckets);
+    }
 
     private record RouteKey(RouteMatch match, int occurrence) {}
 
     /** The limiter for {@code spec}, or null when the site has none. */
     public synchronized RateLimiter forSpec(RateLimit spec) {
-        if (spec == null || Boolean.FALSE.equals(spec.enabled())) {
-            current = null;
-            return null;
+        RateLimiter previous = current;
+        current = spec == null || Boolean.FALSE.equals(spec.enabled()) ? null : keptOrNew(previous, spec);
+        if (previous != null && previous != current) {
+            previous.forget();
         }
-        current = keptOrNew(current, spec);
         return current;
     }
 
@@ -51,13 +63,18 @@ public final class RateLimiters {
             kept.put(key, limiter);
             limiters.add(limiter);
         }
+        for (RateLimiter old : byRoute.values()) {
+            if (!kept.containsValue(old)) {
+                old.forget();
+            }
+        }
         byRoute = kept;
         return limiters;
     }
 
-    private static RateLimiter keptOrNew(RateLimiter limiter, RateLimit spec) {
+    private RateLimiter keptOrNew(RateLimiter limiter, RateLimit spec) {
         int rps = spec.requestsPerSecond();
         int burst = spec.burst() == null ? rps : spec.burst();
-        return limiter != null && limiter.sameSettings(rps, burst) ? limiter : new RateLimiter(rps, burst);
+        return limiter != null && limiter.sameSettings(rps, burst) ? limiter : new RateLimiter(rps, burst, buckets);
     }
 }

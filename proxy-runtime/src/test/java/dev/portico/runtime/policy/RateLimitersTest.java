@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.crds.v1alpha1.Route;
 import dev.portico.runtime.config.SiteYaml;
+import java.net.InetAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -74,5 +75,34 @@ class RateLimitersTest {
         assertThat(limiters.forSpec(spec)).isSameAs(site);
         assertThat(limiters.forSpec(SiteYaml.load("hosts: [a.example.com]\nrateLimit: {enabled: false}\nroutes:\n"
                 + WEB).spec().rateLimit())).isNull();
+    }
+
+    @Test
+    void theSitesAndEveryRoutesBucketsShareOneBound() throws Exception {
+        RateLimiters limiters = new RateLimiters(1_000);
+        RateLimiter site = limiters.forSpec(SiteYaml.load("hosts: [a.example.com]\nrateLimit: {requestsPerSecond: 1}"
+                + "\nroutes:\n" + WEB).spec().rateLimit());
+        List<RateLimiter> routes = limiters.forRoutes(routes(API + API.replace("/api", "/v2") + API.replace("/api", "/v3")));
+
+        for (int i = 0; i < 3_000; i++) {
+            InetAddress client = InetAddress.getByAddress(new byte[] {10, 0, (byte) (i >> 8), (byte) i});
+            site.acquire(client);
+            routes.forEach(limiter -> limiter.acquire(client));
+        }
+
+        long tracked = site.trackedClients() + routes.stream().mapToLong(RateLimiter::trackedClients).sum();
+        assertThat(tracked).isPositive().isLessThanOrEqualTo(1_000);
+    }
+
+    @Test
+    void aReplacedLimitersBucketsAreDroppedAtOnce() throws Exception {
+        RateLimiters limiters = new RateLimiters();
+        RateLimiter api = limiters.forRoutes(routes(API)).get(0);
+        api.acquire(InetAddress.getByName("192.0.2.1"));
+        assertThat(api.trackedClients()).isEqualTo(1);
+
+        limiters.forRoutes(routes(API.replace("requestsPerSecond: 5", "requestsPerSecond: 6")));
+
+        assertThat(api.trackedClients()).isZero();
     }
 }
