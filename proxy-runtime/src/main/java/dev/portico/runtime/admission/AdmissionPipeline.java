@@ -67,6 +67,8 @@ public final class AdmissionPipeline {
         }
         stages.add(NotFoundStage.INSTANCE);
         if (policies.anyCors()) {
+            // Before any authentication: browsers send preflights without credentials (Fetch), so a preflight
+            // asked to authenticate fails, and with it the request it was about.
             stages.add(new CorsPreflightStage(policies, routes));
         }
         stages.add(new RouteActionStage(routes));
