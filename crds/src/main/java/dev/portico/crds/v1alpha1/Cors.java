@@ -49,7 +49,9 @@ public record Cors(
         List<@Pattern(HEADER_NAME) String> allowMethods,
 
         @JsonPropertyDescription("Request headers a preflight may ask for (case-insensitive), or \"*\" for "
-                + "any. Absent: none beyond the CORS-safelisted ones, which browsers do not ask for.")
+                + "any. Absent: none, so a preflight that asks for any header is refused (browsers ask for "
+                + "headers beyond the CORS-safelisted ones, and for Content-Type with a value such as "
+                + "application/json).")
         @Size(max = 64)
         List<@Pattern(HEADER_NAME) String> allowHeaders,
 
