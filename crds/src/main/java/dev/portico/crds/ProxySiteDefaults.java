@@ -4,6 +4,7 @@ import dev.portico.crds.v1alpha1.AccessControl;
 import dev.portico.crds.v1alpha1.Backend;
 import dev.portico.crds.v1alpha1.BackendProtocol;
 import dev.portico.crds.v1alpha1.Compression;
+import dev.portico.crds.v1alpha1.Cors;
 import dev.portico.crds.v1alpha1.EscapedSlashes;
 import dev.portico.crds.v1alpha1.Exposure;
 import dev.portico.crds.v1alpha1.HeaderModifier;
@@ -88,6 +89,14 @@ public final class ProxySiteDefaults {
     public static final String RESPONSE_TIMEOUT = "60s";
     public static final String IDLE_TIMEOUT = "300s";
     public static final boolean WEBSOCKET = true;
+    /** {@code rateLimit: {enabled: false}} is the way to switch a site's limit off for one route. */
+    public static final boolean RATE_LIMIT_ENABLED = true;
+    /** The CORS-safelisted methods: browsers never preflight them for their method. */
+    public static final List<String> CORS_ALLOW_METHODS = List.of("GET", "HEAD", "POST");
+    public static final boolean CORS_ALLOW_CREDENTIALS = false;
+    /** Gateway API's default, and the Fetch standard's when the header is absent. */
+    public static final int CORS_MAX_AGE = 5;
+    public static final boolean CORS_ENABLED = true;
     public static final int RESPOND_STATUS = 200;
     public static final String RESPOND_BODY = "";
     public static final int REDIRECT_STATUS_CODE = 302;
@@ -97,7 +106,8 @@ public final class ProxySiteDefaults {
     /**
      * A copy of {@code spec} with every default written out, hosts lower-cased and absent
      * lists and header edits made empty. Blocks whose absence means something stay absent:
-     * {@code tls} (plain HTTP only), {@code accessControl} and {@code rateLimit} (off),
+     * {@code tls} (plain HTTP only), {@code accessControl}, {@code rateLimit} and {@code cors} (off, or on a
+     * route: the site's),
      * {@code hsts} (no header), {@code rewrite} and the parts of a {@code redirect} (kept
      * from the request). Other defaults that depend on the spec:
      * <ul>
@@ -126,6 +136,7 @@ public final class ProxySiteDefaults {
                 compression(spec.compression()),
                 accessControl(spec.accessControl()),
                 rateLimit(spec.rateLimit()),
+                cors(spec.cors()),
                 map(spec.routes(), route -> route(route, limits.maxRequestBodySize())));
     }
 
@@ -139,7 +150,7 @@ public final class ProxySiteDefaults {
         }
         return new ProxySiteSpec(spec.hosts(), spec.replicas(), null, null, spec.tls(), spec.http2(),
                 spec.trustedProxies(), spec.proxyProtocol(), spec.limits(), spec.paths(), spec.headers(),
-                spec.compression(), spec.accessControl(), spec.rateLimit(), spec.routes());
+                spec.compression(), spec.accessControl(), spec.rateLimit(), spec.cors(), spec.routes());
     }
 
     /** Absent stays absent (a ClusterIP Service); the type defaults to ClusterIP, the other fields are the cluster's. */
@@ -251,7 +262,22 @@ public final class ProxySiteDefaults {
         if (rateLimit == null) {
             return null;
         }
-        return new RateLimit(rateLimit.requestsPerSecond(), orDefault(rateLimit.burst(), rateLimit.requestsPerSecond()));
+        return new RateLimit(rateLimit.requestsPerSecond(), orDefault(rateLimit.burst(), rateLimit.requestsPerSecond()),
+                orDefault(rateLimit.enabled(), RATE_LIMIT_ENABLED));
+    }
+
+    private static Cors cors(Cors cors) {
+        if (cors == null) {
+            return null;
+        }
+        return new Cors(
+                map(cors.allowOrigins(), origin -> origin == null ? null : origin.toLowerCase(Locale.ROOT)),
+                cors.allowMethods() == null || cors.allowMethods().isEmpty() ? CORS_ALLOW_METHODS : cors.allowMethods(),
+                copy(cors.allowHeaders()),
+                copy(cors.exposeHeaders()),
+                orDefault(cors.allowCredentials(), CORS_ALLOW_CREDENTIALS),
+                orDefault(cors.maxAge(), CORS_MAX_AGE),
+                orDefault(cors.enabled(), CORS_ENABLED));
     }
 
     private static Route route(Route route, String siteMaxRequestBodySize) {
@@ -264,7 +290,10 @@ public final class ProxySiteDefaults {
                 timeouts(route.timeouts()),
                 orDefault(route.maxRequestBodySize(), siteMaxRequestBodySize),
                 routeHeaders(route.headers()),
-                orDefault(route.websocket(), WEBSOCKET));
+                orDefault(route.websocket(), WEBSOCKET),
+                accessControl(route.accessControl()),
+                rateLimit(route.rateLimit()),
+                cors(route.cors()));
     }
 
     private static RouteMatch match(RouteMatch match) {

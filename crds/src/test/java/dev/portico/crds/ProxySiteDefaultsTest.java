@@ -34,6 +34,7 @@ class ProxySiteDefaultsTest {
               limits: {maxRequestBodySize: 100Mi}
               rateLimit: {requestsPerSecond: 50}
               accessControl: {}
+              cors: {allowOrigins: ['HTTPS://App.Example.com']}
               routes:
                 - backend: {service: app, port: 80}
                 - respond: {}
@@ -86,6 +87,19 @@ class ProxySiteDefaultsTest {
                 arguments("accessControl.allow", f(s -> s.accessControl().allow()), List.of()),
                 arguments("accessControl.deny", f(s -> s.accessControl().deny()), List.of()),
                 arguments("rateLimit.burst = requestsPerSecond", f(s -> s.rateLimit().burst()), 50),
+                arguments("rateLimit.enabled", f(s -> s.rateLimit().enabled()), true),
+                arguments("cors.allowOrigins lower-cased", f(s -> s.cors().allowOrigins()),
+                        List.of("https://app.example.com")),
+                arguments("cors.allowMethods = the safelisted ones", f(s -> s.cors().allowMethods()),
+                        List.of("GET", "HEAD", "POST")),
+                arguments("cors.allowHeaders", f(s -> s.cors().allowHeaders()), List.of()),
+                arguments("cors.exposeHeaders", f(s -> s.cors().exposeHeaders()), List.of()),
+                arguments("cors.allowCredentials", f(s -> s.cors().allowCredentials()), false),
+                arguments("cors.maxAge", f(s -> s.cors().maxAge()), 5),
+                arguments("cors.enabled", f(s -> s.cors().enabled()), true),
+                arguments("route accessControl stays absent (the site's)", f(s -> route(s, 0).accessControl()), null),
+                arguments("route rateLimit stays absent (the site's)", f(s -> route(s, 0).rateLimit()), null),
+                arguments("route cors stays absent (the site's)", f(s -> route(s, 0).cors()), null),
                 arguments("match.path.type", f(s -> route(s, 0).match().path().type()), PathMatchType.PathPrefix),
                 arguments("match.path.value", f(s -> route(s, 0).match().path().value()), "/"),
                 arguments("match.hosts", f(s -> route(s, 0).match().hosts()), List.of()),
@@ -126,6 +140,7 @@ class ProxySiteDefaultsTest {
         assertThat(spec.tls()).isNull();
         assertThat(spec.accessControl()).isNull();
         assertThat(spec.rateLimit()).isNull();
+        assertThat(spec.cors()).isNull();
         assertThat(spec.limits().maxRequestBodySize()).isEqualTo(ProxySiteDefaults.MAX_REQUEST_BODY_SIZE);
         assertThat(route(spec, 0).maxRequestBodySize()).isEqualTo("10Mi");
         assertThat(spec.compression().enabled()).isFalse();

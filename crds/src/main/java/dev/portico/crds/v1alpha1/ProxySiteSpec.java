@@ -112,12 +112,18 @@ public record ProxySiteSpec(
         Compression compression,
 
         @JsonPropertyDescription("Allow and deny lists of CIDRs, checked against the resolved client IP "
-                + "(see trustedProxies); a refused request gets 403. Absent: everyone is allowed.")
+                + "(see trustedProxies); a refused request gets 403. A route's own accessControl replaces it for that "
+                + "route. Absent: everyone is allowed.")
         AccessControl accessControl,
 
         @JsonPropertyDescription("A token bucket per resolved client IP; a request over the limit gets 429 "
-                + "with Retry-After. Absent: no limit.")
+                + "with Retry-After. A route's own rateLimit replaces it for that route. Absent: no limit.")
         RateLimit rateLimit,
+
+        @JsonPropertyDescription("Cross-origin resource sharing for every route without its own cors (and for "
+                + "requests no route takes): the proxy answers preflights and adds the Access-Control-Allow-* "
+                + "headers to responses for allowed origins. Absent: the proxy leaves CORS to the backends.")
+        Cors cors,
 
         @JsonPropertyDescription("The routing rules. Among the routes whose hosts and headers match: an Exact "
                 + "path beats a PathPrefix, the longest PathPrefix wins, and RegularExpression routes are "
@@ -129,12 +135,12 @@ public record ProxySiteSpec(
     /** This spec with another {@code proxyClassName}. */
     public ProxySiteSpec withProxyClassName(String proxyClassName) {
         return new ProxySiteSpec(hosts, replicas, proxyClassName, service, tls, http2, trustedProxies, proxyProtocol,
-                limits, paths, headers, compression, accessControl, rateLimit, routes);
+                limits, paths, headers, compression, accessControl, rateLimit, cors, routes);
     }
 
     /** This spec with {@code service} in place of its own (the operator merges a ProxyClass's defaults in). */
     public ProxySiteSpec withService(Exposure service) {
         return new ProxySiteSpec(hosts, replicas, proxyClassName, service, tls, http2, trustedProxies, proxyProtocol,
-                limits, paths, headers, compression, accessControl, rateLimit, routes);
+                limits, paths, headers, compression, accessControl, rateLimit, cors, routes);
     }
 }

@@ -52,4 +52,17 @@ public record Route(
         @JsonPropertyDescription("Pass WebSocket upgrades (HTTP/1.1 Connection: Upgrade, Upgrade: websocket) "
                 + "through; after 101 bytes flow both ways until a side closes or timeouts.idle passes.")
         @Default("true")
-        Boolean websocket) {}
+        Boolean websocket,
+
+        @JsonPropertyDescription("Allow and deny lists for this route, replacing spec.accessControl for it (the "
+                + "site's lists do not apply as well). {} allows every client. Absent: spec.accessControl.")
+        AccessControl accessControl,
+
+        @JsonPropertyDescription("A token bucket per client IP for this route, replacing spec.rateLimit for it: "
+                + "its buckets are the route's own, so requests to other routes do not spend them. "
+                + "{enabled: false}: this route is not limited. Absent: spec.rateLimit (the site's buckets).")
+        RateLimit rateLimit,
+
+        @JsonPropertyDescription("Cross-origin resource sharing for this route, replacing spec.cors for it. "
+                + "{enabled: false}: none for this route. Absent: spec.cors.")
+        Cors cors) {}

@@ -44,6 +44,13 @@ public final class SchemaPatterns {
     /** A header value as Netty accepts it: no control character but tab, no leading whitespace. */
     public static final String HEADER_VALUE = "^(?:[^\\x00-\\x08\\x0A-\\x1F\\x7F\\t ][^\\x00-\\x08\\x0A-\\x1F\\x7F]*)?$";
 
+    /**
+     * An entry of cors.allowOrigins: {@code *}, or {@code scheme://host[:port]} whose host may start with
+     * {@code *.} (or be a bracketed IPv6 literal); the validator checks the rest (labels, port range).
+     */
+    public static final String CORS_ORIGIN = "^(\\*|[a-zA-Z][-+.a-zA-Z0-9]*://(\\*\\.)?[-a-zA-Z0-9.]+(:[0-9]{1,5})?"
+            + "|[a-zA-Z][-+.a-zA-Z0-9]*://\\[[0-9a-fA-F:.]+\\](:[0-9]{1,5})?)$";
+
     /** An absolute path. */
     public static final String ABSOLUTE_PATH = "^/";
 

@@ -2,12 +2,10 @@ package dev.portico.crds.validation;
 
 import static dev.portico.crds.validation.ValueChecks.REQUIRED;
 
-import dev.portico.crds.v1alpha1.AccessControl;
 import dev.portico.crds.v1alpha1.Compression;
 import dev.portico.crds.v1alpha1.Limits;
 import dev.portico.crds.v1alpha1.ProxySite;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
-import dev.portico.crds.v1alpha1.RateLimit;
 import dev.portico.crds.v1alpha1.SiteHeaders;
 import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.crds.v1alpha1.TrustedProxies;
@@ -57,8 +55,9 @@ public final class ProxySiteValidator {
         limits(violations, spec.limits());
         headers(violations, spec.headers());
         compression(violations, spec.compression());
-        accessControl(violations, spec.accessControl());
-        rateLimit(violations, spec.rateLimit());
+        PolicyValidator.accessControl(violations, "spec.accessControl", spec.accessControl());
+        PolicyValidator.rateLimit(violations, "spec.rateLimit", spec.rateLimit());
+        PolicyValidator.cors(violations, "spec.cors", spec.cors());
         new RouteValidator(violations, siteHosts).routes(spec.routes());
         return violations.toList();
     }
@@ -188,26 +187,6 @@ public final class ProxySiteValidator {
         }
     }
 
-    private static void accessControl(Violations violations, AccessControl accessControl) {
-        if (accessControl != null) {
-            ValueChecks.cidrs(violations, "spec.accessControl.allow", accessControl.allow());
-            ValueChecks.cidrs(violations, "spec.accessControl.deny", accessControl.deny());
-        }
-    }
-
-    private static void rateLimit(Violations violations, RateLimit rateLimit) {
-        if (rateLimit == null) {
-            return;
-        }
-        if (rateLimit.requestsPerSecond() == null) {
-            violations.add("spec.rateLimit.requestsPerSecond", REQUIRED);
-        } else if (rateLimit.requestsPerSecond() < 1) {
-            violations.add("spec.rateLimit.requestsPerSecond", "must be 1 or more");
-        }
-        if (rateLimit.burst() != null && rateLimit.burst() < 1) {
-            violations.add("spec.rateLimit.burst", "must be 1 or more");
-        }
-    }
 
     private static String mustBe(String expected, String actual) {
         return actual == null ? "must be " + expected : "must be " + expected + ", not \"" + actual + "\"";

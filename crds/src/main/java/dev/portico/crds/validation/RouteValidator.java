@@ -79,6 +79,9 @@ final class RouteValidator {
             ValueChecks.headerModifier(violations, path + ".headers.request", headers.request());
             ValueChecks.headerModifier(violations, path + ".headers.response", headers.response());
         }
+        PolicyValidator.accessControl(violations, path + ".accessControl", route.accessControl());
+        PolicyValidator.rateLimit(violations, path + ".rateLimit", route.rateLimit());
+        PolicyValidator.cors(violations, path + ".cors", route.cors());
     }
 
     /** Checks the match and returns its path type, defaulted, for the checks that depend on it. */

@@ -92,6 +92,25 @@ class AdmissionClusterTest {
                         "spec.trustedProxies.hops"),
                 row("a denied address that is no CIDR", "  hosts: [a.example.com]\n  accessControl: {deny: [\"not-an-ip\"]}\n  routes:\n" + VALID_ROUTE,
                         "spec.accessControl.deny[0]"),
+                row("CORS for any origin with credentials",
+                        "  hosts: [a.example.com]\n  cors: {allowOrigins: [\"*\"], allowCredentials: true}\n  routes:\n"
+                                + VALID_ROUTE, "spec.cors.allowOrigins"),
+                row("CORS without origins", "  hosts: [a.example.com]\n  cors: {allowMethods: [PUT]}\n  routes:\n" + VALID_ROUTE,
+                        "spec.cors.allowOrigins"),
+                row("a CORS origin with a path",
+                        "  hosts: [a.example.com]\n  cors: {allowOrigins: [\"https://a.example.com/app\"]}\n  routes:\n"
+                                + VALID_ROUTE, "spec.cors.allowOrigins[0]"),
+                row("exposing every header with credentials", "  hosts: [a.example.com]\n  cors: {allowOrigins: "
+                        + "[\"https://a.example.com\"], exposeHeaders: [\"*\"], allowCredentials: true}\n  routes:\n"
+                        + VALID_ROUTE, "spec.cors.exposeHeaders"),
+                row("a route's rate limit without a rate",
+                        site("    - backend: {service: app, port: 80}\n      rateLimit: {burst: 5}\n"),
+                        "spec.routes[0].rateLimit.requestsPerSecond"),
+                row("a route's CORS for any origin with credentials", site("    - backend: {service: app, port: 80}\n"
+                        + "      cors: {allowOrigins: [\"*\"], allowCredentials: true}\n"), "spec.routes[0].cors.allowOrigins"),
+                row("a route's denied address that is no CIDR",
+                        site("    - backend: {service: app, port: 80}\n      accessControl: {deny: [\"x\"]}\n"),
+                        "spec.routes[0].accessControl.deny[0]"),
                 row("a route host the site does not serve",
                         site("    - match: {hosts: [b.example.com]}\n      backend: {service: app, port: 80}\n"),
                 "spec.routes"));

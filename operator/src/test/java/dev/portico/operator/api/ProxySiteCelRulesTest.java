@@ -62,7 +62,7 @@ class ProxySiteCelRulesTest {
     void everyRuleCompiles() throws IOException {
         List<String> rules = new ArrayList<>();
         collectRules(spec(), rules);
-        assertThat(rules).hasSize(13);
+        assertThat(rules).hasSize(21);
         rules.forEach(ProxySiteCelRulesTest::program);
     }
 
@@ -126,6 +126,25 @@ class ProxySiteCelRulesTest {
             every field on LoadBalancer | service: {type: LoadBalancer, externalTrafficPolicy: Local, loadBalancerClass: example.com/lb, loadBalancerSourceRanges: [10.0.0.0/8], nodePorts: {http: 30080}} ||
             https node port without TLS | service: {type: NodePort, nodePorts: {https: 30443}} \
                 | service.nodePorts.https needs spec.tls (without TLS the Service has no https port) | needs spec.tls
+            cors for any origin with credentials | cors: {allowOrigins: ["*"], allowCredentials: true} \
+                | "*" cannot be combined with allowCredentials: true (browsers refuse it); list the origins \
+                | "*" cannot be combined with allowCredentials: true (browsers refuse it); list the origins
+            cors for any origin without credentials | cors: {allowOrigins: ["*"], allowCredentials: false} ||
+            cors without origins | cors: {allowMethods: [PUT]} \
+                | allowOrigins needs at least one origin (or set enabled: false) | needs at least one origin (or set enabled: false)
+            cors switched off without origins | cors: {enabled: false} ||
+            exposing every header with credentials | cors: {allowOrigins: [https://a.example.com], exposeHeaders: ["*"], allowCredentials: true} \
+                | "*" cannot be combined with allowCredentials: true (browsers read it as a header named *); list the headers \
+                | "*" cannot be combined with allowCredentials: true (browsers read it as a header named *); list the headers
+            route cors for any origin with credentials | routes: [{backend: {service: app, port: 80}, cors: {allowOrigins: ["*"], allowCredentials: true}}] \
+                | "*" cannot be combined with allowCredentials: true (browsers refuse it); list the origins \
+                | "*" cannot be combined with allowCredentials: true (browsers refuse it); list the origins
+            rate limit without a rate | rateLimit: {burst: 3} \
+                | requestsPerSecond is required (or set enabled: false) | is required (or set enabled: false)
+            rate limit switched off | rateLimit: {enabled: false} ||
+            route rate limit without a rate | routes: [{backend: {service: app, port: 80}, rateLimit: {burst: 3}}] \
+                | requestsPerSecond is required (or set enabled: false) | is required (or set enabled: false)
+            route rate limit switched off | routes: [{backend: {service: app, port: 80}, rateLimit: {enabled: false}, accessControl: {}}] ||
             """)
     void eachRuleRefusesWhatTheValidatorRefuses(String name, String change, String celMessage, String validatorMessage)
             throws IOException {

@@ -128,6 +128,13 @@ class ProxySiteCrdTest {
         expected.put("spec.routes.timeouts.response", ProxySiteDefaults.RESPONSE_TIMEOUT);
         expected.put("spec.routes.timeouts.idle", ProxySiteDefaults.IDLE_TIMEOUT);
         expected.put("spec.routes.websocket", ProxySiteDefaults.WEBSOCKET);
+        expected.put("spec.rateLimit.enabled", ProxySiteDefaults.RATE_LIMIT_ENABLED);
+        expected.put("spec.routes.rateLimit.enabled", ProxySiteDefaults.RATE_LIMIT_ENABLED);
+        for (String cors : List.of("spec.cors", "spec.routes.cors")) {
+            expected.put(cors + ".allowCredentials", ProxySiteDefaults.CORS_ALLOW_CREDENTIALS);
+            expected.put(cors + ".maxAge", ProxySiteDefaults.CORS_MAX_AGE);
+            expected.put(cors + ".enabled", ProxySiteDefaults.CORS_ENABLED);
+        }
         assertThat(ProxySiteDefaults.TLS_MIN_VERSION.protocolName()).isEqualTo("TLSv1.2");
         assertThat(ProxySiteDefaults.SECURITY_PRESET.name()).isEqualTo("NONE");
 

@@ -1,18 +1,22 @@
 package dev.portico.runtime.admission;
 
-import dev.portico.runtime.policy.AccessPolicy;
+import dev.portico.runtime.policy.RoutePolicies;
 
-/** {@code accessControl}: 403 for a client the policy does not permit. */
+/**
+ * {@code accessControl}: 403 for a client the policy in force does not permit: the route's own, else the site's
+ * (also for a request no route takes).
+ */
 final class AccessStage implements AdmissionStage {
 
-    private final AccessPolicy access;
+    private final RoutePolicies policies;
 
-    AccessStage(AccessPolicy access) {
-        this.access = access;
+    AccessStage(RoutePolicies policies) {
+        this.policies = policies;
     }
 
     @Override
     public Decision decide(AdmissionRequest request) {
-        return access.permits(request.client()) ? Decision.CONTINUE : Decision.Reject.FORBIDDEN;
+        return policies.access(request.route()).permits(request.client()) ? Decision.CONTINUE
+                : Decision.Reject.FORBIDDEN;
     }
 }

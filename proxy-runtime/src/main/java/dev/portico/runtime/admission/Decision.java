@@ -1,6 +1,7 @@
 package dev.portico.runtime.admission;
 
 import dev.portico.runtime.headers.HeaderRules;
+import dev.portico.runtime.policy.CorsPolicy;
 import dev.portico.runtime.routing.CompiledRoute;
 import dev.portico.runtime.routing.RouteAction;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -54,6 +55,12 @@ public sealed interface Decision {
      * @param location builds the Location from the request (it keeps the path, query, and perhaps host and port)
      */
     record Redirect(int status, Location location, HeaderRules headers) implements Decision {}
+
+    /**
+     * The proxy's answer to a CORS preflight: 204 with the route's response header rules, its Access-Control-Allow-*
+     * headers filled in by {@code cors} from the request. One per route, built once.
+     */
+    record Preflight(CorsPolicy cors, HeaderRules headers) implements Decision {}
 
     /** How a redirect's Location follows from the request. */
     @FunctionalInterface

@@ -4,8 +4,8 @@ import dev.portico.runtime.routing.RouteResult;
 import dev.portico.runtime.routing.Router;
 
 /**
- * Routing: 404 when no route matches; else the route is set for the stages after this one (per-route policies would
- * run there) and for {@link RouteActionStage}.
+ * Routing: the matched route is set for the stages after this one, which judge it by its own policies or the
+ * site's. Never decides: a request no route takes still meets the site's policies, then {@link NotFoundStage}.
  */
 final class RouteStage implements AdmissionStage {
 
@@ -17,11 +17,9 @@ final class RouteStage implements AdmissionStage {
 
     @Override
     public Decision decide(AdmissionRequest request) {
-        RouteResult result = router.route(request.host(), request.target().path(), request);
-        if (!(result instanceof RouteResult.Matched matched)) {
-            return Decision.Reject.NOT_FOUND;
+        if (router.route(request.host(), request.target().path(), request) instanceof RouteResult.Matched matched) {
+            request.route(matched.route());
         }
-        request.route(matched.route());
         return Decision.CONTINUE;
     }
 }

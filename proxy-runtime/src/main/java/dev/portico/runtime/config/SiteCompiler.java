@@ -18,6 +18,7 @@ import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.headers.SecurityPresets;
 import dev.portico.runtime.policy.AccessPolicy;
 import dev.portico.runtime.policy.RateLimiters;
+import dev.portico.runtime.policy.RoutePolicies;
 import dev.portico.runtime.routing.CompiledRoute;
 import dev.portico.runtime.routing.HostPattern;
 import dev.portico.runtime.routing.PathMatcher;
@@ -48,7 +49,7 @@ public final class SiteCompiler {
      * @param revision the bundle's revision, or {@link SiteConfig#NO_REVISION}
      * @param tls      builds the contexts of the certificates the site names; null leaves the site without TLS contexts
      * @param secrets  where {@code tls} reads the certificates from
-     * @param limiters keeps the rate limiter's state across reloads
+     * @param limiters keeps the rate limiters' state (the site's and the routes') across reloads
      * @throws dev.portico.crds.InvalidProxySiteException when a certificate cannot serve
      */
     public static SiteConfig compile(ProxySite site, String hash, long revision, TlsCompiler tls, SecretStore secrets,
@@ -105,7 +106,8 @@ public final class SiteCompiler {
                 spec.compression() != null && Boolean.TRUE.equals(spec.compression().enabled())
                         ? Sizes.parse(spec.compression().minSize()) : -1,
                 null,
-                AdmissionPipeline.compile(trust, limits.maxRequestsInFlightPerClient(), paths, access, rateLimit,
+                AdmissionPipeline.compile(trust, limits.maxRequestsInFlightPerClient(), paths,
+                        RoutePolicies.compile(spec, access, rateLimit, limiters),
                         tlsConfig != null && tlsConfig.httpRedirect(), router, routes, responseHeaders));
     }
 

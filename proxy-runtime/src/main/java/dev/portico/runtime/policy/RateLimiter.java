@@ -1,32 +1,33 @@
 package dev.portico.runtime.policy;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import java.net.InetAddress;
-import java.time.Duration;
 
 /**
- * {@code rateLimit}: one token bucket per resolved client IP. The buckets live in a
- * size-bounded Caffeine cache, so a flood of distinct (or spoofed-through-a-trusted-hop)
- * addresses costs at most {@link #MAX_CLIENTS} buckets: the least recently seen are
- * forgotten, which only ever gives a forgotten client a fresh, full bucket.
+ * {@code rateLimit}: one token bucket per resolved client IP. The buckets live in a size-bounded cache
+ * ({@link TokenBuckets}) shared by the limiters of a runtime, so a flood of distinct (or
+ * spoofed-through-a-trusted-hop) addresses costs at most {@link #MAX_CLIENTS} buckets, whatever the number of
+ * routes with a limit of their own: the least recently seen are forgotten, which only ever gives a forgotten client
+ * a fresh, full bucket.
  */
 public final class RateLimiter {
 
-    static final int MAX_CLIENTS = 100_000;
+    static final int MAX_CLIENTS = TokenBuckets.MAX_BUCKETS;
 
     private final double tokensPerNano;
     private final double burst;
-    private final Cache<InetAddress, Bucket> buckets;
+    private final long idleNanos;
+    private final TokenBuckets buckets;
 
+    /** A limiter with buckets of its own (tests). */
     public RateLimiter(int requestsPerSecond, int burst) {
+        this(requestsPerSecond, burst, new TokenBuckets(MAX_CLIENTS));
+    }
+
+    RateLimiter(int requestsPerSecond, int burst, TokenBuckets buckets) {
         this.tokensPerNano = requestsPerSecond / 1e9;
         this.burst = burst;
-        this.buckets = Caffeine.newBuilder()
-                .maximumSize(MAX_CLIENTS)
-                // A bucket idle long enough to be full again carries no information.
-                .expireAfterAccess(Duration.ofNanos((long) Math.ceil(burst / tokensPerNano)).plusSeconds(1))
-                .build();
+        this.idleNanos = (long) Math.ceil(burst / tokensPerNano) + 1_000_000_000L;
+        this.buckets = buckets;
     }
 
     public boolean sameSettings(int requestsPerSecond, int burst) {
@@ -40,16 +41,29 @@ public final class RateLimiter {
      *         (the Retry-After value, at least 1)
      */
     public long acquire(InetAddress client) {
-        return buckets.get(client, c -> new Bucket(burst, System.nanoTime())).take(tokensPerNano, burst);
+        return buckets.bucket(this, client).take(tokensPerNano, burst);
+    }
+
+    /** How long a bucket of this limiter takes to be full again, and one second more. */
+    long idleNanos() {
+        return idleNanos;
+    }
+
+    Bucket newBucket() {
+        return new Bucket(burst, System.nanoTime());
+    }
+
+    /** This limiter's buckets are no longer needed: a config with other settings replaced it. */
+    void forget() {
+        buckets.forget(this);
     }
 
     /** Cached bucket count; for tests of the memory bound. */
     long trackedClients() {
-        buckets.cleanUp();
-        return buckets.estimatedSize();
+        return buckets.size(this);
     }
 
-    private static final class Bucket {
+    static final class Bucket {
         private double tokens;
         private long refilledAt;
 

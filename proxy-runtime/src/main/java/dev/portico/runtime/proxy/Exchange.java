@@ -7,6 +7,7 @@ import dev.portico.runtime.admission.RequestTarget;
 import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.forwarding.IpAddresses;
 import dev.portico.runtime.log.AccessLogEntry;
+import dev.portico.runtime.policy.ResponsePolicy;
 import dev.portico.runtime.routing.RouteAction;
 import dev.portico.runtime.upstream.UpstreamConnection;
 import dev.portico.runtime.upstream.UpstreamLimitException;
@@ -60,6 +61,8 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
     private final long startMillis = System.currentTimeMillis();
 
     private RouteAction.Forward forward;
+    /** The route's response-side policy (CORS), or null: then the response path does nothing more. */
+    private ResponsePolicy responsePolicy;
     private HttpRequest upstreamRequest;
     private UpstreamConnection upstream;
     private Channel upstreamChannel;
@@ -132,6 +135,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         services.exchangeStarted();
         closeAfter = !HttpUtil.isKeepAlive(request) || services.draining();
         Decision decision = config.admission().decide(this);
+        responsePolicy = config.admission().responsePolicy(this);
         if (route() != null) {
             maxRequestBody = route().maxRequestBodySize();
         }
@@ -147,6 +151,10 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
                     redirect.location().of(target(), tls), redirect.headers(), tls, closeIfBody()));
         } else if (decision instanceof Decision.Refuse refusal) {
             refuse(refusal.reason());
+        } else if (decision instanceof Decision.Preflight preflight) {
+            FullHttpResponse response = LocalResponses.noContent(down.alloc(), preflight.headers(), tls, closeIfBody());
+            preflight.cors().answerPreflight(request, response.headers());
+            send(response);
         }
     }
 
@@ -353,6 +361,9 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         var translated = ClientResponseHeads.translate(response, request, route().responseHeaders(), tls, closeAfter);
         upstreamReusable = translated.upstreamReusable();
         closeAfter = translated.closeAfter();
+        if (responsePolicy != null) {
+            responsePolicy.apply(request, translated.head().headers());
+        }
         down.write(translated.head(), down.voidPromise());
     }
 
@@ -490,7 +501,15 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
 
     // ---- local responses and endings ---------------------------------------------------
 
+    /** A response made here, with the route's response-side policy: a 429 to a cross-origin fetch carries CORS. */
     private void respondLocally(FullHttpResponse response) {
+        if (responsePolicy != null) {
+            responsePolicy.apply(request, response.headers());
+        }
+        send(response);
+    }
+
+    private void send(FullHttpResponse response) {
         status = response.status().code();
         state = State.RESPONDED;
         bytesOut += response.content().readableBytes();

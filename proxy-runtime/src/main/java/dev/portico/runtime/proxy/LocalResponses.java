@@ -11,7 +11,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
-/** Responses the proxy makes itself: errors, {@code respond} routes and redirects. */
+/** Responses the proxy makes itself: errors, {@code respond} routes, redirects and CORS preflight answers. */
 final class LocalResponses {
 
     private LocalResponses() {}
@@ -42,6 +42,14 @@ final class LocalResponses {
         response.headers()
                 .set(HttpHeaderNames.LOCATION, location)
                 .set(HttpHeaderNames.CONTENT_LENGTH, 0);
+        finish(response, rules, tls, close);
+        return response;
+    }
+
+    /** The answer to a CORS preflight: 204, no body and so no Content-Length (RFC 9110 8.6). */
+    static FullHttpResponse noContent(ByteBufAllocator alloc, HeaderRules rules, boolean tls, boolean close) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT,
+                alloc.buffer(0));
         finish(response, rules, tls, close);
         return response;
     }

@@ -81,13 +81,39 @@ class AdmissionPipelineTest {
     @Test
     void stagesRunInTheOrderOfTheIssueAndUnusedPoliciesAreLeftOut() {
         assertThat(order(site(""))).containsExactly(InFlightStage.class, MalformedHeadStage.class, FramingStage.class,
-                TargetStage.class, ClientStage.class, RouteStage.class, RouteActionStage.class);
+                TargetStage.class, ClientStage.class, RouteStage.class, NotFoundStage.class, RouteActionStage.class);
         assertThat(order(site("""
                 accessControl: {deny: ["203.0.113.0/24"]}
                 rateLimit: {requestsPerSecond: 1, burst: 1}
+                cors: {allowOrigins: ["https://app.example.com"]}
                 """))).containsExactly(InFlightStage.class, MalformedHeadStage.class, FramingStage.class,
-                TargetStage.class, ClientStage.class, AccessStage.class, RateLimitStage.class, RouteStage.class,
-                RouteActionStage.class);
+                TargetStage.class, ClientStage.class, RouteStage.class, AccessStage.class, RateLimitStage.class,
+                NotFoundStage.class, CorsPreflightStage.class, RouteActionStage.class);
+    }
+
+    @Test
+    void aPolicyOnlyOneRouteSetsStillGetsItsStageAndOneSwitchedOffEverywhereNone() {
+        assertThat(order(SiteYaml.compile("""
+                hosts: [app.example.com]
+                routes:
+                  - match: {path: {value: /api}}
+                    backend: {service: api, port: 80}
+                    rateLimit: {requestsPerSecond: 1}
+                  - backend: {service: web, port: 80}
+                    accessControl: {deny: ["203.0.113.0/24"]}
+                """))).containsExactly(InFlightStage.class, MalformedHeadStage.class, FramingStage.class,
+                TargetStage.class, ClientStage.class, RouteStage.class, AccessStage.class, RateLimitStage.class,
+                NotFoundStage.class, RouteActionStage.class);
+        assertThat(order(SiteYaml.compile("""
+                hosts: [app.example.com]
+                accessControl: {}
+                rateLimit: {enabled: false}
+                cors: {enabled: false}
+                routes:
+                  - backend: {service: web, port: 80}
+                    cors: {enabled: false}
+                """))).containsExactly(InFlightStage.class, MalformedHeadStage.class, FramingStage.class,
+                TargetStage.class, ClientStage.class, RouteStage.class, NotFoundStage.class, RouteActionStage.class);
     }
 
     @Test
@@ -115,7 +141,7 @@ class AdmissionPipelineTest {
     }
 
     @Test
-    void theRateLimitComesBeforeRoutingSoUnroutedRequestsSpendTokens() {
+    void unroutedRequestsSpendTheSitesTokensBeforeTheir404() {
         SiteConfig site = site("rateLimit: {requestsPerSecond: 1, burst: 1}\n");
 
         assertThat(site.admission().decide(request(get("/", "Host", "other.example.com"), PEER)))
@@ -278,5 +304,172 @@ class AdmissionPipelineTest {
         assertThat(forward.action().target()).isEqualTo(new RouteAction.UpstreamTarget("web", 3000, false, "web",
                 false));
         assertThat(site.admission().decide(request("/other"))).isSameAs(forward);
+    }
+
+    // ---- per-route policies -----------------------------------------------------------------
+
+    private static final String PER_ROUTE = """
+            hosts: [app.example.com]
+            accessControl: {deny: ["192.0.2.0/24"]}
+            rateLimit: {requestsPerSecond: 1, burst: 1}
+            routes:
+              - match: {path: {value: /open}}
+                backend: {service: web, port: 80}
+                accessControl: {}
+              - match: {path: {value: /office}}
+                backend: {service: web, port: 80}
+                accessControl: {allow: ["198.51.100.0/24"]}
+              - match: {path: {value: /api}}
+                backend: {service: api, port: 80}
+                accessControl: {}
+                rateLimit: {requestsPerSecond: 1, burst: 2}
+              - match: {path: {value: /free}}
+                backend: {service: web, port: 80}
+                accessControl: {}
+                rateLimit: {enabled: false}
+              - match: {path: {type: Exact, value: /site}}
+                backend: {service: web, port: 80}
+            """;
+
+    @Test
+    void aRoutesAccessControlReplacesTheSitesAndUnroutedRequestsMeetTheSites() {
+        SiteConfig site = SiteYaml.compile(PER_ROUTE);
+        InetAddress office = ip("198.51.100.7");
+
+        assertThat(site.admission().decide(request("/open"))).isInstanceOf(Decision.Forward.class);
+        assertThat(site.admission().decide(request("/site"))).isEqualTo(Decision.Reject.FORBIDDEN);
+        assertThat(site.admission().decide(request(get("/nowhere", "Host", "other.example.com"), PEER)))
+                .isEqualTo(Decision.Reject.FORBIDDEN);
+        // Replace, not add: PEER, denied by the site, passes /open; a client the site lets in is held to the
+        // route's allow list.
+        assertThat(site.admission().decide(request(get("/office"), office))).isInstanceOf(Decision.Forward.class);
+        assertThat(site.admission().decide(request(get("/office"), ip("203.0.113.5"))))
+                .isEqualTo(Decision.Reject.FORBIDDEN);
+        assertThat(site.admission().decide(request(get("/site"), ip("203.0.113.5")))).isInstanceOf(Decision.Forward.class);
+    }
+
+    @Test
+    void aRoutesRateLimitHasItsOwnBucketsPerClientAndEnabledFalseLiftsTheSites() {
+        SiteConfig site = SiteYaml.compile(PER_ROUTE);
+        InetAddress other = ip("198.51.100.9");
+
+        assertThat(site.admission().decide(request(get("/site"), other))).isInstanceOf(Decision.Forward.class);
+        assertThat(site.admission().decide(request(get("/site"), other))).isInstanceOf(Decision.Respond.class);
+        // The site's bucket of this client is empty; the route's are its own, two deep.
+        assertThat(site.admission().decide(request(get("/api"), other))).isInstanceOf(Decision.Forward.class);
+        assertThat(site.admission().decide(request(get("/api"), other))).isInstanceOf(Decision.Forward.class);
+        Decision third = site.admission().decide(request(get("/api"), other));
+        assertThat(third).isInstanceOf(Decision.Respond.class);
+        assertThat(((Decision.Respond) third).status()).isEqualTo(HttpResponseStatus.TOO_MANY_REQUESTS);
+        // Per client: another client's bucket on the same route is full.
+        assertThat(site.admission().decide(request(get("/api"), ip("198.51.100.10"))))
+                .isInstanceOf(Decision.Forward.class);
+        for (int i = 0; i < 10; i++) {
+            assertThat(site.admission().decide(request(get("/free"), other))).isInstanceOf(Decision.Forward.class);
+        }
+    }
+
+    @Test
+    void aDeniedClientSpendsNoTokensOfTheRoute() {
+        SiteConfig site = SiteYaml.compile("""
+                hosts: [app.example.com]
+                routes:
+                  - backend: {service: web, port: 80}
+                    accessControl: {deny: ["192.0.2.0/24"]}
+                    rateLimit: {requestsPerSecond: 1, burst: 1}
+                """);
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(site.admission().decide(request("/"))).isEqualTo(Decision.Reject.FORBIDDEN);
+        }
+        assertThat(site.admission().decide(request(get("/"), ip("198.51.100.1")))).isInstanceOf(Decision.Forward.class);
+    }
+
+    private static final String CORS = """
+            hosts: [app.example.com]
+            cors: {allowOrigins: ["https://web.example.com"]}
+            routes:
+              - match: {path: {value: /own}}
+                backend: {service: web, port: 80}
+                cors: {allowOrigins: ["https://other.example.com"], allowMethods: [PUT]}
+              - match: {path: {value: /off}}
+                backend: {service: web, port: 80}
+                cors: {enabled: false}
+              - match: {path: {type: Exact, value: /hello}}
+                respond: {status: 200, body: hi}
+              - match: {path: {value: /site}}
+                backend: {service: web, port: 80}
+            """;
+
+    private static HttpRequest options(String uri, String... headers) {
+        HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.OPTIONS, uri);
+        head.headers().set(HttpHeaderNames.HOST, "app.example.com");
+        for (int i = 0; i < headers.length; i += 2) {
+            head.headers().set(headers[i], headers[i + 1]);
+        }
+        return head;
+    }
+
+    @Test
+    void aPreflightToARouteWithCorsIsAnsweredHereWhateverTheRoutesAction() {
+        SiteConfig site = SiteYaml.compile(CORS);
+        String[] preflight = {"Origin", "https://web.example.com", "Access-Control-Request-Method", "PUT"};
+
+        AdmissionRequest toSite = request(options("/site", preflight), PEER);
+        Decision decision = site.admission().decide(toSite);
+        assertThat(decision).isInstanceOf(Decision.Preflight.class);
+        assertThat(((Decision.Preflight) decision).headers()).isSameAs(toSite.route().responseHeaders());
+        assertThat(site.admission().decide(request(options("/site", preflight), PEER))).isSameAs(decision);
+        assertThat(site.admission().decide(request(options("/hello", preflight), PEER)))
+                .isInstanceOf(Decision.Preflight.class);
+        // The route's own policy answers its preflights (allowed or not is the answer's business).
+        Decision own = site.admission().decide(request(options("/own", preflight), PEER));
+        assertThat(own).isInstanceOf(Decision.Preflight.class).isNotEqualTo(decision);
+    }
+
+    @Test
+    void notAPreflightOrNoCorsOnTheRouteGoesToTheRoutesAction() {
+        SiteConfig site = SiteYaml.compile(CORS);
+
+        assertThat(site.admission().decide(request(options("/site", "Origin", "https://web.example.com"), PEER)))
+                .isInstanceOf(Decision.Forward.class);
+        assertThat(site.admission().decide(request(options("/site", "Access-Control-Request-Method", "PUT"), PEER)))
+                .isInstanceOf(Decision.Forward.class);
+        assertThat(site.admission().decide(request(get("/site", "Origin", "https://web.example.com",
+                "Access-Control-Request-Method", "PUT"), PEER))).isInstanceOf(Decision.Forward.class);
+        assertThat(site.admission().decide(request(options("/off", "Origin", "https://web.example.com",
+                "Access-Control-Request-Method", "PUT"), PEER))).isInstanceOf(Decision.Forward.class);
+        assertThat(site.admission().decide(request(options("/x", "Host", "other.example.com", "Origin",
+                "https://web.example.com", "Access-Control-Request-Method", "PUT"), PEER)))
+                .isEqualTo(Decision.Reject.NOT_FOUND);
+    }
+
+    @Test
+    void theResponsePolicyIsTheRoutesCorsTheSitesForNoRouteAndNoneBeforeTheTargetIsRead() {
+        SiteConfig site = SiteYaml.compile(CORS);
+
+        AdmissionRequest own = request("/own");
+        site.admission().decide(own);
+        AdmissionRequest bySite = request("/site");
+        site.admission().decide(bySite);
+        AdmissionRequest unrouted = request(get("/", "Host", "other.example.com"), PEER);
+        site.admission().decide(unrouted);
+        AdmissionRequest off = request("/off");
+        site.admission().decide(off);
+        HttpRequest twoHosts = get("/");
+        twoHosts.headers().add(HttpHeaderNames.HOST, "evil.example.com");
+        AdmissionRequest malformed = request(twoHosts, PEER);
+        assertThat(site.admission().decide(malformed)).isEqualTo(Decision.Reject.BAD_REQUEST);
+
+        assertThat(site.admission().responsePolicy(own)).isNotNull()
+                .isNotSameAs(site.admission().responsePolicy(bySite));
+        assertThat(site.admission().responsePolicy(unrouted)).isNotNull()
+                .isSameAs(site.admission().responsePolicy(bySite));
+        assertThat(site.admission().responsePolicy(off)).isNull();
+        assertThat(site.admission().responsePolicy(malformed)).isNull();
+        SiteConfig withoutCors = site("");
+        AdmissionRequest plain = request("/");
+        withoutCors.admission().decide(plain);
+        assertThat(withoutCors.admission().responsePolicy(plain)).isNull();
     }
 }

@@ -188,4 +188,56 @@ class ExchangeCoreTest {
         channel.runPendingTasks();
         assertThat(channel.isOpen()).isFalse();
     }
+
+    @Test
+    void aPreflightIsAnswered204OnTheConnectionOrStreamAndTheConnectionCarriesOn() {
+        ProxyServices cors = new ProxyServices(new ConfigHolder(SiteYaml.compile("""
+                hosts: [app.example.com]
+                cors: {allowOrigins: ["https://web.example.com"], allowMethods: [PUT]}
+                routes:
+                  - match: {path: {type: Exact, value: /hello}}
+                    respond: {status: 200, body: "hi"}
+                """)), Map.of(), new ProxyMetrics(), ACCESS_LOG);
+        for (boolean multiplexed : new boolean[] {false, true}) {
+            EmbeddedChannel channel = new EmbeddedChannel(multiplexed ? ExchangeHandler.forHttp2Stream(cors)
+                    : ExchangeHandler.forHttp1Connection(cors, false, HeadTimer.NONE)) {
+                @Override
+                protected SocketAddress remoteAddress0() {
+                    return PEER;
+                }
+            };
+            HttpRequest preflight = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.OPTIONS, "/hello");
+            preflight.headers().set(HttpHeaderNames.HOST, "app.example.com")
+                    .set(HttpHeaderNames.ORIGIN, "https://web.example.com")
+                    .set(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD, "PUT");
+
+            send(channel, preflight);
+
+            FullHttpResponse answer = response(channel);
+            assertThat(answer.status().code()).as("multiplexed %s", multiplexed).isEqualTo(204);
+            assertThat(answer.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN))
+                    .isEqualTo("https://web.example.com");
+            assertThat(answer.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS)).isEqualTo("PUT");
+            assertThat(answer.headers().contains(HttpHeaderNames.CONTENT_LENGTH)).isFalse();
+            assertThat(answer.headers().contains(HttpHeaderNames.CONNECTION)).isFalse();
+            assertThat(body(answer)).isEmpty();
+            assertThat(cors.requestsPerClient().inFlight(PEER.getAddress())).isZero();
+            if (!multiplexed) {
+                HttpRequest hello = get("/hello");
+                hello.headers().set(HttpHeaderNames.ORIGIN, "https://web.example.com");
+                send(channel, hello);
+                FullHttpResponse actual = response(channel);
+                assertThat(actual.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN))
+                        .isEqualTo("https://web.example.com");
+                assertThat(body(actual)).isEqualTo("hi");
+                send(channel, get("/hello"));
+                FullHttpResponse sameOrigin = response(channel);
+                assertThat(sameOrigin.headers().contains(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN)).isFalse();
+                assertThat(sameOrigin.headers().contains(HttpHeaderNames.VARY)).isFalse();
+                sameOrigin.release();
+                assertThat(channel.isOpen()).isTrue();
+            }
+            channel.finishAndReleaseAll();
+        }
+    }
 }
