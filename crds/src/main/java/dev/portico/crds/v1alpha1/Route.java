@@ -52,4 +52,9 @@ public record Route(
         @JsonPropertyDescription("Pass WebSocket upgrades (HTTP/1.1 Connection: Upgrade, Upgrade: websocket) "
                 + "through; after 101 bytes flow both ways until a side closes or timeouts.idle passes.")
         @Default("true")
-        Boolean websocket) {}
+        Boolean websocket,
+
+        @JsonPropertyDescription("Authentication of this route, replacing spec.auth; {enabled: false} opts the "
+                + "route out of spec.auth (e.g. /outpost.goauthentik.io/, which must be reachable to log in). "
+                + "Absent: spec.auth.")
+        Auth auth) {}

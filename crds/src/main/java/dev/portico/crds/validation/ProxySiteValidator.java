@@ -60,6 +60,7 @@ public final class ProxySiteValidator {
         accessControl(violations, spec.accessControl());
         rateLimit(violations, spec.rateLimit());
         new RouteValidator(violations, siteHosts).routes(spec.routes());
+        AuthValidator.check(violations, spec.auth(), spec.routes());
         return violations.toList();
     }
 

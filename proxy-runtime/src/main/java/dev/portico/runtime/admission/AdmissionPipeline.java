@@ -1,5 +1,6 @@
 package dev.portico.runtime.admission;
 
+import dev.portico.runtime.auth.RouteAuth;
 import dev.portico.runtime.forwarding.TrustPolicy;
 import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.policy.AccessPolicy;
@@ -41,6 +42,15 @@ public final class AdmissionPipeline {
     public static AdmissionPipeline compile(TrustPolicy trust, int maxInFlightPerClient, PathNormaliser paths,
                                             AccessPolicy access, RateLimiter rateLimit, boolean httpsRedirect,
                                             Router router, List<CompiledRoute> routes, HeaderRules siteHeaders) {
+        return compile(trust, maxInFlightPerClient, paths, access, rateLimit, httpsRedirect, router, routes,
+                siteHeaders, List.of());
+    }
+
+    /** @param auth each route's auth by route order (null entries: none), or empty when no route has any */
+    public static AdmissionPipeline compile(TrustPolicy trust, int maxInFlightPerClient, PathNormaliser paths,
+                                            AccessPolicy access, RateLimiter rateLimit, boolean httpsRedirect,
+                                            Router router, List<CompiledRoute> routes, HeaderRules siteHeaders,
+                                            List<RouteAuth> auth) {
         List<AdmissionStage> stages = new ArrayList<>();
         stages.add(new InFlightStage(trust, maxInFlightPerClient)); // first: every request counts, answered or not
         stages.add(MalformedHeadStage.INSTANCE);
@@ -57,15 +67,31 @@ public final class AdmissionPipeline {
             stages.add(new HttpsRedirectStage(router, siteHeaders));
         }
         stages.add(new RouteStage(router));
+        if (AuthStage.anyOf(auth)) {
+            stages.add(new AuthStage(routes, auth)); // after routing (a route may opt out), and last: it may suspend
+        }
         stages.add(new RouteActionStage(routes));
         return new AdmissionPipeline(stages);
     }
 
     /** The outcome of {@code request}: the first stage's that is not {@link Decision#CONTINUE}. */
     public Decision decide(AdmissionRequest request) {
-        for (AdmissionStage stage : stages) {
-            Decision decision = stage.decide(request);
+        return decideFrom(request, 0);
+    }
+
+    /**
+     * The outcome once a suspending decision ({@link Decision.Authorize}, {@link Decision.VerifyPassword}) let the
+     * request through: the stages after the one that suspended decide.
+     */
+    public Decision resume(AdmissionRequest request) {
+        return decideFrom(request, request.decidedBy() + 1);
+    }
+
+    private Decision decideFrom(AdmissionRequest request, int first) {
+        for (int i = first; i < stages.length; i++) {
+            Decision decision = stages[i].decide(request);
             if (decision != Decision.CONTINUE) {
+                request.decidedBy(i);
                 return decision;
             }
         }
