@@ -6,6 +6,7 @@ import dev.portico.runtime.testing.RawHttpClient;
 import dev.portico.runtime.testing.RawResponse;
 import dev.portico.runtime.testing.RecordedRequest;
 import dev.portico.runtime.testing.RunningProxy;
+import dev.portico.runtime.testing.TestAuthService;
 import dev.portico.runtime.testing.TestBackend;
 import java.net.ServerSocket;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.portico.runtime.auth;
+package dev.portico.runtime.testing;
 
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
@@ -22,24 +22,24 @@ import java.util.concurrent.Executors;
  * {@code session=big} a 401 with a body over the proxy's bound, and no session a 302 to the login flow with a
  * Set-Cookie and a small HTML body. Every request it got is recorded.
  */
-final class TestAuthService implements AutoCloseable {
+public final class TestAuthService implements AutoCloseable {
 
     /** What the auth service received. */
-    record Seen(String method, String uri, Map<String, List<String>> headers, int bodyBytes) {
-        String header(String name) {
+    public record Seen(String method, String uri, Map<String, List<String>> headers, int bodyBytes) {
+        public String header(String name) {
             List<String> values = headers.get(name.substring(0, 1).toUpperCase() + name.substring(1).toLowerCase());
             return values == null || values.isEmpty() ? null : values.get(0);
         }
     }
 
     private final HttpServer server;
-    final List<Seen> seen = new CopyOnWriteArrayList<>();
+    public final List<Seen> seen = new CopyOnWriteArrayList<>();
 
     private TestAuthService(HttpServer server) {
         this.server = server;
     }
 
-    static TestAuthService start() {
+    public static TestAuthService start() {
         try {
             HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
             TestAuthService service = new TestAuthService(server);
@@ -52,7 +52,7 @@ final class TestAuthService implements AutoCloseable {
         }
     }
 
-    int port() {
+    public int port() {
         return server.getAddress().getPort();
     }
 
