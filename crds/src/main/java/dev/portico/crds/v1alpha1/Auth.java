@@ -77,9 +77,10 @@ public record Auth(
             @Pattern(SECRET_NAME)
             String secretName,
 
-            @JsonPropertyDescription("The realm of the WWW-Authenticate challenge; no double quotes or control "
-                    + "characters.")
+            @JsonPropertyDescription("The realm of the WWW-Authenticate challenge; no double quotes, backslashes "
+                    + "or control characters.")
             @Default("Restricted")
             @Size(max = 256)
+            @Pattern("^[^\"\\\\\\x00-\\x1F\\x7F]*$")
             String realm) {}
 }

@@ -62,7 +62,7 @@ class ProxySiteCelRulesTest {
     void everyRuleCompiles() throws IOException {
         List<String> rules = new ArrayList<>();
         collectRules(spec(), rules);
-        assertThat(rules).hasSize(13);
+        assertThat(rules).hasSize(17);
         rules.forEach(ProxySiteCelRulesTest::program);
     }
 
@@ -126,6 +126,14 @@ class ProxySiteCelRulesTest {
             every field on LoadBalancer | service: {type: LoadBalancer, externalTrafficPolicy: Local, loadBalancerClass: example.com/lb, loadBalancerSourceRanges: [10.0.0.0/8], nodePorts: {http: 30080}} ||
             https node port without TLS | service: {type: NodePort, nodePorts: {https: 30443}} \
                 | service.nodePorts.https needs spec.tls (without TLS the Service has no https port) | needs spec.tls
+            forward and basic | auth: {forward: {backend: {service: auth, port: 9000}}, basic: {secretName: a}} \
+                | set at most one of forward, basic | set at most one of forward, basic
+            route forward and basic | routes: [{backend: {service: app, port: 80}, auth: {forward: {backend: {service: auth, port: 9000}}, basic: {secretName: a}}}] \
+                | set at most one of forward, basic | set at most one of forward, basic
+            auth off with basic | auth: {enabled: false, basic: {secretName: a}} \
+                | enabled: false turns auth off; remove forward and basic, or enabled \
+                | false turns auth off; remove forward and basic, or enabled
+            route opted out | {auth: {basic: {secretName: a}}, routes: [{backend: {service: app, port: 80}, auth: {enabled: false}}]} ||
             """)
     void eachRuleRefusesWhatTheValidatorRefuses(String name, String change, String celMessage, String validatorMessage)
             throws IOException {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
+import dev.portico.crds.validation.Htpasswd;
 import org.junit.jupiter.api.Test;
 
 /** htpasswd lines: bcrypt only, and every refusal names the line. ForwardAuthVerdict's table is here too. */

@@ -1,4 +1,4 @@
-package dev.portico.runtime.auth;
+package dev.portico.crds.validation;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -7,7 +7,8 @@ import java.util.Map;
  * The users of an htpasswd file: one {@code user:hash} per line, bcrypt hashes only ({@code $2y$}, {@code $2a$},
  * {@code $2b$}, what {@code htpasswd -B} writes). MD5-crypt ({@code $apr1$}), SHA-1 ({@code {SHA}}), crypt(3) and
  * plain text are refused: they are cheap to brute-force, and a file that mixes schemes would leave some users weakly
- * protected without anyone noticing.
+ * protected without anyone noticing. Shared by the operator (which checks a Secret before it goes into a bundle, and
+ * says which line is wrong in the status) and the runtime (which serves it).
  */
 public final class Htpasswd {
 
@@ -81,12 +82,12 @@ public final class Htpasswd {
     }
 
     /** The user's hash, or null for an unknown user. */
-    byte[] hashOf(String user) {
+    public byte[] hashOf(String user) {
         return hashes.get(user);
     }
 
     /** The highest cost among the hashes: an unknown user's dummy check costs as much as a real one. */
-    int maxCost() {
+    public int maxCost() {
         return maxCost;
     }
 
