@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps each ProxySite's proxy converged. The workflow is invoked explicitly, and only for a
- * valid spec whose TLS Secrets and backend Services ({@link BackendServices}) all resolve: an
+ * valid spec whose TLS Secrets, htpasswd Secrets ({@link BasicAuthSecrets}) and backend Services
+ * ({@link BackendServices}) all resolve: an
  * invalid edit, a broken Secret or a missing Service leaves every dependent as it is, so the
  * last good config keeps serving, and says why in the status.
  */
