@@ -1,7 +1,9 @@
 package dev.portico.crds.validation;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The users of an htpasswd file: one {@code user:hash} per line, bcrypt hashes only ({@code $2y$}, {@code $2a$},
@@ -13,8 +15,7 @@ import java.util.Map;
 public final class Htpasswd {
 
     /** The modular-crypt form of a bcrypt hash: $2?$cost$ then 53 characters of salt and digest. */
-    private static final java.util.regex.Pattern BCRYPT =
-            java.util.regex.Pattern.compile("^\\$2[aby]\\$(\\d\\d)\\$[./A-Za-z0-9]{53}$");
+    private static final Pattern BCRYPT = Pattern.compile("^\\$2[aby]\\$(\\d\\d)\\$[./A-Za-z0-9]{53}$");
 
     private final Map<String, byte[]> hashes;
     private final int maxCost;
@@ -54,7 +55,7 @@ public final class Htpasswd {
                 throw new IllegalArgumentException(where + " (user \"" + user + "\"): bcrypt cost " + cost
                         + " is outside 4..31");
             }
-            if (hashes.put(user, hash.getBytes(java.nio.charset.StandardCharsets.US_ASCII)) != null) {
+            if (hashes.put(user, hash.getBytes(StandardCharsets.US_ASCII)) != null) {
                 throw new IllegalArgumentException(where + ": user \"" + user + "\" appears twice");
             }
             maxCost = Math.max(maxCost, cost);

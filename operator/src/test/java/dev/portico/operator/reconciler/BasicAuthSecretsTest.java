@@ -1,6 +1,7 @@
 package dev.portico.operator.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.portico.crds.bundle.BundleFiles;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
@@ -103,8 +104,8 @@ class BasicAuthSecretsTest {
                 Map.of("team-htpasswd", ALICE + "\n", "admins-htpasswd", "other")).hash());
 
         assertThat(DerivedResources.bundleItems(spec)).extracting(KeyToPath::getKey, KeyToPath::getPath)
-                .contains(org.assertj.core.groups.Tuple.tuple("team-htpasswd.htpasswd", "secrets/team-htpasswd/auth"),
-                        org.assertj.core.groups.Tuple.tuple("admins-htpasswd.htpasswd",
+                .contains(tuple("team-htpasswd.htpasswd", "secrets/team-htpasswd/auth"),
+                        tuple("admins-htpasswd.htpasswd",
                                 "secrets/admins-htpasswd/auth"));
     }
 }

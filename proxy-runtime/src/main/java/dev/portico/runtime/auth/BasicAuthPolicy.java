@@ -10,6 +10,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -113,7 +114,7 @@ public final class BasicAuthPolicy implements RouteAuth {
 
     private static Digest digest(byte[] userColonPassword) {
         try {
-            return new Digest(java.util.HexFormat.of().formatHex(
+            return new Digest(HexFormat.of().formatHex(
                     MessageDigest.getInstance("SHA-256").digest(userColonPassword)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);

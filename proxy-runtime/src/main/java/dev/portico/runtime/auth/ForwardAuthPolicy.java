@@ -1,6 +1,7 @@
 package dev.portico.runtime.auth;
 
 import dev.portico.runtime.routing.RouteAction.UpstreamTarget;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.time.Duration;
@@ -35,7 +36,7 @@ public record ForwardAuthPolicy(UpstreamTarget target, String uri, List<AsciiStr
             List<String> values = answer.getAll(name);
             if (!values.isEmpty()) {
                 if (granted == null) {
-                    granted = new io.netty.handler.codec.http.DefaultHttpHeaders();
+                    granted = new DefaultHttpHeaders();
                 }
                 granted.add(name, values);
             }

@@ -11,6 +11,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -64,6 +65,8 @@ final class AuthSubrequest implements UpstreamListener {
     private boolean draining;
     private FullHttpResponse answer;
     private CompositeByteBuf answerBody;
+    /** The answer passed to the client leaves its connection reusable (keep-alive) once it ended. */
+    private boolean answerKeepAlive;
     private boolean interim;
 
     AuthSubrequest(ForwardAuthPolicy policy, FullHttpRequest head, ChannelHandlerContext down, UpstreamPool pool,
@@ -202,11 +205,9 @@ final class AuthSubrequest implements UpstreamListener {
                 HttpHeaders headers = response.headers().copy();
                 HopByHopHeaders.strip(headers);
                 answer = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
-                        down.alloc().buffer(0), headers, io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+                        down.alloc().buffer(0), headers, EmptyHttpHeaders.INSTANCE);
                 answerBody = down.alloc().compositeBuffer();
-                if (!keepAlive) {
-                    answer.headers().set(HttpHeaderNames.CONNECTION, "close"); // dropped again before it is sent
-                }
+                answerKeepAlive = keepAlive;
             }
             case UNAVAILABLE -> fail();
         }
@@ -234,11 +235,9 @@ final class AuthSubrequest implements UpstreamListener {
         answerBody.addComponent(true, content.content().retain());
         if (last) {
             reported = true;
-            boolean reusable = !answer.headers().contains(HttpHeaderNames.CONNECTION);
             FullHttpResponse full = answer.replace(answerBody.retain());
-            full.headers().remove(HttpHeaderNames.CONNECTION);
             full.headers().set(HttpHeaderNames.CONTENT_LENGTH, full.content().readableBytes());
-            end(reusable);
+            end(answerKeepAlive);
             outcome.answered(full);
         }
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import dev.portico.crds.validation.Htpasswd;
+import java.util.Base64;
 import org.junit.jupiter.api.Test;
 
 /** htpasswd lines: bcrypt only, and every refusal names the line. ForwardAuthVerdict's table is here too. */
@@ -24,7 +25,7 @@ class HtpasswdTest {
         assertThat(users.hashOf("dave")).isNull();
         BasicAuthPolicy policy = new BasicAuthPolicy("r", users);
         for (String user : new String[] {"alice", "bob", "carol"}) {
-            var check = (BasicAuthPolicy.Verify) policy.check("Basic " + java.util.Base64.getEncoder()
+            var check = (BasicAuthPolicy.Verify) policy.check("Basic " + Base64.getEncoder()
                     .encodeToString((user + ":pw").getBytes()));
             assertThat(policy.verify(check)).as(user).isTrue();
         }
