@@ -172,6 +172,24 @@ class ForwardAuthTest {
     }
 
     @Test
+    void expectContinueIsAnsweredOnlyOnceTheRequestIsAuthorized() throws Exception {
+        try (RawHttpClient client = proxy.connect()) {
+            client.send("PUT /file HTTP/1.1\r\nHost: a\r\nCookie: session=banned\r\nContent-Length: 5\r\n"
+                    + "Expect: 100-continue\r\n\r\n");
+            RawResponse first = client.readInterimOrFinal();
+            assertThat(first.status()).as("no 100 before the refusal").isEqualTo(403);
+        }
+        try (RawHttpClient client = proxy.connect()) {
+            client.send("PUT /file HTTP/1.1\r\nHost: a\r\nCookie: session=alice\r\nContent-Length: 5\r\n"
+                    + "Expect: 100-continue\r\n\r\n");
+            assertThat(client.readInterimOrFinal().status()).isEqualTo(100);
+            client.send("hello");
+            assertThat(client.readResponse().status()).isEqualTo(200);
+        }
+        assertThat(backend.takeRequest().bodyLength()).isEqualTo(5);
+    }
+
+    @Test
     void aDeniedRequestWithABodyIsAnsweredAndTheConnectionClosed() throws Exception {
         try (RawHttpClient client = proxy.connect()) {
             client.send("POST /upload HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 100000\r\n\r\n"
