@@ -1,6 +1,7 @@
 package dev.portico.crds;
 
 import dev.portico.crds.v1alpha1.AccessControl;
+import dev.portico.crds.v1alpha1.Auth;
 import dev.portico.crds.v1alpha1.Backend;
 import dev.portico.crds.v1alpha1.BackendProtocol;
 import dev.portico.crds.v1alpha1.Compression;
@@ -100,6 +101,9 @@ public final class ProxySiteDefaults {
     public static final int RESPOND_STATUS = 200;
     public static final String RESPOND_BODY = "";
     public static final int REDIRECT_STATUS_CODE = 302;
+    public static final String FORWARD_AUTH_PATH = "/";
+    public static final String FORWARD_AUTH_TIMEOUT = "5s";
+    public static final String BASIC_AUTH_REALM = "Restricted";
 
     private ProxySiteDefaults() {}
 
@@ -137,7 +141,8 @@ public final class ProxySiteDefaults {
                 accessControl(spec.accessControl()),
                 rateLimit(spec.rateLimit()),
                 cors(spec.cors()),
-                map(spec.routes(), route -> route(route, limits.maxRequestBodySize())));
+                map(spec.routes(), route -> route(route, limits.maxRequestBodySize())),
+                auth(spec.auth()));
     }
 
     /**
@@ -150,7 +155,7 @@ public final class ProxySiteDefaults {
         }
         return new ProxySiteSpec(spec.hosts(), spec.replicas(), null, null, spec.tls(), spec.http2(),
                 spec.trustedProxies(), spec.proxyProtocol(), spec.limits(), spec.paths(), spec.headers(),
-                spec.compression(), spec.accessControl(), spec.rateLimit(), spec.cors(), spec.routes());
+                spec.compression(), spec.accessControl(), spec.rateLimit(), spec.cors(), spec.routes(), spec.auth());
     }
 
     /** Absent stays absent (a ClusterIP Service); the type defaults to ClusterIP, the other fields are the cluster's. */
@@ -293,7 +298,23 @@ public final class ProxySiteDefaults {
                 orDefault(route.websocket(), WEBSOCKET),
                 accessControl(route.accessControl()),
                 rateLimit(route.rateLimit()),
-                cors(route.cors()));
+                cors(route.cors()),
+                auth(route.auth()));
+    }
+
+    /** Absent stays absent (no auth, or the site's on a route); the endpoint's path, timeout and the realm default. */
+    private static Auth auth(Auth auth) {
+        if (auth == null) {
+            return null;
+        }
+        Auth.ForwardAuth forward = auth.forward() == null ? null : new Auth.ForwardAuth(
+                backend(auth.forward().backend()),
+                orDefault(auth.forward().path(), FORWARD_AUTH_PATH),
+                copy(auth.forward().responseHeaders()),
+                orDefault(auth.forward().timeout(), FORWARD_AUTH_TIMEOUT));
+        Auth.BasicAuth basic = auth.basic() == null ? null
+                : new Auth.BasicAuth(auth.basic().secretName(), orDefault(auth.basic().realm(), BASIC_AUTH_REALM));
+        return new Auth(auth.enabled(), forward, basic);
     }
 
     private static RouteMatch match(RouteMatch match) {

@@ -26,6 +26,7 @@ public final class BundleFiles {
     public static final String REVISION_FILE = "revision";
     private static final String CERTIFICATE_SUFFIX = ".tls.crt";
     private static final String PRIVATE_KEY_SUFFIX = ".tls.key";
+    private static final String HTPASSWD_SUFFIX = ".htpasswd";
 
     private BundleFiles() {}
 
@@ -37,13 +38,21 @@ public final class BundleFiles {
         return secretName + PRIVATE_KEY_SUFFIX;
     }
 
-    /** The Secret name of a {@code <name>.tls.crt} or {@code <name>.tls.key} key, or null for other keys. */
+    /** The htpasswd lines of a basic-auth Secret (its key {@code auth}; spec.auth.basic). */
+    public static String htpasswdKey(String secretName) {
+        return secretName + HTPASSWD_SUFFIX;
+    }
+
+    /** The Secret name of a {@code <name>.tls.crt}, {@code <name>.tls.key} or {@code <name>.htpasswd} key, or null for other keys. */
     public static String secretNameOf(String key) {
         if (key.endsWith(CERTIFICATE_SUFFIX)) {
             return key.substring(0, key.length() - CERTIFICATE_SUFFIX.length());
         }
         if (key.endsWith(PRIVATE_KEY_SUFFIX)) {
             return key.substring(0, key.length() - PRIVATE_KEY_SUFFIX.length());
+        }
+        if (key.endsWith(HTPASSWD_SUFFIX)) {
+            return key.substring(0, key.length() - HTPASSWD_SUFFIX.length());
         }
         return null;
     }

@@ -130,17 +130,22 @@ public record ProxySiteSpec(
                 + "tried in the order written, after them. No match: 404.")
         @Required
         @Size(min = 1, max = MAX_ROUTES)
-        List<Route> routes) {
+        List<Route> routes,
+
+        @JsonPropertyDescription("Authentication of every route (forward auth or basic auth); a route's own "
+                + "auth replaces it, and auth: {enabled: false} on a route opts it out. Checked after "
+                + "accessControl, rateLimit, tls.httpRedirect and routing. Absent: no auth.")
+        Auth auth) {
 
     /** This spec with another {@code proxyClassName}. */
     public ProxySiteSpec withProxyClassName(String proxyClassName) {
         return new ProxySiteSpec(hosts, replicas, proxyClassName, service, tls, http2, trustedProxies, proxyProtocol,
-                limits, paths, headers, compression, accessControl, rateLimit, cors, routes);
+                limits, paths, headers, compression, accessControl, rateLimit, cors, routes, auth);
     }
 
     /** This spec with {@code service} in place of its own (the operator merges a ProxyClass's defaults in). */
     public ProxySiteSpec withService(Exposure service) {
         return new ProxySiteSpec(hosts, replicas, proxyClassName, service, tls, http2, trustedProxies, proxyProtocol,
-                limits, paths, headers, compression, accessControl, rateLimit, cors, routes);
+                limits, paths, headers, compression, accessControl, rateLimit, cors, routes, auth);
     }
 }

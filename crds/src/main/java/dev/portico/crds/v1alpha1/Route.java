@@ -65,4 +65,9 @@ public record Route(
 
         @JsonPropertyDescription("Cross-origin resource sharing for this route, replacing spec.cors for it. "
                 + "{enabled: false}: none for this route. Absent: spec.cors.")
-        Cors cors) {}
+        Cors cors,
+
+        @JsonPropertyDescription("Authentication of this route, replacing spec.auth; {enabled: false} opts the "
+                + "route out of spec.auth (e.g. /outpost.goauthentik.io/, which must be reachable to log in). "
+                + "Absent: spec.auth.")
+        Auth auth) {}

@@ -59,6 +59,7 @@ public final class ProxySiteValidator {
         PolicyValidator.rateLimit(violations, "spec.rateLimit", spec.rateLimit());
         PolicyValidator.cors(violations, "spec.cors", spec.cors());
         new RouteValidator(violations, siteHosts).routes(spec.routes());
+        AuthValidator.check(violations, spec.auth(), spec.routes());
         return violations.toList();
     }
 

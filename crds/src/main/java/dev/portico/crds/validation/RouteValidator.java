@@ -55,7 +55,7 @@ final class RouteValidator {
         }
         PathMatchType type = match(path + ".match", route.match());
         if (route.backend() != null) {
-            backend(path + ".backend", route.backend());
+            backend(violations, path + ".backend", route.backend());
         }
         if (route.respond() != null) {
             respond(path + ".respond", route.respond());
@@ -147,7 +147,8 @@ final class RouteValidator {
         }
     }
 
-    private void backend(String path, Backend backend) {
+    /** A backend's address; also the address of a forward-auth service. */
+    static void backend(Violations violations, String path, Backend backend) {
         String service = backend.service();
         if (service == null) {
             violations.add(path + ".service", REQUIRED);

@@ -14,8 +14,9 @@ import java.util.TreeMap;
  * Everything a proxy pod reads, as the keys of the config bundle Secret: {@code site.yaml}
  * (the normalised spec), the pods' admin certificate as the secret {@code _admin}, and, per
  * referenced TLS Secret, {@code <name>.tls.crt} and
- * {@code <name>.tls.key} (Secret keys cannot hold a '/'; the volume's items put them at
- * {@code secrets/<name>/tls.crt}, the layout of the runtime's --secrets-dir).
+ * {@code <name>.tls.key}, and per basic-auth Secret {@code <name>.htpasswd} (Secret keys cannot hold a '/'; the
+ * volume's items put them at {@code secrets/<name>/tls.crt} and {@code secrets/<name>/auth}, the layout of the
+ * runtime's --secrets-dir).
  *
  * @param files key to file content, sorted by key
  * @param hash {@link BundleFiles#hash}: what the pods report once they serve this bundle
@@ -36,6 +37,12 @@ record ConfigBundle(SortedMap<String, String> files, String hash, long revision)
      */
     static ConfigBundle render(String name, String namespace, ProxySiteSpec normalisedSpec, Map<String, TlsPair> tlsPairs,
             TlsPair admin) {
+        return render(name, namespace, normalisedSpec, tlsPairs, admin, Map.of());
+    }
+
+    /** @param htpasswd each referenced basic-auth Secret's htpasswd lines (its key {@code auth}) by Secret name */
+    static ConfigBundle render(String name, String namespace, ProxySiteSpec normalisedSpec, Map<String, TlsPair> tlsPairs,
+            TlsPair admin, Map<String, String> htpasswd) {
         SortedMap<String, String> files = new TreeMap<>();
         // No generation in the file: an edit that changes nothing the proxy serves must not roll the pods.
         ProxySite site = new ProxySite(ProxySite.API_VERSION, ProxySite.KIND,
@@ -47,6 +54,7 @@ record ConfigBundle(SortedMap<String, String> files, String hash, long revision)
             files.put(certificateKey(secretName), pair.certificate());
             files.put(privateKeyKey(secretName), pair.key());
         });
+        htpasswd.forEach((secretName, lines) -> files.put(BundleFiles.htpasswdKey(secretName), lines));
         return new ConfigBundle(files, BundleFiles.hash(files), 0);
     }
 

@@ -492,6 +492,10 @@ final class DerivedResources {
             items.add(new KeyToPath(ConfigBundle.certificateKey(secretName), null, "secrets/" + secretName + "/tls.crt"));
             items.add(new KeyToPath(ConfigBundle.privateKeyKey(secretName), null, "secrets/" + secretName + "/tls.key"));
         }
+        for (String secretName : BasicAuthSecrets.referenced(spec).keySet()) {
+            items.add(new KeyToPath(BundleFiles.htpasswdKey(secretName), null,
+                    "secrets/" + secretName + "/" + BasicAuthSecrets.KEY));
+        }
         return items;
     }
 

@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps each ProxySite's proxy converged. The workflow is invoked explicitly, and only for a
- * valid spec whose TLS Secrets and backend Services ({@link BackendServices}) all resolve: an
+ * valid spec whose TLS Secrets, htpasswd Secrets ({@link BasicAuthSecrets}) and backend Services
+ * ({@link BackendServices}) all resolve: an
  * invalid edit, a broken Secret or a missing Service leaves every dependent as it is, so the
  * last good config keeps serving, and says why in the status.
  */
@@ -172,7 +173,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 .build();
         List<EventSource<?, ProxySiteResource>> sources = new ArrayList<>(List.of(
                 new InformerEventSource<>(configuration, context), new InformerEventSource<>(pods, context),
-                pushResults, BackendServices.eventSource(context)));
+                pushResults, BackendServices.eventSource(context), BasicAuthSecrets.eventSource(context)));
         if (proxyClasses) {
             sources.add(ProxyClasses.eventSource(context));
         }
@@ -197,7 +198,9 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         if (verdict.isValid()) {
             ProxySiteSpec spec = ProxySiteDefaults.normalise(withClass);
             Map<String, ConfigBundle.TlsPair> tlsPairs = new LinkedHashMap<>();
-            verdict = bothResolved(bothResolved(classResolved(proxyClass), resolveTls(site, spec, context, tlsPairs)),
+            Map<String, String> htpasswd = new LinkedHashMap<>();
+            verdict = bothResolved(bothResolved(bothResolved(classResolved(proxyClass),
+                    resolveTls(site, spec, context, tlsPairs)), BasicAuthSecrets.resolve(site, spec, context, htpasswd)),
                     BackendServices.resolve(site, spec, context));
             url = DerivedResources.url(spec, addresses);
             if (verdict.isResolved()) {
@@ -211,7 +214,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 }
                 ServingCertificate adminCertificate = adminCertificate(site, adminSecret, ca.ca());
                 ConfigBundle bundle = ConfigBundle.render(site.getMetadata().getName(), site.getMetadata().getNamespace(),
-                        spec, tlsPairs, new ConfigBundle.TlsPair(adminCertificate.chainPem(), adminCertificate.keyPem()))
+                        spec, tlsPairs, new ConfigBundle.TlsPair(adminCertificate.chainPem(), adminCertificate.keyPem()),
+                        htpasswd)
                         .at(DerivedResources.deployed(owned(context, site, DerivedResources.bundleName(site))),
                                 clock.millis());
                 PodSettings podSettings = PodSettings.of(proxyClass.selected().map(ProxyClassResource::getSpec).orElse(null),

@@ -62,7 +62,7 @@ class ProxySiteCelRulesTest {
     void everyRuleCompiles() throws IOException {
         List<String> rules = new ArrayList<>();
         collectRules(spec(), rules);
-        assertThat(rules).hasSize(21);
+        assertThat(rules).hasSize(25);
         rules.forEach(ProxySiteCelRulesTest::program);
     }
 
@@ -145,6 +145,14 @@ class ProxySiteCelRulesTest {
             route rate limit without a rate | routes: [{backend: {service: app, port: 80}, rateLimit: {burst: 3}}] \
                 | requestsPerSecond is required (or set enabled: false) | is required (or set enabled: false)
             route rate limit switched off | routes: [{backend: {service: app, port: 80}, rateLimit: {enabled: false}, accessControl: {}}] ||
+            forward and basic | auth: {forward: {backend: {service: auth, port: 9000}}, basic: {secretName: a}} \
+                | set at most one of forward, basic | set at most one of forward, basic
+            route forward and basic | routes: [{backend: {service: app, port: 80}, auth: {forward: {backend: {service: auth, port: 9000}}, basic: {secretName: a}}}] \
+                | set at most one of forward, basic | set at most one of forward, basic
+            auth off with basic | auth: {enabled: false, basic: {secretName: a}} \
+                | enabled: false turns auth off; remove forward and basic, or enabled \
+                | false turns auth off; remove forward and basic, or enabled
+            route opted out | {auth: {basic: {secretName: a}}, routes: [{backend: {service: app, port: 80}, auth: {enabled: false}}]} ||
             """)
     void eachRuleRefusesWhatTheValidatorRefuses(String name, String change, String celMessage, String validatorMessage)
             throws IOException {

@@ -135,6 +135,13 @@ class ProxySiteCrdTest {
             expected.put(cors + ".maxAge", ProxySiteDefaults.CORS_MAX_AGE);
             expected.put(cors + ".enabled", ProxySiteDefaults.CORS_ENABLED);
         }
+        for (String auth : List.of("spec.auth", "spec.routes.auth")) {
+            expected.put(auth + ".forward.backend.protocol", ProxySiteDefaults.BACKEND_PROTOCOL.name());
+            expected.put(auth + ".forward.backend.tls.insecureSkipVerify", ProxySiteDefaults.BACKEND_INSECURE_SKIP_VERIFY);
+            expected.put(auth + ".forward.path", ProxySiteDefaults.FORWARD_AUTH_PATH);
+            expected.put(auth + ".forward.timeout", ProxySiteDefaults.FORWARD_AUTH_TIMEOUT);
+            expected.put(auth + ".basic.realm", ProxySiteDefaults.BASIC_AUTH_REALM);
+        }
         assertThat(ProxySiteDefaults.TLS_MIN_VERSION.protocolName()).isEqualTo("TLSv1.2");
         assertThat(ProxySiteDefaults.SECURITY_PRESET.name()).isEqualTo("NONE");
 

@@ -219,4 +219,19 @@ class ExamplesTest {
             default -> throw new IllegalArgumentException("unexpected duration " + duration);
         };
     }
+
+    /** authentik's forward auth as its Traefik guide sets it up: the endpoint, the identity headers, the outpost path open. */
+    @Test
+    void theForwardAuthExampleProtectsTheAppAndLeavesTheOutpostPathOpen() throws IOException {
+        JsonNode site = sites("authentik-forward-auth.yaml").get(0);
+        JsonNode forward = site.at("/spec/auth/forward");
+        assertThat(forward.at("/path").asText()).isEqualTo("/outpost.goauthentik.io/auth/traefik");
+        List<String> headers = new ArrayList<>();
+        forward.at("/responseHeaders").forEach(h -> headers.add(h.asText()));
+        assertThat(headers).contains("X-authentik-username", "X-authentik-groups", "X-authentik-email");
+        JsonNode outpost = site.at("/spec/routes/0");
+        assertThat(outpost.at("/match/path/value").asText()).isEqualTo("/outpost.goauthentik.io/");
+        assertThat(outpost.at("/auth/enabled").asBoolean(true)).isFalse();
+        assertThat(site.at("/spec/routes/1/auth").isMissingNode()).as("the app's route keeps spec.auth").isTrue();
+    }
 }

@@ -1,5 +1,6 @@
 package dev.portico.runtime.admission;
 
+import dev.portico.runtime.auth.RouteAuth;
 import dev.portico.runtime.forwarding.TrustPolicy;
 import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.policy.ResponsePolicy;
@@ -49,6 +50,15 @@ public final class AdmissionPipeline {
     public static AdmissionPipeline compile(TrustPolicy trust, int maxInFlightPerClient, PathNormaliser paths,
                                             RoutePolicies policies, boolean httpsRedirect,
                                             Router router, List<CompiledRoute> routes, HeaderRules siteHeaders) {
+        return compile(trust, maxInFlightPerClient, paths, policies, httpsRedirect, router, routes, siteHeaders,
+                List.of());
+    }
+
+    /** @param auth each route's auth by route order (null entries: none), or empty when no route has any */
+    public static AdmissionPipeline compile(TrustPolicy trust, int maxInFlightPerClient, PathNormaliser paths,
+                                            RoutePolicies policies, boolean httpsRedirect,
+                                            Router router, List<CompiledRoute> routes, HeaderRules siteHeaders,
+                                            List<RouteAuth> auth) {
         List<AdmissionStage> stages = new ArrayList<>();
         stages.add(new InFlightStage(trust, maxInFlightPerClient)); // first: every request counts, answered or not
         stages.add(MalformedHeadStage.INSTANCE);
@@ -71,6 +81,11 @@ public final class AdmissionPipeline {
             // asked to authenticate fails, and with it the request it was about.
             stages.add(new CorsPreflightStage(policies, routes));
         }
+        if (AuthStage.anyOf(auth)) {
+            // After the preflight (browsers send it without credentials) and last but the action: it may suspend,
+            // and the stages after it run on resume.
+            stages.add(new AuthStage(routes, auth));
+        }
         stages.add(new RouteActionStage(routes));
         return new AdmissionPipeline(stages, policies);
     }
@@ -89,9 +104,22 @@ public final class AdmissionPipeline {
 
     /** The outcome of {@code request}: the first stage's that is not {@link Decision#CONTINUE}. */
     public Decision decide(AdmissionRequest request) {
-        for (AdmissionStage stage : stages) {
-            Decision decision = stage.decide(request);
+        return decideFrom(request, 0);
+    }
+
+    /**
+     * The outcome once a suspending decision ({@link Decision.Authorize}, {@link Decision.VerifyPassword}) let the
+     * request through: the stages after the one that suspended decide.
+     */
+    public Decision resume(AdmissionRequest request) {
+        return decideFrom(request, request.decidedBy() + 1);
+    }
+
+    private Decision decideFrom(AdmissionRequest request, int first) {
+        for (int i = first; i < stages.length; i++) {
+            Decision decision = stages[i].decide(request);
             if (decision != Decision.CONTINUE) {
+                request.decidedBy(i);
                 return decision;
             }
         }

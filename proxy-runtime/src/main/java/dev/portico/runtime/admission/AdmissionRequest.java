@@ -26,6 +26,8 @@ public class AdmissionRequest implements RequestHeaderLookup {
     private InetAddress client;
     private InetAddress counted;
     private CompiledRoute route;
+    /** The index of the stage whose decision admission returned last: where a suspended admission resumes. */
+    private int decidedBy;
 
     /**
      * @param peer        the TCP peer, or the client a PROXY protocol header named
@@ -110,6 +112,14 @@ public class AdmissionRequest implements RequestHeaderLookup {
 
     final void route(CompiledRoute route) {
         this.route = route;
+    }
+
+    final int decidedBy() {
+        return decidedBy;
+    }
+
+    final void decidedBy(int stage) {
+        this.decidedBy = stage;
     }
 
     /** Route header conditions: whether some value of header {@code name} equals {@code value}. */

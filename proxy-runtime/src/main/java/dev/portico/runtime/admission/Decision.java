@@ -1,5 +1,7 @@
 package dev.portico.runtime.admission;
 
+import dev.portico.runtime.auth.BasicAuthPolicy;
+import dev.portico.runtime.auth.ForwardAuthPolicy;
 import dev.portico.runtime.headers.HeaderRules;
 import dev.portico.runtime.policy.CorsPolicy;
 import dev.portico.runtime.routing.CompiledRoute;
@@ -73,4 +75,30 @@ public sealed interface Decision {
      * route's; a stage that needs more (an auth subrequest's identity headers) would carry them here.
      */
     record Forward(CompiledRoute route, RouteAction.Forward action) implements Decision {}
+
+    /**
+     * Admission suspends: the exchange asks {@code policy}'s auth service about the request (its head only), then
+     * either resumes admission after the auth stage ({@link AdmissionPipeline#resume}) with the service's chosen
+     * headers for upstream, or answers with the service's response, or 503 when the service cannot answer.
+     */
+    record Authorize(ForwardAuthPolicy policy) implements Decision {}
+
+    /**
+     * Admission suspends: basic-auth credentials not verified recently go to bcrypt off the event loop; granted,
+     * admission resumes after the auth stage ({@link AdmissionPipeline#resume}), else {@code refusal} answers.
+     */
+    record VerifyPassword(BasicAuthPolicy policy, BasicAuthPolicy.Verify credentials, Unauthorized refusal)
+            implements Decision {}
+
+    /**
+     * 401 with the basic-auth challenge ({@code WWW-Authenticate}).
+     *
+     * @param failedAttempt credentials were sent and are wrong (counted), rather than none sent
+     */
+    record Unauthorized(String challenge, HeaderRules headers, boolean failedAttempt) implements Decision {
+
+        public Unauthorized asFailure() {
+            return failedAttempt ? this : new Unauthorized(challenge, headers, true);
+        }
+    }
 }

@@ -34,7 +34,15 @@ public record Bundle(String origin, long revision, String hash, SortedMap<String
     public static Bundle mounted(long revision, SortedMap<String, String> files, Path secretsDir) {
         return new Bundle("files", revision, BundleFiles.hash(files), files,
                 new BundleSecrets(files, key -> secretsDir.resolve(BundleFiles.secretNameOf(key))
-                        .resolve(key.endsWith(".crt") ? SecretStore.CERTIFICATE : SecretStore.PRIVATE_KEY).toString()));
+                        .resolve(fileOf(key)).toString()));
+    }
+
+    /** The mounted file of a bundle key: {@code <name>.tls.crt} is {@code <name>/tls.crt}, and so on. */
+    private static String fileOf(String key) {
+        if (key.endsWith(".crt")) {
+            return SecretStore.CERTIFICATE;
+        }
+        return key.endsWith(".key") ? SecretStore.PRIVATE_KEY : SecretStore.HTPASSWD;
     }
 
     public boolean hasRevision() {

@@ -20,7 +20,8 @@ record BundleSecrets(Map<String, String> files, UnaryOperator<String> whereMissi
         String key = switch (file) {
             case CERTIFICATE -> BundleFiles.certificateKey(secretName);
             case PRIVATE_KEY -> BundleFiles.privateKeyKey(secretName);
-            default -> throw new IllegalArgumentException("a TLS secret has no " + file);
+            case HTPASSWD -> BundleFiles.htpasswdKey(secretName);
+            default -> throw new IllegalArgumentException("a bundle secret has no " + file);
         };
         String content = files.get(key);
         if (content == null) {

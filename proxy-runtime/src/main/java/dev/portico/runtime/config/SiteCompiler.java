@@ -108,7 +108,8 @@ public final class SiteCompiler {
                 null,
                 AdmissionPipeline.compile(trust, limits.maxRequestsInFlightPerClient(), paths,
                         RoutePolicies.compile(spec, access, rateLimit, limiters),
-                        tlsConfig != null && tlsConfig.httpRedirect(), router, routes, responseHeaders));
+                        tlsConfig != null && tlsConfig.httpRedirect(), router, routes, responseHeaders,
+                        RouteAuthCompiler.compile(spec, secrets)));
     }
 
     /**
@@ -159,6 +160,18 @@ public final class SiteCompiler {
                 clientFields);
     }
 
+    /** The pool's key for a backend: a route's, or a forward-auth service's. */
+    static RouteAction.UpstreamTarget upstreamTarget(Backend backend) {
+        boolean tls = backend.protocol() == BackendProtocol.HTTPS;
+        var backendTls = backend.tls();
+        return new RouteAction.UpstreamTarget(
+                backend.service(),
+                backend.port(),
+                tls,
+                tls && backendTls != null && backendTls.serverName() != null ? backendTls.serverName() : backend.service(),
+                tls && backendTls != null && Boolean.TRUE.equals(backendTls.insecureSkipVerify()));
+    }
+
     private static RouteAction action(Route route) {
         if (route.respond() != null) {
             return new RouteAction.Respond(route.respond().status(), route.respond().body());
@@ -168,15 +181,7 @@ public final class SiteCompiler {
             return new RouteAction.Redirect(r.scheme(), r.hostname(), r.port() == null ? -1 : r.port(), r.path(),
                     r.statusCode());
         }
-        Backend backend = route.backend();
-        boolean tls = backend.protocol() == BackendProtocol.HTTPS;
-        var backendTls = backend.tls();
-        var target = new RouteAction.UpstreamTarget(
-                backend.service(),
-                backend.port(),
-                tls,
-                tls && backendTls != null && backendTls.serverName() != null ? backendTls.serverName() : backend.service(),
-                tls && backendTls != null && Boolean.TRUE.equals(backendTls.insecureSkipVerify()));
+        var target = upstreamTarget(route.backend());
         var timeouts = route.timeouts();
         return new RouteAction.Forward(
                 target,

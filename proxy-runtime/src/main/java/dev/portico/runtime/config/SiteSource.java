@@ -71,6 +71,7 @@ public final class SiteSource {
                     String secretName = dir.getFileName().toString();
                     readIfPresent(files, BundleFiles.certificateKey(secretName), dir.resolve(SecretStore.CERTIFICATE));
                     readIfPresent(files, BundleFiles.privateKeyKey(secretName), dir.resolve(SecretStore.PRIVATE_KEY));
+                    readIfPresent(files, BundleFiles.htpasswdKey(secretName), dir.resolve(SecretStore.HTPASSWD));
                 }
             }
         }

@@ -54,6 +54,10 @@ public final class ProxyMetrics implements AutoCloseable {
     public static final List<String> PROXY_PROTOCOL_REFUSALS = List.of("untrusted_peer", "missing", "malformed",
             "truncated", "timeout");
 
+    /** {@code method/reason} of {@code portico_auth_failures_total}. */
+    public static final List<String> AUTH_FAILURES = List.of("basic/invalid_credentials", "basic/unavailable",
+            "forward/denied", "forward/unavailable");
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConcurrentHashMap<String, RouteMeters> routes = new ConcurrentHashMap<>();
     private final AtomicInteger openConnections = new AtomicInteger();
@@ -68,6 +72,7 @@ public final class ProxyMetrics implements AutoCloseable {
     private final MultiGauge certificateExpiry;
     private final Map<String, Counter> refusedRequests = new HashMap<>();
     private final Map<String, Counter> proxyProtocolRefusals = new HashMap<>();
+    private final Map<String, Counter> authFailures = new HashMap<>();
     private final Counter reloadsApplied;
     private final Counter reloadsRejected;
     private final Map<String, Counter> pushes = new HashMap<>();
@@ -116,6 +121,15 @@ public final class ProxyMetrics implements AutoCloseable {
                             + "header (spec.proxyProtocol): from a peer not in trustedProxies.cidrs, without one, "
                             + "malformed, cut short, or not complete within limits.requestHeaderTimeout")
                     .tag("reason", reason).register(registry));
+        }
+        // Registered up front, so an alert on failed logins sees a 0 before the first one.
+        for (String failure : AUTH_FAILURES) {
+            String[] parts = failure.split("/");
+            authFailures.put(failure, Counter.builder("portico.auth.failures")
+                    .description("Requests refused by spec.auth: wrong basic-auth credentials, the forward-auth "
+                            + "service's refusals (its non-2xx answers passed to the client), and requests refused "
+                            + "with 503 because the auth service or the password checks were unavailable")
+                    .tag("method", parts[0]).tag("reason", parts[1]).register(registry));
         }
         reloadsApplied = Counter.builder("portico.config.reloads").tag("result", "applied").register(registry);
         reloadsRejected = Counter.builder("portico.config.reloads").tag("result", "rejected").register(registry);
@@ -212,6 +226,15 @@ public final class ProxyMetrics implements AutoCloseable {
     }
 
     /** A connection closed for {@code reason}, one of {@link #PROXY_PROTOCOL_REFUSALS}. */
+    /** @param failure one of {@link #AUTH_FAILURES} */
+    public void authFailed(String failure) {
+        Counter counter = authFailures.get(failure);
+        if (counter == null) {
+            throw new IllegalArgumentException("not an auth failure: " + failure);
+        }
+        counter.increment();
+    }
+
     public void proxyProtocolRefused(String reason) {
         Counter counter = proxyProtocolRefusals.get(reason);
         if (counter == null) {

@@ -4,6 +4,8 @@ import dev.portico.runtime.admission.AdmissionRequest;
 import dev.portico.runtime.admission.Decision;
 import dev.portico.runtime.admission.MalformedHeadStage;
 import dev.portico.runtime.admission.RequestTarget;
+import dev.portico.runtime.auth.ForwardAuthPolicy;
+import dev.portico.runtime.auth.PasswordVerifier;
 import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.forwarding.IpAddresses;
 import dev.portico.runtime.log.AccessLogEntry;
@@ -49,7 +51,7 @@ import java.util.ArrayDeque;
  * have, or at the first failure, and then tells its connection whether the connection may
  * carry another request.
  */
-final class Exchange extends AdmissionRequest implements UpstreamListener {
+final class Exchange extends AdmissionRequest implements UpstreamListener, AuthSubrequest.Outcome {
 
     private final ExchangeHandler connection;
     private final ChannelHandlerContext down;
@@ -84,6 +86,10 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
     private boolean websocket;
     private TunnelHandler tunnelIn;
     private TunnelHandler tunnelOut;
+    /** The forward-auth subrequest while admission waits for it. */
+    private AuthSubrequest authSubrequest;
+    /** Headers of the auth service's approval, for the upstream request; null without. */
+    private HttpHeaders authGranted;
 
     /** The write that ends the response; an HTTP/2 stream may only be reset after it. */
     private ChannelFuture lastWrite;
@@ -136,6 +142,10 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         closeAfter = !HttpUtil.isKeepAlive(request) || services.draining();
         Decision decision = config.admission().decide(this);
         responsePolicy = config.admission().responsePolicy(this);
+        act(decision);
+    }
+
+    private void act(Decision decision) {
         if (route() != null) {
             maxRequestBody = route().maxRequestBodySize();
         }
@@ -155,7 +165,91 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
             FullHttpResponse response = LocalResponses.noContent(down.alloc(), preflight.headers(), tls, closeIfBody());
             preflight.cors().answerPreflight(request, response.headers());
             send(response);
+        } else if (decision instanceof Decision.Authorize authorize) {
+            askAuthService(authorize.policy());
+        } else if (decision instanceof Decision.VerifyPassword verify) {
+            verifyPassword(verify);
+        } else if (decision instanceof Decision.Unauthorized unauthorized) {
+            unauthorized(unauthorized);
         }
+    }
+
+    // ---- auth: admission suspended, resumed once the request is let through -----------
+
+    /**
+     * Forward auth: the request's head goes to the auth service; its body waits with the client (reading pauses
+     * once a piece of it is held, as while an upstream connection opens).
+     */
+    private void askAuthService(ForwardAuthPolicy policy) {
+        policy.stripOutputs(request.headers());
+        authSubrequest = new AuthSubrequest(policy,
+                ForwardAuthRequests.build(policy, request, target(), route(), resolution(), connection.peerText(), tls),
+                down, services.pool(down.channel().eventLoop()), config.limits(), this);
+        authSubrequest.start();
+    }
+
+    @Override
+    public void authorized(HttpHeaders granted) {
+        authSubrequest = null;
+        if (state == State.AWAITING_HEAD) {
+            authGranted = granted;
+            act(config.admission().resume(this));
+        }
+    }
+
+    @Override
+    public void answered(FullHttpResponse answer) {
+        authSubrequest = null;
+        if (state != State.AWAITING_HEAD) {
+            answer.release();
+            return;
+        }
+        services.metrics().authFailed("forward/denied");
+        route().responseHeaders().apply(answer.headers(), tls);
+        if (closeIfBody()) {
+            answer.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        respondLocally(answer);
+    }
+
+    @Override
+    public void unavailable() {
+        authSubrequest = null;
+        if (state == State.AWAITING_HEAD) {
+            services.metrics().authFailed("forward/unavailable");
+            respondError(HttpResponseStatus.SERVICE_UNAVAILABLE); // never let through unchecked
+        }
+    }
+
+    /** Basic auth with credentials not verified lately: bcrypt on the verifier's threads, the answer back here. */
+    private void verifyPassword(Decision.VerifyPassword verify) {
+        boolean started = PasswordVerifier.shared().submit(verify.policy(), verify.credentials(),
+                granted -> down.executor().execute(() -> passwordChecked(granted, verify.refusal())));
+        if (!started) {
+            services.metrics().authFailed("basic/unavailable");
+            respondError(HttpResponseStatus.SERVICE_UNAVAILABLE);
+        }
+    }
+
+    private void passwordChecked(boolean granted, Decision.Unauthorized refusal) {
+        if (state != State.AWAITING_HEAD) {
+            return; // the client left meanwhile
+        }
+        if (granted) {
+            act(config.admission().resume(this));
+        } else {
+            unauthorized(refusal.asFailure());
+        }
+    }
+
+    private void unauthorized(Decision.Unauthorized unauthorized) {
+        if (unauthorized.failedAttempt()) {
+            services.metrics().authFailed("basic/invalid_credentials");
+        }
+        FullHttpResponse response = LocalResponses.error(down.alloc(), HttpResponseStatus.UNAUTHORIZED,
+                unauthorized.headers(), tls, closeIfBody());
+        response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, unauthorized.challenge());
+        respondLocally(response);
     }
 
     private void startForwarding() {
@@ -186,6 +280,11 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         }
         upstreamRequest = UpstreamRequests.build(request, target(), route(), resolution(), connection.peerText(), tls,
                 websocket);
+        if (authGranted != null) {
+            for (String name : authGranted.names()) {
+                upstreamRequest.headers().set(name, authGranted.getAll(name));
+            }
+        }
         acquireUpstream();
     }
 
@@ -598,6 +697,10 @@ final class Exchange extends AdmissionRequest implements UpstreamListener {
         boolean tunnelled = state == State.TUNNEL;
         boolean responseComplete = state == State.RESPONDED || tunnelled;
         state = State.FINISHED;
+        if (authSubrequest != null) {
+            authSubrequest.cancel();
+            authSubrequest = null;
+        }
         connection.responseDeadline().disarm();
         connection.disarmIdle();
         for (HttpContent piece; (piece = pendingBody.poll()) != null; ) {

@@ -14,6 +14,8 @@ public interface SecretStore {
 
     String CERTIFICATE = "tls.crt";
     String PRIVATE_KEY = "tls.key";
+    /** The htpasswd lines of a basic-auth Secret: the key ingress-nginx's basic-auth Secrets use too. */
+    String HTPASSWD = "auth";
 
     /**
      * The bytes of {@code file} ({@link #CERTIFICATE} or {@link #PRIVATE_KEY}) of secret {@code secretName}.
