@@ -9,6 +9,7 @@ import dev.portico.runtime.routing.PathNormaliser;
 import dev.portico.runtime.routing.Router;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Admission: the ordered stages that decide what becomes of a request before anything of it goes upstream, compiled
@@ -37,16 +38,21 @@ public final class AdmissionPipeline {
      * @param rateLimit            per-client token buckets, or null when unlimited
      * @param httpsRedirect        tls.httpRedirect of a site with TLS
      * @param siteHeaders          response header rules of answers made before a route is known
+     * @param acmeAnswers          token to key authorization of the operator's pending ACME HTTP-01 challenges
      */
     public static AdmissionPipeline compile(TrustPolicy trust, int maxInFlightPerClient, PathNormaliser paths,
                                             AccessPolicy access, RateLimiter rateLimit, boolean httpsRedirect,
-                                            Router router, List<CompiledRoute> routes, HeaderRules siteHeaders) {
+                                            Router router, List<CompiledRoute> routes, HeaderRules siteHeaders,
+                                            Map<String, String> acmeAnswers) {
         List<AdmissionStage> stages = new ArrayList<>();
         stages.add(new InFlightStage(trust, maxInFlightPerClient)); // first: every request counts, answered or not
         stages.add(MalformedHeadStage.INSTANCE);
         stages.add(FramingStage.INSTANCE);
         stages.add(new TargetStage(paths));
         stages.add(new ClientStage(trust));
+        if (!acmeAnswers.isEmpty()) {
+            stages.add(new AcmeChallengeStage(acmeAnswers, router, siteHeaders)); // the CA is no client of the site
+        }
         if (!access.equals(AccessPolicy.OPEN)) {
             stages.add(new AccessStage(access));
         }
