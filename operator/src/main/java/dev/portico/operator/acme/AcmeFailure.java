@@ -67,12 +67,13 @@ public final class AcmeFailure extends Exception {
         return text.toString();
     }
 
+    /** The first cause below acme4j's own wrapping: what the network or TLS stack said. */
     private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
+        Throwable cause = e;
+        while (cause instanceof AcmeException && cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
         }
-        String message = root.getMessage();
-        return root.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+        String message = cause.getMessage();
+        return cause.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
 }

@@ -6,6 +6,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 import org.shredzone.acme4j.Account;
 import org.shredzone.acme4j.AccountBuilder;
@@ -14,10 +15,10 @@ import org.shredzone.acme4j.Order;
 import org.shredzone.acme4j.OrderBuilder;
 import org.shredzone.acme4j.Session;
 import org.shredzone.acme4j.Status;
+import org.shredzone.acme4j.challenge.Challenge;
 import org.shredzone.acme4j.challenge.Http01Challenge;
 import org.shredzone.acme4j.connector.Resource;
 import org.shredzone.acme4j.exception.AcmeException;
-import org.shredzone.acme4j.util.KeyPairUtils;
 
 /**
  * One ACME order, start to certificate (RFC 8555 section 7.4): the account (registered on first
@@ -100,22 +101,25 @@ final class AcmeOrder {
                     throw AcmeFailure.of("validating " + host, e);
                 }
                 if (status != Status.VALID) {
-                    Http01Challenge challenge = challenges.get(i);
+                    Http01Challenge triggered = challenges.get(i);
+                    // The authorization, just polled, holds its challenges as the CA left them, with the error.
                     throw new AcmeFailure(AcmeFailure.VALIDATION_FAILED, "the CA could not validate " + host + " over "
-                            + "HTTP-01 (" + status.name().toLowerCase() + "): " + challenge.getError()
+                            + "HTTP-01 (" + status.name().toLowerCase(Locale.ROOT) + "): " + authorization
+                            .findChallenge(Http01Challenge.class).flatMap(Challenge::getError)
+                            .or(triggered::getError)
                             .map(AcmeFailure::describe).orElse("no reason given"), null);
                 }
             }
         }
 
-        KeyPair domainKey = KeyPairUtils.createECKeyPair("secp256r1");
+        KeyPair domainKey = AcmeTrust.newKeyPair();
         try {
             order.waitUntilReady(CA_WAIT);
             order.execute(domainKey);
             Status status = order.waitForCompletion(CA_WAIT);
             if (status != Status.VALID) {
                 throw new AcmeFailure(AcmeFailure.CA_REFUSED, "the CA did not issue the certificate (order "
-                        + status.name().toLowerCase() + "): " + order.getError().map(AcmeFailure::describe)
+                        + status.name().toLowerCase(Locale.ROOT) + "): " + order.getError().map(AcmeFailure::describe)
                         .orElse("no reason given"), null);
             }
             List<X509Certificate> chain = order.getCertificate().getCertificateChain();

@@ -38,7 +38,7 @@ final class AcmeSecrets {
     KeyPair accountKey(String namespace, String name, String site) {
         Secret existing = client.secrets().inNamespace(namespace).withName(name).get();
         if (existing == null) {
-            KeyPair created = KeyPairUtils.createECKeyPair("secp256r1");
+            KeyPair created = AcmeTrust.newKeyPair();
             Secret secret = new SecretBuilder()
                     .withNewMetadata().withName(name).withNamespace(namespace).addToLabels(SITE_LABEL, site).endMetadata()
                     .withType("Opaque")
