@@ -51,6 +51,11 @@ public final class AcmeCertificates implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AcmeCertificates.class);
     /** How long the pods may take to serve pushed answers before the attempt fails. */
     static final Duration PODS_WAIT = Duration.ofMinutes(2);
+    /**
+     * How long a certificate just issued stands in for the Secret it was written to: the Secret's informer may
+     * not have it yet, and a reconcile in between must not order again.
+     */
+    static final Duration ISSUED_GRACE = Duration.ofMinutes(2);
     /** How often the CA's renewal info (RFC 9773) is asked again; the RFC suggests a few times a day. */
     static final Duration RENEWAL_INFO_EVERY = Duration.ofHours(6);
 
@@ -100,6 +105,8 @@ public final class AcmeCertificates implements AutoCloseable {
         volatile String renewalInfoFor;
         volatile Instant renewalInfoAt = Instant.MIN;
         volatile RenewalTime.Window window;
+        volatile X509Certificate issued;
+        volatile Instant issuedAt = Instant.MIN;
     }
 
     /**
@@ -122,7 +129,11 @@ public final class AcmeCertificates implements AutoCloseable {
             state.nextAttempt = Instant.MIN;
         }
         Instant now = clock.instant();
-        X509Certificate leaf = leaf(current);
+        X509Certificate inSecret = leaf(current);
+        X509Certificate issued = state.issued;
+        // One written a moment ago stands in while the informer's cache does not have it yet.
+        X509Certificate leaf = issued != null && now.isBefore(state.issuedAt.plus(ISSUED_GRACE))
+                && (inSecret == null || inSecret.getNotBefore().before(issued.getNotBefore())) ? issued : inSecret;
         Instant renewAt = leaf == null ? null : renewAt(state, leaf);
         String due = OrderDecision.due(leaf, acme.hosts(), renewAt, now);
         Future<?> running = state.running;
@@ -192,6 +203,8 @@ public final class AcmeCertificates implements AutoCloseable {
                     });
             secrets.writeCertificate(id.getNamespace().orElseThrow(), acme.secretName(), name, issued.chainPem(),
                     issued.keyPem());
+            state.issued = issued.leaf();
+            state.issuedAt = clock.instant();
             state.failures = 0;
             state.lastFailure = null;
             String message = "certificate for " + String.join(", ", acme.hosts()) + " issued by "

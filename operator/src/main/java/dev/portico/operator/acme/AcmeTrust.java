@@ -10,7 +10,6 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
-import java.security.Security;
 import java.security.spec.ECGenParameterSpec;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -18,7 +17,6 @@ import java.util.List;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.shredzone.acme4j.Session;
 import org.shredzone.acme4j.connector.HttpConnector;
 import org.shredzone.acme4j.connector.NetworkSettings;
@@ -36,17 +34,13 @@ public final class AcmeTrust {
     /** Per request to the CA: a slow CA fails the attempt, which is retried with backoff. */
     static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    static {
-        // acme4j builds CSRs and reads keys with Bouncy Castle's provider, which it expects registered;
-        // added last, it changes no default of the JDK's.
-        if (Security.getProvider(BouncyCastleProvider.PROVIDER_NAME) == null) {
-            Security.addProvider(new BouncyCastleProvider());
-        }
-    }
-
     private final SSLContext context;
 
-    /** A new EC P-256 key pair (accounts and certificates), made by the JDK. */
+    /**
+     * A new EC P-256 key pair (accounts and certificates), made by the JDK. Not acme4j's KeyPairUtils, which
+     * asks for Bouncy Castle's provider by name: registering that provider would change what other code of
+     * the operator gets from the JCA (Bouncy Castle's PEM converter then makes "ECDSA" keys).
+     */
     static KeyPair newKeyPair() {
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
