@@ -11,9 +11,17 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.util.Base64;
 import java.util.Map;
-import org.shredzone.acme4j.util.KeyPairUtils;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 
 /**
  * The two Secrets ACME needs. The account key ({@code account.key}, PEM): made on first use and
@@ -61,8 +69,7 @@ final class AcmeSecrets {
                     + " (an ACME account key in PEM); delete it to have a new account made");
         }
         try {
-            return KeyPairUtils.readKeyPair(new StringReader(new String(Base64.getMimeDecoder().decode(pem),
-                    StandardCharsets.UTF_8)));
+            return read(new String(Base64.getMimeDecoder().decode(pem), StandardCharsets.UTF_8));
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("Secret \"" + name + "\": " + ACCOUNT_KEY + " is not a PEM key pair ("
                     + e.getMessage() + ")");
@@ -79,14 +86,38 @@ final class AcmeSecrets {
         client.secrets().inNamespace(namespace).resource(secret).createOr(NonDeletingOperation::update);
     }
 
-    private static String write(KeyPair keys) {
+    /** The private key (PKCS#8) and the public key (SubjectPublicKeyInfo) in PEM, one after the other. */
+    static String write(KeyPair keys) {
         StringWriter out = new StringWriter();
-        try {
-            KeyPairUtils.writeKeyPair(keys, out);
+        try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
+            writer.writeObject(new JcaPKCS8Generator(keys.getPrivate(), null));
+            writer.writeObject(keys.getPublic());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return out.toString();
+    }
+
+    /** What {@link #write} wrote; also a SEC1 "EC PRIVATE KEY" with its public key (e.g. made by openssl). */
+    static KeyPair read(String pem) throws IOException {
+        JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+        PrivateKey privateKey = null;
+        PublicKey publicKey = null;
+        try (PEMParser parser = new PEMParser(new StringReader(pem))) {
+            for (Object object = parser.readObject(); object != null; object = parser.readObject()) {
+                if (object instanceof PEMKeyPair pair) {
+                    return converter.getKeyPair(pair);
+                } else if (object instanceof PrivateKeyInfo info) {
+                    privateKey = converter.getPrivateKey(info);
+                } else if (object instanceof SubjectPublicKeyInfo info) {
+                    publicKey = converter.getPublicKey(info);
+                }
+            }
+        }
+        if (privateKey == null || publicKey == null) {
+            throw new IOException("needs a private key and its public key");
+        }
+        return new KeyPair(publicKey, privateKey);
     }
 
     private static String base64(String text) {

@@ -76,6 +76,17 @@ class AcmeDecisionsTest {
     }
 
     @Test
+    void anAccountKeyComesBackFromItsPem() throws Exception {
+        java.security.KeyPair keys = AcmeTrust.newKeyPair();
+
+        java.security.KeyPair read = AcmeSecrets.read(AcmeSecrets.write(keys));
+
+        assertThat(read.getPrivate().getEncoded()).isEqualTo(keys.getPrivate().getEncoded());
+        assertThat(read.getPublic().getEncoded()).isEqualTo(keys.getPublic().getEncoded());
+        assertThat(read.getPrivate().getAlgorithm()).isEqualTo("EC");
+    }
+
+    @Test
     void aPlaceholderIsReusedWhileItNamesTheSameHostsAndIsNotNearItsEnd() {
         Authority.Issued placeholder = Placeholder.issue(List.of("a.example.com", "*.b.example.com"), T0);
 
