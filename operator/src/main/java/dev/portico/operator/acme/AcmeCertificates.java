@@ -179,9 +179,9 @@ public final class AcmeCertificates implements AutoCloseable {
         }
     }
 
-    /** The site is gone: its state goes; a running order finishes (its certificate is kept). */
-    public void forget(ResourceID site) {
-        sites.remove(site);
+    /** Sites that are gone lose their state; a running order finishes (its certificate is kept). */
+    public void retainOnly(Set<ResourceID> existing) {
+        sites.keySet().retainAll(existing);
     }
 
     private Instant renewAt(SiteState state, X509Certificate leaf) {

@@ -216,6 +216,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 Tls.Acme acmeSpec = spec.tls().acme();
                 ConfigBundle.TlsPair current = placeholders.contains(acmeSpec.secretName()) ? null
                         : tlsPairs.get(acmeSpec.secretName());
+                acme.retainOnly(context.getPrimaryCache().list().map(ResourceID::fromResource).collect(Collectors.toSet()));
                 acmeView = acme.observe(site, acmeSpec, current == null ? null : current.certificate());
                 nextLook = soonest(nextLook, acmeView.nextLook());
             }

@@ -130,6 +130,8 @@ class AcmeClusterTest {
                         .until(() -> chain(cluster.client.secrets().inNamespace(NS).withName("shop-tls").get()).get(0),
                                 leaf -> !leaf.getSerialNumber().equals(first.getSerialNumber()));
                 assertThat(renewed.getNotBefore()).isAfter(first.getNotBefore());
+                assertThat(pebble.log()).as("the renewal order names the certificate it replaces (RFC 9773)")
+                        .contains("is a replacement of");
                 assertThat(first.getNotAfter().toInstant()).as("renewed before the old one ended")
                         .isAfter(java.time.Instant.now());
                 for (TestbedKubelet.RunningPod pod : pods) {
