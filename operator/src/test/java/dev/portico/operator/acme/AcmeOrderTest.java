@@ -108,6 +108,19 @@ class AcmeOrderTest {
     }
 
     @Test
+    void aNameTheCaRefusesIsReportedInItsWords() {
+        AcmeTrust trust = AcmeTrust.of(pebble.caFile());
+
+        assertThatThrownBy(() -> AcmeOrder.run(trust.session(pebble.directory()), account, "ops@portico.dev",
+                List.of(Pebble.BLOCKED), null, this::publish, progress -> { }))
+                .isInstanceOfSatisfying(AcmeFailure.class, failure -> {
+                    assertThat(failure.reason()).isEqualTo(AcmeFailure.CA_REFUSED);
+                    assertThat(failure.getMessage()).startsWith("ordering a certificate for " + Pebble.BLOCKED)
+                            .contains("urn:ietf:params:acme:error:rejectedIdentifier");
+                });
+    }
+
+    @Test
     void aCaThatIsDownIsUnreachableAndOneNotTrustedIsRefusedByTls() {
         AcmeTrust jdkOnly = AcmeTrust.of(null);
         assertThatThrownBy(() -> AcmeOrder.run(jdkOnly.session(pebble.directory()), account, "ops@portico.dev",

@@ -27,12 +27,14 @@ import javax.net.ssl.TrustManagerFactory;
  * address a host resolves to; only the hosts given to {@link #resolve} resolve (no default
  * address), so a host left out is one "that does not resolve here". Validations are not
  * delayed (PEBBLE_VA_NOSLEEP), nonces never refused at random, authorizations never reused: each
- * order validates for real. Pebble can be stopped and started again on the same port (a CA
+ * order validates for real. {@link #BLOCKED} is refused by its policy. Pebble can be stopped and started again on the same port (a CA
  * that is down); it forgets its accounts and orders when it does, as a reset CA would.
  */
 public final class Pebble implements AutoCloseable {
 
     private static final Duration START = Duration.ofSeconds(20);
+    /** A name the CA refuses to issue for, as a CA's policy refuses some. */
+    public static final String BLOCKED = "blocked.example.com";
 
     private final Path bin;
     private final Path config;
@@ -62,12 +64,13 @@ public final class Pebble implements AutoCloseable {
                       "tlsPort": %d,
                       "ocspResponderURL": "",
                       "externalAccountBindingRequired": false,
+                      "domainBlocklist": ["%s"],
                       "retryAfter": {"authz": 1, "order": 1},
                       "keyAlgorithm": "ecdsa",
                       "profiles": {"default": {"description": "test", "validityPeriod": %d}}
                     }}
                     """.formatted(port, FreePorts.next(), bin.resolve("certs/cert.pem"), bin.resolve("certs/key.pem"),
-                    httpPort, FreePorts.next(), validity.toSeconds()));
+                    httpPort, FreePorts.next(), BLOCKED, validity.toSeconds()));
             http = HttpClient.newBuilder().sslContext(trusting(caFile())).connectTimeout(Duration.ofSeconds(2)).build();
             challtestsrv = new ProcessBuilder(bin.resolve("pebble-challtestsrv").toString(),
                     "-management", "127.0.0.1:" + dnsManagement, "-dnsserver", "127.0.0.1:" + dnsPort,
