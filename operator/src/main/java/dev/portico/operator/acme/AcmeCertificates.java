@@ -239,8 +239,9 @@ public final class AcmeCertificates implements AutoCloseable {
     /** Hands the answers to the reconciler (into the bundle) and waits until every ready pod serves them. */
     private void publish(ResourceID id, SiteState state, List<String> answers) throws AcmeFailure, InterruptedException {
         CompletableFuture<Void> served = new CompletableFuture<>();
-        state.answers = List.copyOf(answers);
+        // In this order: a reconcile that sees the answers (and renders them) also sees what to complete.
         state.served = served;
+        state.answers = List.copyOf(answers);
         wake.accept(id);
         try {
             served.get(PODS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
