@@ -1,6 +1,7 @@
 package dev.portico.crds;
 
 import dev.portico.crds.v1alpha1.AccessControl;
+import dev.portico.crds.v1alpha1.AcmeChallenge;
 import dev.portico.crds.v1alpha1.Auth;
 import dev.portico.crds.v1alpha1.Backend;
 import dev.portico.crds.v1alpha1.BackendProtocol;
@@ -25,6 +26,7 @@ import dev.portico.crds.v1alpha1.Timeouts;
 import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.crds.v1alpha1.TlsVersion;
 import dev.portico.crds.v1alpha1.TrustedProxies;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -150,10 +152,14 @@ public final class ProxySiteDefaults {
      * which only the operator acts on, so that a change to either pushes nothing to the pods.
      */
     public static ProxySiteSpec runtimeView(ProxySiteSpec spec) {
-        if (spec.service() == null && spec.proxyClassName() == null) {
+        boolean acme = spec.tls() != null && spec.tls().acme() != null;
+        if (spec.service() == null && spec.proxyClassName() == null && !acme) {
             return spec;
         }
-        return new ProxySiteSpec(spec.hosts(), spec.replicas(), null, null, spec.tls(), spec.http2(),
+        // tls.acme is the operator's too: its certificate is already one of tls.certificates.
+        Tls tls = !acme ? spec.tls() : new Tls(spec.tls().certificates(), spec.tls().minVersion(),
+                spec.tls().httpRedirect(), spec.tls().hsts());
+        return new ProxySiteSpec(spec.hosts(), spec.replicas(), null, null, tls, spec.http2(),
                 spec.trustedProxies(), spec.proxyProtocol(), spec.limits(), spec.paths(), spec.headers(),
                 spec.compression(), spec.accessControl(), spec.rateLimit(), spec.cors(), spec.routes(), spec.auth());
     }
@@ -176,20 +182,42 @@ public final class ProxySiteDefaults {
         if (tls == null) {
             return null;
         }
-        List<Tls.Certificate> certificates = map(tls.certificates(), certificate -> new Tls.Certificate(
+        List<Tls.Certificate> certificates = new ArrayList<>(map(tls.certificates(), certificate -> new Tls.Certificate(
                 certificate.secretName(),
                 certificate.hosts() == null || certificate.hosts().isEmpty()
                         ? siteHosts
-                        : lowerCase(certificate.hosts())));
+                        : lowerCase(certificate.hosts()))));
+        Tls.Acme acme = acme(tls.acme(), siteHosts);
+        if (acme != null && certificates.stream().noneMatch(c -> c.secretName().equals(acme.secretName()))) {
+            // ACME's certificate serves like any other; listed explicitly, the entry's hosts choose its SNI names.
+            certificates.add(new Tls.Certificate(acme.secretName(), acme.hosts()));
+        }
         Tls.Hsts hsts = tls.hsts() == null ? null : new Tls.Hsts(
                 orDefault(tls.hsts().maxAge(), HSTS_MAX_AGE),
                 orDefault(tls.hsts().includeSubDomains(), HSTS_INCLUDE_SUBDOMAINS),
                 orDefault(tls.hsts().preload(), HSTS_PRELOAD));
         return new Tls(
-                certificates,
+                List.copyOf(certificates),
                 orDefault(tls.minVersion(), TLS_MIN_VERSION),
                 orDefault(tls.httpRedirect(), TLS_HTTP_REDIRECT),
-                hsts);
+                hsts,
+                acme);
+    }
+
+    /** The defaults of {@code tls.acme}; its hosts are the site's that are not wildcards. */
+    private static Tls.Acme acme(Tls.Acme acme, List<String> siteHosts) {
+        if (acme == null) {
+            return null;
+        }
+        return new Tls.Acme(
+                acme.email(),
+                orDefault(acme.directory(), Tls.Acme.LETS_ENCRYPT),
+                orDefault(acme.challenge(), AcmeChallenge.HTTP_01),
+                acme.hosts() == null || acme.hosts().isEmpty()
+                        ? siteHosts.stream().filter(h -> !h.startsWith("*")).toList()
+                        : lowerCase(acme.hosts()),
+                acme.secretName(),
+                orDefault(acme.accountSecretName(), Tls.Acme.DEFAULT_ACCOUNT_SECRET));
     }
 
     private static TrustedProxies trustedProxies(TrustedProxies trusted) {

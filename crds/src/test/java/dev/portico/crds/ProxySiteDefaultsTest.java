@@ -3,6 +3,7 @@ package dev.portico.crds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import dev.portico.crds.v1alpha1.AcmeChallenge;
 import dev.portico.crds.v1alpha1.BackendProtocol;
 import dev.portico.crds.v1alpha1.EscapedSlashes;
 import dev.portico.crds.v1alpha1.HeaderModifier;
@@ -10,6 +11,7 @@ import dev.portico.crds.v1alpha1.PathMatchType;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import dev.portico.crds.v1alpha1.Route;
 import dev.portico.crds.v1alpha1.SecurityPreset;
+import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.crds.v1alpha1.TlsVersion;
 import java.nio.file.Path;
 import java.util.List;
@@ -183,6 +185,40 @@ class ProxySiteDefaultsTest {
         assertThat(route.timeouts().connect()).isEqualTo("5s");
         assertThat(route.websocket()).isFalse();
         assertThat(route.maxRequestBodySize()).isEqualTo("1Mi");
+    }
+
+    @Test
+    void acmeAddsItsCertificateForTheHostsWithoutWildcards() {
+        ProxySiteSpec spec = normalised("""
+                spec:
+                  hosts: [A.com, '*.b.com', c.com]
+                  tls: {certificates: [{secretName: wild, hosts: ['*.b.com']}], acme: {email: o@a.com, secretName: le}}
+                  routes: []
+                """);
+
+        Tls.Acme acme = spec.tls().acme();
+        assertThat(acme.directory()).isEqualTo(Tls.Acme.LETS_ENCRYPT);
+        assertThat(acme.challenge()).isEqualTo(AcmeChallenge.HTTP_01);
+        assertThat(acme.hosts()).containsExactly("a.com", "c.com");
+        assertThat(acme.accountSecretName()).isEqualTo("portico-acme-account");
+        assertThat(spec.tls().certificates()).containsExactly(
+                new Tls.Certificate("wild", List.of("*.b.com")), new Tls.Certificate("le", List.of("a.com", "c.com")));
+        assertThat(ProxySiteDefaults.normalise(spec)).isEqualTo(spec);
+        assertThat(ProxySiteDefaults.runtimeView(spec).tls().acme()).isNull();
+        assertThat(ProxySiteDefaults.runtimeView(spec).tls().certificates()).isEqualTo(spec.tls().certificates());
+    }
+
+    @Test
+    void acmeCertificateListedByTheUserKeepsItsHosts() {
+        ProxySiteSpec spec = normalised("""
+                spec:
+                  hosts: [a.com, c.com]
+                  tls: {certificates: [{secretName: le, hosts: [c.com]}], acme: {email: o@a.com, secretName: le}}
+                  routes: []
+                """);
+
+        assertThat(spec.tls().certificates()).containsExactly(new Tls.Certificate("le", List.of("c.com")));
+        assertThat(spec.tls().acme().hosts()).containsExactly("a.com", "c.com");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.portico.operator;
 
 import dev.portico.crds.units.Durations;
 import dev.portico.operator.pki.Lifetimes;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
@@ -21,10 +22,26 @@ import java.util.stream.Collectors;
  * @param metricsNamespaces the namespaces whose pods the proxies' NetworkPolicy lets reach their metrics port
  *     ({@code PORTICO_METRICS_NAMESPACES}, comma-separated); empty: pods of every namespace, as the metrics
  *     are read-only (docs/observability.md)
+ * @param acmeCaFile PEM certificates the operator trusts, besides the JDK's roots, when it talks to ACME
+ *     directories ({@code PORTICO_ACME_CA_FILE}): a private ACME CA; null: the JDK's roots only
  */
 public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
         boolean leaderElection, String namespace, int healthPort, Lifetimes adminLifetimes, boolean proxyClasses,
-        Set<String> metricsNamespaces) {
+        Set<String> metricsNamespaces, Path acmeCaFile) {
+
+    /** Trusting the JDK's roots only for ACME directories. */
+    public OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
+            boolean leaderElection, String namespace, int healthPort, Lifetimes adminLifetimes, boolean proxyClasses,
+            Set<String> metricsNamespaces) {
+        this(proxyImage, watchNamespaces, serverSideApply, leaderElection, namespace, healthPort, adminLifetimes,
+                proxyClasses, metricsNamespaces, null);
+    }
+
+    /** This config, trusting {@code caFile}'s certificates for ACME directories too. */
+    public OperatorConfig withAcmeCaFile(Path caFile) {
+        return new OperatorConfig(proxyImage, watchNamespaces, serverSideApply, leaderElection, namespace, healthPort,
+                adminLifetimes, proxyClasses, metricsNamespaces, caFile);
+    }
 
     /** Reading ProxyClasses, with the metrics port open to every namespace. */
     public OperatorConfig(String proxyImage, Set<String> watchNamespaces, boolean serverSideApply,
@@ -55,7 +72,8 @@ public record OperatorConfig(String proxyImage, Set<String> watchNamespaces, boo
                         duration(env, "PORTICO_ADMIN_CA_VALIDITY", Lifetimes.DEFAULT.ca()),
                         duration(env, "PORTICO_ADMIN_CERT_VALIDITY", Lifetimes.DEFAULT.serving())),
                 bool(env, "PORTICO_PROXY_CLASSES", true),
-                namespaces(env.get("PORTICO_METRICS_NAMESPACES")));
+                namespaces(env.get("PORTICO_METRICS_NAMESPACES")),
+                nonBlank(env.get("PORTICO_ACME_CA_FILE")) ? Path.of(env.get("PORTICO_ACME_CA_FILE").trim()) : null);
     }
 
     /** Go's duration syntax, as the ProxySite API writes durations (e.g. 8760h). */

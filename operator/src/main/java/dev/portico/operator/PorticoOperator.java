@@ -1,5 +1,7 @@
 package dev.portico.operator;
 
+import dev.portico.operator.acme.AcmeCertificates;
+import dev.portico.operator.acme.AcmeTrust;
 import dev.portico.operator.pki.AdminCaStore;
 import dev.portico.operator.push.AdminClient;
 import dev.portico.operator.push.ConfigPusher;
@@ -97,7 +99,10 @@ public final class PorticoOperator {
                 : client.getNamespace() != null ? client.getNamespace() : "default";
         AdminCaStore adminCa = new AdminCaStore(client, caNamespace, config.adminLifetimes(), Clock.systemUTC());
         PushMetrics pushMetrics = new PushMetrics(registry);
-        operator.register(new ProxySiteReconciler(config, adminCa, wake -> pusher(adminCa, wake, pushMetrics)), c -> {
+        // Checked here, at start: a wrong PORTICO_ACME_CA_FILE stops the operator rather than every order.
+        AcmeTrust acmeTrust = AcmeTrust.of(config.acmeCaFile());
+        operator.register(new ProxySiteReconciler(config, adminCa, wake -> pusher(adminCa, wake, pushMetrics),
+                wake -> new AcmeCertificates(client, acmeTrust, wake, Clock.systemUTC())), c -> {
             if (!config.watchNamespaces().isEmpty()) {
                 c.settingNamespaces(config.watchNamespaces());
             } else {

@@ -17,13 +17,16 @@ import java.util.TreeMap;
  * <p>A bundle is {@code site.yaml} (the normalised ProxySite) plus, per referenced TLS Secret,
  * {@code <name>.tls.crt} and {@code <name>.tls.key}: flat keys, because a Secret's keys cannot
  * hold a '/'. Mounted, the volume's items put them at {@code secrets/<name>/tls.crt}, the
- * layout of the runtime's {@code --secrets-dir}.
+ * layout of the runtime's {@code --secrets-dir}. A site with {@code tls.acme} also has
+ * {@link #ACME_CHALLENGES_FILE}, mounted next to {@code site.yaml}.
  */
 public final class BundleFiles {
 
     public static final String SITE_FILE = "site.yaml";
     /** Bundle key and mounted file holding the bundle's revision; not part of the hash. */
     public static final String REVISION_FILE = "revision";
+    /** HTTP-01 answers of a site with tls.acme ({@link AcmeChallengeAnswers}); present, perhaps empty, in its bundles. */
+    public static final String ACME_CHALLENGES_FILE = "acme-http-01";
     private static final String CERTIFICATE_SUFFIX = ".tls.crt";
     private static final String PRIVATE_KEY_SUFFIX = ".tls.key";
     private static final String HTPASSWD_SUFFIX = ".htpasswd";

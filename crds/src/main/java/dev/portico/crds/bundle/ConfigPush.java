@@ -88,9 +88,18 @@ public record ConfigPush(long revision, String hash, SortedMap<String, String> f
             if (!file.getValue().isTextual()) {
                 throw new IllegalArgumentException("files." + file.getKey() + ": must be a string");
             }
-            if (!file.getKey().equals(BundleFiles.SITE_FILE) && BundleFiles.secretNameOf(file.getKey()) == null) {
+            if (!file.getKey().equals(BundleFiles.SITE_FILE) && !file.getKey().equals(BundleFiles.ACME_CHALLENGES_FILE)
+                    && BundleFiles.secretNameOf(file.getKey()) == null) {
                 throw new IllegalArgumentException("files." + file.getKey() + ": unknown file; expected "
-                        + BundleFiles.SITE_FILE + ", <secret>.tls.crt or <secret>.tls.key");
+                        + BundleFiles.SITE_FILE + ", " + BundleFiles.ACME_CHALLENGES_FILE
+                        + ", <secret>.tls.crt or <secret>.tls.key");
+            }
+            if (file.getKey().equals(BundleFiles.ACME_CHALLENGES_FILE)) {
+                try {
+                    AcmeChallengeAnswers.parse(file.getValue().textValue());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("files." + e.getMessage());
+                }
             }
             files.put(file.getKey(), file.getValue().textValue());
         }

@@ -32,6 +32,13 @@ public final class SchemaPatterns {
     public static final String SECRET_NAME = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 
     /**
+     * An e-mail address as ACME CAs accept one for an account contact: local part, '@', and a
+     * domain with a dot. Deliberately plain: a CA refuses what it does not like anyway, with its
+     * own message, which the status reports.
+     */
+    public static final String EMAIL = "^[^@\\s]+@[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)+$";
+
+    /**
      * An IP address or CIDR whose prefix length fits its family (/0-32, /0-128); the validator
      * checks the rest (octets, groups).
      */

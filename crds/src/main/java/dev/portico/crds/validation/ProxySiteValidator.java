@@ -95,7 +95,9 @@ public final class ProxySiteValidator {
         }
         List<Tls.Certificate> certificates = tls.certificates();
         if (certificates == null || certificates.isEmpty()) {
-            violations.add("spec.tls.certificates", "at least one certificate is required");
+            if (tls.acme() == null) {
+                violations.add("spec.tls.certificates", "at least one certificate is required (or spec.tls.acme)");
+            }
         } else {
             for (int i = 0; i < certificates.size(); i++) {
                 certificate(violations, "spec.tls.certificates[" + i + "]", certificates.get(i), siteHosts);
@@ -103,6 +105,9 @@ public final class ProxySiteValidator {
         }
         if (tls.hsts() != null && tls.hsts().maxAge() != null && tls.hsts().maxAge() < 0) {
             violations.add("spec.tls.hsts.maxAge", "must be 0 or more (seconds)");
+        }
+        if (tls.acme() != null) {
+            AcmeValidator.check(violations, tls.acme(), siteHosts);
         }
     }
 

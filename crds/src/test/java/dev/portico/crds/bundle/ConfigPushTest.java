@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +55,23 @@ class ConfigPushTest {
         assertRefused("{\"revision\":1,\"hash\":\"x\",\"files\":{\"site.yaml\":3}}", "files.site.yaml: must be a string");
         assertRefused("{\"revision\":1,\"hash\":\"x\",\"files\":{\"../etc/passwd\":\"\"}}", "files.../etc/passwd: unknown file");
         assertRefused("{\"revision\":1,\"hash\":\"x\",\"files\":{}}", "files.site.yaml: is required");
+        assertRefused("{\"revision\":1,\"hash\":\"x\",\"files\":{\"acme-http-01\":\"tok.thumb\\n../x\"}}",
+                "files.acme-http-01 line 2: not an ACME key authorization");
         assertRefused("{\"revision\":1,\"hash\":\"x\",\"files\":{}} {}", "body: not JSON");
+    }
+
+    @Test
+    void challengeAnswersAreKeyedByTheirToken() {
+        String file = AcmeChallengeAnswers.render(List.of("tok-2.thumb", "tok_1.thumb", "tok-2.thumb"));
+
+        assertThat(file).isEqualTo("tok-2.thumb\ntok_1.thumb\n");
+        assertThat(AcmeChallengeAnswers.parse(file)).containsExactly(
+                Map.entry("tok-2", "tok-2.thumb"), Map.entry("tok_1", "tok_1.thumb"));
+        assertThat(AcmeChallengeAnswers.parse("")).isEmpty();
+        assertThatThrownBy(() -> AcmeChallengeAnswers.render(List.of("no-thumbprint")))
+                .hasMessageContaining("not an ACME key authorization");
+        ConfigPush push = ConfigPush.of(1, Map.of("site.yaml", "x", BundleFiles.ACME_CHALLENGES_FILE, file));
+        assertThat(ConfigPush.fromJson(push.toJson())).isEqualTo(push);
     }
 
     @Test

@@ -131,7 +131,7 @@ public record Authority(X509Certificate certificate, PrivateKey key) {
         return tenth.compareTo(MAX_BACKDATE) > 0 ? MAX_BACKDATE : tenth;
     }
 
-    private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signer)
+    static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signer)
             throws GeneralSecurityException {
         try {
             return new JcaX509CertificateConverter().getCertificate(
@@ -141,11 +141,11 @@ public record Authority(X509Certificate certificate, PrivateKey key) {
         }
     }
 
-    private static BigInteger serial() {
+    static BigInteger serial() {
         return new BigInteger(127, RANDOM).add(BigInteger.ONE); // positive, at most 16 bytes (RFC 5280 4.1.2.2)
     }
 
-    private static KeyPair newKeyPair() {
+    static KeyPair newKeyPair() {
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
             generator.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);

@@ -2,10 +2,13 @@ package dev.portico.operator.reconciler;
 
 import dev.portico.crds.ProxySiteDefaults;
 import dev.portico.crds.ProxySiteLoader;
+import dev.portico.crds.bundle.AcmeChallengeAnswers;
 import dev.portico.crds.bundle.BundleFiles;
 import dev.portico.crds.bundle.ConfigPush;
 import dev.portico.crds.v1alpha1.ProxySite;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -37,12 +40,30 @@ record ConfigBundle(SortedMap<String, String> files, String hash, long revision)
      */
     static ConfigBundle render(String name, String namespace, ProxySiteSpec normalisedSpec, Map<String, TlsPair> tlsPairs,
             TlsPair admin) {
-        return render(name, namespace, normalisedSpec, tlsPairs, admin, Map.of());
+        return render(name, namespace, normalisedSpec, tlsPairs, admin, Map.of(), List.of());
     }
 
     /** @param htpasswd each referenced basic-auth Secret's htpasswd lines (its key {@code auth}) by Secret name */
     static ConfigBundle render(String name, String namespace, ProxySiteSpec normalisedSpec, Map<String, TlsPair> tlsPairs,
             TlsPair admin, Map<String, String> htpasswd) {
+        return render(name, namespace, normalisedSpec, tlsPairs, admin, htpasswd, List.of());
+    }
+
+    /**
+     * @param acmeAnswers the key authorizations of the site's pending HTTP-01 challenges: a site with
+     *     tls.acme always has the file {@link BundleFiles#ACME_CHALLENGES_FILE}, empty between orders
+     */
+    static ConfigBundle render(String name, String namespace, ProxySiteSpec normalisedSpec, Map<String, TlsPair> tlsPairs,
+            TlsPair admin, Collection<String> acmeAnswers) {
+        return render(name, namespace, normalisedSpec, tlsPairs, admin, Map.of(), acmeAnswers);
+    }
+
+    /**
+     * @param htpasswd    each referenced basic-auth Secret's htpasswd lines (its key {@code auth}) by Secret name
+     * @param acmeAnswers the key authorizations of the site's pending HTTP-01 challenges
+     */
+    static ConfigBundle render(String name, String namespace, ProxySiteSpec normalisedSpec, Map<String, TlsPair> tlsPairs,
+            TlsPair admin, Map<String, String> htpasswd, Collection<String> acmeAnswers) {
         SortedMap<String, String> files = new TreeMap<>();
         // No generation in the file: an edit that changes nothing the proxy serves must not roll the pods.
         ProxySite site = new ProxySite(ProxySite.API_VERSION, ProxySite.KIND,
@@ -50,6 +71,9 @@ record ConfigBundle(SortedMap<String, String> files, String hash, long revision)
         files.put(SITE_FILE, ProxySiteLoader.toYaml(site));
         files.put(certificateKey(DerivedResources.ADMIN_TLS_SECRET), admin.certificate());
         files.put(privateKeyKey(DerivedResources.ADMIN_TLS_SECRET), admin.key());
+        if (normalisedSpec.tls() != null && normalisedSpec.tls().acme() != null) {
+            files.put(BundleFiles.ACME_CHALLENGES_FILE, AcmeChallengeAnswers.render(acmeAnswers));
+        }
         tlsPairs.forEach((secretName, pair) -> {
             files.put(certificateKey(secretName), pair.certificate());
             files.put(privateKeyKey(secretName), pair.key());

@@ -47,6 +47,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * The pure mapping from a ProxySite to the Kubernetes objects the operator owns for it. No
@@ -496,17 +497,24 @@ final class DerivedResources {
             items.add(new KeyToPath(BundleFiles.htpasswdKey(secretName), null,
                     "secrets/" + secretName + "/" + BasicAuthSecrets.KEY));
         }
+        if (spec.tls() != null && spec.tls().acme() != null) {
+            // Always in an ACME site's bundle (empty between orders), so orders never change the pod template.
+            items.add(new KeyToPath(BundleFiles.ACME_CHALLENGES_FILE, null, BundleFiles.ACME_CHALLENGES_FILE));
+        }
         return items;
     }
 
-    /** The distinct Secret names spec.tls refers to, in the order written. */
+    /** The distinct Secret names spec.tls refers to, in the order written, ACME's last. */
     static List<String> tlsSecretNames(ProxySiteSpec spec) {
-        if (spec == null || spec.tls() == null || spec.tls().certificates() == null) {
+        if (spec == null || spec.tls() == null) {
             return List.of();
         }
-        return spec.tls().certificates().stream()
-                .filter(c -> c != null && c.secretName() != null)
-                .map(Tls.Certificate::secretName)
+        // acme.secretName too: before defaults, ACME's certificate is not among the certificates yet.
+        Stream<String> acme = spec.tls().acme() == null || spec.tls().acme().secretName() == null ? Stream.empty()
+                : Stream.of(spec.tls().acme().secretName());
+        return Stream.concat(Optional.ofNullable(spec.tls().certificates()).orElse(List.of()).stream()
+                        .filter(c -> c != null && c.secretName() != null)
+                        .map(Tls.Certificate::secretName), acme)
                 .distinct()
                 .toList();
     }

@@ -7,9 +7,12 @@ import dev.portico.crds.v1alpha1.ProxySiteStatus;
 import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.crds.validation.ProxySiteValidator;
 import dev.portico.crds.validation.Violation;
+import dev.portico.operator.acme.AcmeCertificates;
 import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.pki.AdminCa;
 import dev.portico.operator.pki.AdminCaStore;
+import dev.portico.operator.pki.Authority;
+import dev.portico.operator.pki.Placeholder;
 import dev.portico.operator.pki.ServingCertificate;
 import dev.portico.operator.OperatorConfig;
 import dev.portico.operator.api.ProxyClassResource;
@@ -19,7 +22,6 @@ import dev.portico.operator.proxyclass.ServiceDefaults;
 import dev.portico.operator.push.ConfigPusher;
 import dev.portico.operator.push.ProxyPod;
 import dev.portico.operator.push.Rollout;
-import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
@@ -52,7 +54,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -103,6 +104,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     /** Push answers come back on other threads; this wakes the site they belong to. */
     private final SimpleInboundEventSource<ProxySiteResource> pushResults = new SimpleInboundEventSource<>(PUSH_RESULTS);
     private final ConfigPusher pusher;
+    /** Orders and renews the certificates of sites with tls.acme, off the reconcile threads. */
+    private final AcmeCertificates acme;
     /** The last failure each site's Event reported, until a reconcile of it succeeds. */
     private final Map<ResourceID, String> failuresReported = new ConcurrentHashMap<>();
 
@@ -114,14 +117,17 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
      *     may reach the proxies' metrics port (empty: every namespace's)
      * @param adminCa issues the pods' admin certificates; the pusher trusts what it trusts
      * @param pushers makes the pusher, given how to wake a site when a pod answers
+     * @param acmeClients makes the ACME client, given how to wake a site when an order needs it
      */
     public ProxySiteReconciler(OperatorConfig config, AdminCaStore adminCa,
-            Function<Consumer<ResourceID>, ConfigPusher> pushers) {
-        this(config, adminCa, pushers, Clock.systemUTC());
+            Function<Consumer<ResourceID>, ConfigPusher> pushers,
+            Function<Consumer<ResourceID>, AcmeCertificates> acmeClients) {
+        this(config, adminCa, pushers, acmeClients, Clock.systemUTC());
     }
 
     ProxySiteReconciler(OperatorConfig config, AdminCaStore adminCa,
-            Function<Consumer<ResourceID>, ConfigPusher> pushers, Clock clock) {
+            Function<Consumer<ResourceID>, ConfigPusher> pushers,
+            Function<Consumer<ResourceID>, AcmeCertificates> acmeClients, Clock clock) {
         this.proxyImage = Objects.requireNonNull(config.proxyImage(), "proxyImage");
         this.proxyClasses = config.proxyClasses();
         this.operatorNamespace = config.namespace();
@@ -129,6 +135,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         this.adminCa = Objects.requireNonNull(adminCa, "adminCa");
         this.clock = clock;
         this.pusher = pushers.apply(pushResults::propagateEvent);
+        this.acme = acmeClients.apply(pushResults::propagateEvent);
     }
 
     /**
@@ -188,6 +195,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     public UpdateControl<ProxySiteResource> reconcile(ProxySiteResource site, Context<ProxySiteResource> context) {
         String url = null;
         Rollout rollout = null;
+        List<String> placeholders = new ArrayList<>();
+        StatusFactory.Certificates certificates = null;
         Duration nextLook = ConfigPusher.VERIFY_EVERY;
         ProxyClassSelection proxyClass = ProxyClasses.select(site, context, proxyClasses);
         ProxySiteSpec withClass = site.getSpec() == null ? null : ServiceDefaults.apply(site.getSpec(),
@@ -199,10 +208,23 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
             ProxySiteSpec spec = ProxySiteDefaults.normalise(withClass);
             Map<String, ConfigBundle.TlsPair> tlsPairs = new LinkedHashMap<>();
             Map<String, String> htpasswd = new LinkedHashMap<>();
+            Secret bundleSecret = owned(context, site, DerivedResources.bundleName(site));
             verdict = bothResolved(bothResolved(bothResolved(classResolved(proxyClass),
-                    resolveTls(site, spec, context, tlsPairs)), BasicAuthSecrets.resolve(site, spec, context, htpasswd)),
+                            resolveTls(site, spec, context, tlsPairs, placeholders, bundleSecret, clock.instant())),
+                            BasicAuthSecrets.resolve(site, spec, context, htpasswd)),
                     BackendServices.resolve(site, spec, context));
             url = DerivedResources.url(spec, addresses);
+            AcmeCertificates.View acmeView = null;
+            if (spec.tls() != null && spec.tls().acme() != null && verdict.isResolved()) {
+                Tls.Acme acmeSpec = spec.tls().acme();
+                ConfigBundle.TlsPair current = placeholders.contains(acmeSpec.secretName()) ? null
+                        : tlsPairs.get(acmeSpec.secretName());
+                acme.retainOnly(context.getPrimaryCache().list().map(ResourceID::fromResource).collect(Collectors.toSet()));
+                acmeView = acme.observe(site, acmeSpec, current == null ? null : current.certificate());
+                nextLook = soonest(nextLook, acmeView.nextLook());
+            }
+            certificates = StatusFactory.Certificates.of(spec.tls(), placeholders, acmeView);
+            List<String> acmeAnswers = acmeView == null ? List.of() : acmeView.answers();
             if (verdict.isResolved()) {
                 Secret adminSecret = owned(context, site, DerivedResources.adminSecretName(site));
                 String token = Optional.ofNullable(DerivedResources.token(adminSecret))
@@ -215,9 +237,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 ServingCertificate adminCertificate = adminCertificate(site, adminSecret, ca.ca());
                 ConfigBundle bundle = ConfigBundle.render(site.getMetadata().getName(), site.getMetadata().getNamespace(),
                         spec, tlsPairs, new ConfigBundle.TlsPair(adminCertificate.chainPem(), adminCertificate.keyPem()),
-                        htpasswd)
-                        .at(DerivedResources.deployed(owned(context, site, DerivedResources.bundleName(site))),
-                                clock.millis());
+                        htpasswd, acmeAnswers)
+                        .at(DerivedResources.deployed(bundleSecret), clock.millis());
                 PodSettings podSettings = PodSettings.of(proxyClass.selected().map(ProxyClassResource::getSpec).orElse(null),
                         proxyImage);
                 new SiteModel(spec, bundle, podSettings, token, adminCertificate, operatorNamespace, metricsNamespaces)
@@ -229,6 +250,9 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                         .flatMap(Optional::stream)
                         .toList();
                 rollout = pusher.converge(ResourceID.fromResource(site), bundle.push(), token, readyPods);
+                if (rollout.complete() && rollout.ready() > 0) {
+                    acme.served(ResourceID.fromResource(site), acmeAnswers);
+                }
                 // All ready pods serve this bundle, so a certificate of the issuing CA: the previous CA may go.
                 adminCa.siteServes(siteKey(site), rollout.serving() == rollout.ready()
                         ? ca.ca().issuing().certificate() : null, context.getPrimaryCache().list()
@@ -242,7 +266,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         Optional<Deployment> deployment = context.getSecondaryResource(Deployment.class);
         ProxySiteStatus status = StatusFactory.status(site, verdict, url,
                 proxyClass.selected().map(c -> c.getMetadata().getName()).orElse(null), addresses, rollout, deployment,
-                Instant.now(clock));
+                certificates, Instant.now(clock));
         reportRefusals(site, status, context);
         // Pods are asked again now and then: a restarted process or a missed push shows up there.
         if (!Objects.equals(status, site.getStatus())) {
@@ -374,9 +398,15 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         return StatusFactory.Verdict.unresolved(first.unresolvedReason(), all);
     }
 
-    /** Reads each referenced Secret's PEMs into {@code tlsPairs}, or says what is wrong with them. */
+    /**
+     * Reads each referenced Secret's PEMs into {@code tlsPairs}, or says what is wrong with them. A Secret
+     * that does not exist yet (an ACME order pending, cert-manager not done) does not hold the site back:
+     * it is served as a self-signed placeholder for its hosts, named in {@code placeholders}; the one the
+     * bundle already has is kept while it fits, so the bundle does not change on every reconcile.
+     */
     private static StatusFactory.Verdict resolveTls(ProxySiteResource site, ProxySiteSpec spec,
-            Context<ProxySiteResource> context, Map<String, ConfigBundle.TlsPair> tlsPairs) {
+            Context<ProxySiteResource> context, Map<String, ConfigBundle.TlsPair> tlsPairs, List<String> placeholders,
+            Secret bundleSecret, Instant now) {
         if (spec.tls() == null) {
             return StatusFactory.Verdict.valid();
         }
@@ -385,7 +415,6 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 context.eventSourceRetriever().getEventSourceFor(Secret.class, TLS_SECRETS);
         String namespace = site.getMetadata().getNamespace();
         List<Violation> problems = new ArrayList<>();
-        boolean anyMissing = false;
         List<Tls.Certificate> certificates = spec.tls().certificates();
         for (int i = 0; i < certificates.size(); i++) {
             String name = certificates.get(i).secretName();
@@ -400,8 +429,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                     problems.add(new Violation(path, "Secret \"" + name + "\" " + tlsProblem(notCertificate.get())));
                     continue;
                 }
-                anyMissing = true;
-                problems.add(new Violation(path, "Secret \"" + name + "\" not found in namespace \"" + namespace + "\""));
+                tlsPairs.put(name, placeholder(bundleSecret, name, certificates.get(i).hosts(), now));
+                placeholders.add(name);
                 continue;
             }
             String problem = tlsProblem(secret.get());
@@ -415,7 +444,23 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
         if (problems.isEmpty()) {
             return StatusFactory.Verdict.valid();
         }
-        return StatusFactory.Verdict.unresolved(anyMissing ? "SecretNotFound" : "InvalidSecret", problems);
+        return StatusFactory.Verdict.unresolved("InvalidSecret", problems);
+    }
+
+    /** The placeholder the deployed bundle serves for {@code secretName} if it still fits, else a new one. */
+    private static ConfigBundle.TlsPair placeholder(Secret bundleSecret, String secretName, List<String> hosts,
+            Instant now) {
+        Map<String, String> data = bundleSecret == null || bundleSecret.getData() == null ? Map.of()
+                : bundleSecret.getData();
+        String chain = Optional.ofNullable(data.get(ConfigBundle.certificateKey(secretName)))
+                .map(ProxySiteReconciler::decode).orElse(null);
+        String key = Optional.ofNullable(data.get(ConfigBundle.privateKeyKey(secretName)))
+                .map(ProxySiteReconciler::decode).orElse(null);
+        if (key != null && Placeholder.reusable(chain, hosts, now)) {
+            return new ConfigBundle.TlsPair(chain, key);
+        }
+        Authority.Issued issued = Placeholder.issue(hosts, now);
+        return new ConfigBundle.TlsPair(issued.chainPem(), issued.keyPem());
     }
 
     /**
@@ -476,35 +521,6 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
     }
 
     private static void warn(ProxySiteResource site, Context<ProxySiteResource> context, String reason, String message) {
-        String now = Instant.now().toString();
-        var event = new EventBuilder()
-                .withNewMetadata()
-                    .withName(site.getMetadata().getName() + "." + UUID.randomUUID().toString().replace("-", "").substring(0, 16))
-                    .withNamespace(site.getMetadata().getNamespace())
-                .endMetadata()
-                .withNewInvolvedObject()
-                    .withApiVersion(ProxySite.API_VERSION)
-                    .withKind(ProxySite.KIND)
-                    .withName(site.getMetadata().getName())
-                    .withNamespace(site.getMetadata().getNamespace())
-                    .withUid(site.getMetadata().getUid())
-                    .withResourceVersion(site.getMetadata().getResourceVersion())
-                .endInvolvedObject()
-                .withType("Warning")
-                .withReason(reason)
-                .withMessage(message)
-                .withCount(1)
-                .withFirstTimestamp(now)
-                .withLastTimestamp(now)
-                .withNewSource().withComponent("portico-operator").endSource()
-                .withReportingComponent("portico.dev/operator")
-                .build();
-        try {
-            context.getClient().v1().events().inNamespace(site.getMetadata().getNamespace()).resource(event).create();
-        } catch (KubernetesClientException e) {
-            // An Event is a courtesy: the condition already says it. Never fail the reconcile for it.
-            LOG.warn("Could not record Event {} for ProxySite {}/{}: {}", reason, site.getMetadata().getNamespace(),
-                    site.getMetadata().getName(), e.getMessage());
-        }
+        SiteEvents.record(context.getClient(), site, "Warning", reason, message);
     }
 }

@@ -3,7 +3,9 @@ package dev.portico.operator.reconciler;
 import dev.portico.crds.v1alpha1.ProxySiteStatus;
 import dev.portico.crds.v1alpha1.ProxySiteStatus.Address;
 import dev.portico.crds.v1alpha1.ProxySiteStatus.Condition;
+import dev.portico.crds.v1alpha1.Tls;
 import dev.portico.crds.validation.Violation;
+import dev.portico.operator.acme.AcmeCertificates;
 import dev.portico.operator.api.ProxySiteResource;
 import dev.portico.operator.push.Rollout;
 import io.fabric8.kubernetes.api.model.LoadBalancerStatus;
@@ -32,6 +34,7 @@ final class StatusFactory {
     static final String RESOLVED_REFS = "ResolvedRefs";
     static final String PROGRAMMED = "Programmed";
     static final String READY = "Ready";
+    static final String CERTIFICATE_READY = "CertificateReady";
 
     private StatusFactory() {}
 
@@ -60,15 +63,51 @@ final class StatusFactory {
     }
 
     /**
+     * Whether every certificate the site serves is the real one, for {@code CertificateReady}.
+     * Not part of Ready: a site on a placeholder serves its spec, and its HTTP side (the ACME
+     * challenges above all) must be up for the real certificate to come.
+     */
+    record Certificates(boolean ready, String reason, String message) {
+
+        /**
+         * null without TLS: no condition. ACME's state speaks for the site when it is not ready: what is
+         * being done, or what the CA answered.
+         */
+        static Certificates of(Tls tls, List<String> placeholders, AcmeCertificates.View acme) {
+            if (tls == null) {
+                return null;
+            }
+            if (acme != null && !acme.ready()) {
+                return new Certificates(false, acme.reason(), acme.message());
+            }
+            if (placeholders.isEmpty()) {
+                return new Certificates(true, "Ready", acme == null ? "" : acme.message());
+            }
+            return new Certificates(false, "Pending", "Secret " + String.join(", ", placeholders.stream()
+                    .map(n -> "\"" + n + "\"").toList()) + " not found yet: the pods serve a self-signed placeholder "
+                    + "for its hosts until it exists");
+        }
+    }
+
+    /** A site without a say on its certificates: the previous CertificateReady is kept. */
+    static ProxySiteStatus status(ProxySiteResource site, Verdict verdict, String url, String proxyClassName,
+            List<Address> addresses, Rollout rollout, Optional<Deployment> deployment, Instant now) {
+        return status(site, verdict, url, proxyClassName, addresses, rollout, deployment, null, now);
+    }
+
+    /**
      * @param url the site's URL when the spec is valid, else null (the previous one is kept)
      * @param rollout how far the bundle just rendered has reached the ready pods, or null when
      *     nothing was rendered
      * @param proxyClassName the class the site's pods run with, null when none applies
      * @param addresses the site's load balancer addresses ({@link #addresses})
      * @param deployment the proxy Deployment as the cache has it, if any
+     * @param certificates what the site's certificates are; null keeps the previous CertificateReady (or none
+     *     without TLS)
      */
     static ProxySiteStatus status(ProxySiteResource site, Verdict verdict, String url, String proxyClassName,
-            List<Address> addresses, Rollout rollout, Optional<Deployment> deployment, Instant now) {
+            List<Address> addresses, Rollout rollout, Optional<Deployment> deployment, Certificates certificates,
+            Instant now) {
         ProxySiteStatus previous = site.getStatus();
         long generation = Optional.ofNullable(site.getMetadata().getGeneration()).orElse(0L);
         List<Condition> conditions = new ArrayList<>();
@@ -91,6 +130,11 @@ final class StatusFactory {
         String servedHash = rollout != null && rollout.complete() ? rollout.hash() : previousHash;
         conditions.add(programmed(verdict, rollout, deployment, servedHash));
         conditions.add(ready(conditions, deployment));
+        if (certificates != null) {
+            conditions.add(condition(CERTIFICATE_READY, certificates.ready(), certificates.reason(), certificates.message()));
+        } else if (!verdict.isValid() || site.getSpec() != null && site.getSpec().tls() != null) {
+            previousCondition(previous, CERTIFICATE_READY).ifPresent(conditions::add);
+        }
 
         DeploymentStatus deploymentStatus = deployment.map(Deployment::getStatus).orElse(null);
         return new ProxySiteStatus(
@@ -121,6 +165,7 @@ final class StatusFactory {
         conditions.add(finish(programmed, previous, generation, now));
         // Whether the pods serve this spec is unknown: not Ready, whatever the Deployment says.
         conditions.add(finish(condition(READY, false, reason, programmed.message()), previous, generation, now));
+        previousCondition(previous, CERTIFICATE_READY).ifPresent(conditions::add);
         return new ProxySiteStatus(
                 previous == null ? generation : previous.observedGeneration(),
                 previous == null ? 0 : previous.replicas(),

@@ -74,6 +74,13 @@ class AdmissionClusterTest {
                         "spec.tls.minVersion"),
                 row("TLS without certificates", "  hosts: [a.example.com]\n  tls: {certificates: []}\n  routes:\n" + VALID_ROUTE,
                         "spec.tls.certificates"),
+                row("an ACME wildcard", "  hosts: [a.example.com, \"*.example.com\"]\n  tls: {acme: {email: o@example.com, "
+                        + "secretName: a, hosts: [\"*.example.com\"]}}\n  routes:\n" + VALID_ROUTE, "spec.tls.acme.hosts"),
+                row("an ACME directory over http", "  hosts: [a.example.com]\n  tls: {acme: {email: o@example.com, "
+                        + "secretName: a, directory: \"http://ca.example.com/dir\"}}\n  routes:\n" + VALID_ROUTE,
+                        "spec.tls.acme.directory"),
+                row("an ACME contact that is no e-mail", "  hosts: [a.example.com]\n  tls: {acme: {email: ops, "
+                        + "secretName: a}}\n  routes:\n" + VALID_ROUTE, "spec.tls.acme.email"),
                 row("a secret name with capitals", "  hosts: [a.example.com]\n  tls: {certificates: [{secretName: My_Secret}]}\n  routes:\n" + VALID_ROUTE,
                         "spec.tls.certificates[0].secretName"),
                 row("a negative HSTS max-age", "  hosts: [a.example.com]\n  tls: {certificates: [{secretName: a}], hsts: {maxAge: -1}}\n  routes:\n" + VALID_ROUTE,

@@ -62,7 +62,7 @@ class ProxySiteCelRulesTest {
     void everyRuleCompiles() throws IOException {
         List<String> rules = new ArrayList<>();
         collectRules(spec(), rules);
-        assertThat(rules).hasSize(25);
+        assertThat(rules).hasSize(27);
         rules.forEach(ProxySiteCelRulesTest::program);
     }
 
@@ -124,6 +124,12 @@ class ProxySiteCelRulesTest {
             source ranges on NodePort | service: {type: NodePort, loadBalancerSourceRanges: [10.0.0.0/8]} \
                 | loadBalancerSourceRanges needs type LoadBalancer | needs type LoadBalancer
             every field on LoadBalancer | service: {type: LoadBalancer, externalTrafficPolicy: Local, loadBalancerClass: example.com/lb, loadBalancerSourceRanges: [10.0.0.0/8], nodePorts: {http: 30080}} ||
+            tls without certificate or acme | tls: {minVersion: "1.3"} \
+                | name at least one certificate in certificates, or set acme | at least one certificate is required (or spec.tls.acme)
+            tls with acme only | tls: {acme: {email: o@example.com, secretName: a-tls}} ||
+            acme wildcard | {hosts: [a.example.com, "*.example.com"], tls: {acme: {email: o@example.com, secretName: a, hosts: ["*.example.com"]}}} \
+                | acme.hosts cannot hold wildcards: the CA proves a wildcard only over DNS-01, which Portico does not do (serve it from a cert-manager Secret in certificates) \
+                | wildcard: the CA can only prove a wildcard over DNS-01
             https node port without TLS | service: {type: NodePort, nodePorts: {https: 30443}} \
                 | service.nodePorts.https needs spec.tls (without TLS the Service has no https port) | needs spec.tls
             cors for any origin with credentials | cors: {allowOrigins: ["*"], allowCredentials: true} \

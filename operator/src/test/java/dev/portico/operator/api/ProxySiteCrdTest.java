@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.portico.crds.ProxySiteDefaults;
+import dev.portico.crds.v1alpha1.Tls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,6 +104,9 @@ class ProxySiteCrdTest {
         expected.put("spec.tls.hsts.maxAge", ProxySiteDefaults.HSTS_MAX_AGE);
         expected.put("spec.tls.hsts.includeSubDomains", ProxySiteDefaults.HSTS_INCLUDE_SUBDOMAINS);
         expected.put("spec.tls.hsts.preload", ProxySiteDefaults.HSTS_PRELOAD);
+        expected.put("spec.tls.acme.directory", Tls.Acme.LETS_ENCRYPT);
+        expected.put("spec.tls.acme.challenge", "HTTP-01");
+        expected.put("spec.tls.acme.accountSecretName", Tls.Acme.DEFAULT_ACCOUNT_SECRET);
         expected.put("spec.trustedProxies.hops", ProxySiteDefaults.TRUSTED_PROXY_HOPS);
         expected.put("spec.limits.maxRequestBodySize", ProxySiteDefaults.MAX_REQUEST_BODY_SIZE);
         expected.put("spec.limits.maxRequestHeadersSize", ProxySiteDefaults.MAX_REQUEST_HEADERS_SIZE);

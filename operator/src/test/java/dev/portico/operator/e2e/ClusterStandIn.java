@@ -133,6 +133,11 @@ final class ClusterStandIn implements AutoCloseable {
                 proxyImage);
     }
 
+    /** The operator running now (to kill it, as a crashed leader). */
+    ShippedOperator operator() {
+        return operator;
+    }
+
     /** Stops the operator and starts it again with more settings in its environment. */
     void restartOperator(Map<String, String> environment) {
         operator.close();

@@ -14,6 +14,7 @@ import dev.portico.operator.testbed.Testbed;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
@@ -170,8 +171,10 @@ class RbacRulesClusterTest {
                     .withNewSpec().addNewPort().withPort(8000).endPort().endSpec().build()).create();
             String yaml = ClusterStandIn.site(ns, "site");
             if (failure == Failure.EVENTS_LOST) {
-                // Refused for a reason only the status and an Event can tell: a missing certificate.
-                yaml += "  tls: {certificates: [{secretName: missing-tls}]}\n";
+                // Refused for a reason only the status and an Event can tell: a "certificate" of the wrong type.
+                admin.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("opaque-tls")
+                        .endMetadata().withType("Opaque").addToData("tls.crt", "eA==").build()).create();
+                yaml += "  tls: {certificates: [{secretName: opaque-tls}]}\n";
             }
             ProxySiteResource site = new ProxySiteResource();
             site.setMetadata(new ObjectMetaBuilder().withName("site").withNamespace(ns).build());
@@ -193,7 +196,7 @@ class RbacRulesClusterTest {
                 case EVENTS_LOST -> {
                     // The status still says what the Event would have.
                     await(what).atMost(Duration.ofSeconds(60)).until(() -> status(ns),
-                            s -> "SecretNotFound".equals(ClusterStandIn.condition(s, "ResolvedRefs").reason()));
+                            s -> "InvalidSecret".equals(ClusterStandIn.condition(s, "ResolvedRefs").reason()));
                     assertThat(admin.v1().events().inNamespace(ns).list().getItems())
                             .noneMatch(e -> "portico.dev/operator".equals(e.getReportingComponent()));
                 }

@@ -10,6 +10,7 @@ import dev.portico.runtime.routing.PathNormaliser;
 import dev.portico.runtime.routing.Router;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Admission: the ordered stages that decide what becomes of a request before anything of it goes upstream, compiled
@@ -51,20 +52,26 @@ public final class AdmissionPipeline {
                                             RoutePolicies policies, boolean httpsRedirect,
                                             Router router, List<CompiledRoute> routes, HeaderRules siteHeaders) {
         return compile(trust, maxInFlightPerClient, paths, policies, httpsRedirect, router, routes, siteHeaders,
-                List.of());
+                List.of(), Map.of());
     }
 
-    /** @param auth each route's auth by route order (null entries: none), or empty when no route has any */
+    /**
+     * @param auth        each route's auth by route order (null entries: none), or empty when no route has any
+     * @param acmeAnswers token to key authorization of the operator's pending ACME HTTP-01 challenges
+     */
     public static AdmissionPipeline compile(TrustPolicy trust, int maxInFlightPerClient, PathNormaliser paths,
                                             RoutePolicies policies, boolean httpsRedirect,
                                             Router router, List<CompiledRoute> routes, HeaderRules siteHeaders,
-                                            List<RouteAuth> auth) {
+                                            List<RouteAuth> auth, Map<String, String> acmeAnswers) {
         List<AdmissionStage> stages = new ArrayList<>();
         stages.add(new InFlightStage(trust, maxInFlightPerClient)); // first: every request counts, answered or not
         stages.add(MalformedHeadStage.INSTANCE);
         stages.add(FramingStage.INSTANCE);
         stages.add(new TargetStage(paths));
         stages.add(new ClientStage(trust));
+        if (!acmeAnswers.isEmpty()) {
+            stages.add(new AcmeChallengeStage(acmeAnswers, router, siteHeaders)); // the CA is no client of the site
+        }
         stages.add(new RouteStage(router)); // before the policies: a route's own replace the site's
         if (policies.anyAccess()) {
             stages.add(new AccessStage(policies));

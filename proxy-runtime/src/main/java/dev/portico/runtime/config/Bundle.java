@@ -1,10 +1,15 @@
 package dev.portico.runtime.config;
 
+import dev.portico.crds.InvalidProxySiteException;
+import dev.portico.crds.bundle.AcmeChallengeAnswers;
 import dev.portico.crds.bundle.BundleFiles;
 import dev.portico.crds.bundle.ConfigPush;
+import dev.portico.crds.validation.Violation;
 import dev.portico.runtime.tls.SecretStore;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -51,6 +56,23 @@ public record Bundle(String origin, long revision, String hash, SortedMap<String
 
     public String siteYaml() {
         return files.get(BundleFiles.SITE_FILE);
+    }
+
+    /**
+     * Token to key authorization of the pending ACME HTTP-01 challenges ({@link BundleFiles#ACME_CHALLENGES_FILE}).
+     *
+     * @throws InvalidProxySiteException naming the line that is not a key authorization
+     */
+    public Map<String, String> acmeAnswers() {
+        String file = files.get(BundleFiles.ACME_CHALLENGES_FILE);
+        if (file == null) {
+            return Map.of();
+        }
+        try {
+            return AcmeChallengeAnswers.parse(file);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidProxySiteException(List.of(new Violation(BundleFiles.ACME_CHALLENGES_FILE, e.getMessage())));
+        }
     }
 
     /** "revision 7 sha256:…" or just the hash: how log lines and answers name a bundle. */

@@ -39,7 +39,7 @@ public final class SiteBuilder {
      */
     public SiteConfig build(Bundle bundle) {
         SiteConfig site = SiteCompiler.compile(ProxySiteLoader.load(bundle.siteYaml()), bundle.hash(),
-                bundle.revision(), tls, bundle.secrets(), limiters);
+                bundle.revision(), tls, bundle.secrets(), limiters, bundle.acmeAnswers());
         // Part of the bundle like the site's certificates: a bundle whose admin pair cannot serve is refused whole.
         return adminTls == null ? site : site.withAdminTls(adminTls.compile(bundle.secrets()));
     }

@@ -30,6 +30,7 @@ import dev.portico.runtime.tls.TlsCompiler;
 import dev.portico.runtime.tls.TlsConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Turns a validated, normalised ProxySite into the immutable {@link SiteConfig} the data
@@ -45,15 +46,22 @@ public final class SiteCompiler {
         return compile(site, hash, SiteConfig.NO_REVISION, null, null, new RateLimiters());
     }
 
+    /** A site without pending ACME challenges. */
+    public static SiteConfig compile(ProxySite site, String hash, long revision, TlsCompiler tls, SecretStore secrets,
+                                     RateLimiters limiters) {
+        return compile(site, hash, revision, tls, secrets, limiters, Map.of());
+    }
+
     /**
      * @param revision the bundle's revision, or {@link SiteConfig#NO_REVISION}
      * @param tls      builds the contexts of the certificates the site names; null leaves the site without TLS contexts
      * @param secrets  where {@code tls} reads the certificates from
      * @param limiters keeps the rate limiters' state (the site's and the routes') across reloads
+     * @param acmeAnswers token to key authorization of the operator's pending HTTP-01 challenges
      * @throws dev.portico.crds.InvalidProxySiteException when a certificate cannot serve
      */
     public static SiteConfig compile(ProxySite site, String hash, long revision, TlsCompiler tls, SecretStore secrets,
-                                     RateLimiters limiters) {
+                                     RateLimiters limiters, Map<String, String> acmeAnswers) {
         ProxySiteSpec spec = site.spec();
         SiteHeaders siteHeaders = spec.headers();
         HeaderRules siteRequest = HeaderRules.of(siteHeaders == null ? null : siteHeaders.request());
@@ -109,7 +117,7 @@ public final class SiteCompiler {
                 AdmissionPipeline.compile(trust, limits.maxRequestsInFlightPerClient(), paths,
                         RoutePolicies.compile(spec, access, rateLimit, limiters),
                         tlsConfig != null && tlsConfig.httpRedirect(), router, routes, responseHeaders,
-                        RouteAuthCompiler.compile(spec, secrets)));
+                        RouteAuthCompiler.compile(spec, secrets), acmeAnswers));
     }
 
     /**

@@ -62,6 +62,8 @@ public final class SiteSource {
     private SortedMap<String, String> readFiles() throws IOException {
         SortedMap<String, String> files = new TreeMap<>();
         files.put(BundleFiles.SITE_FILE, read(siteFile));
+        // Mounted beside site.yaml for a site with tls.acme, so a pod that starts mid-order answers at once.
+        readIfPresent(files, BundleFiles.ACME_CHALLENGES_FILE, siteFile.resolveSibling(BundleFiles.ACME_CHALLENGES_FILE));
         if (Files.isDirectory(secretsDir)) {
             // Kubernetes mounts Secrets through "..data" symlinks: skip the dot entries and
             // read the visible files, which follow the links.

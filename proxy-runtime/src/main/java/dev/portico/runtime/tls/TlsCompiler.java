@@ -7,7 +7,9 @@ import dev.portico.runtime.routing.HostPattern;
 import dev.portico.runtime.tls.ocsp.OcspStaple;
 import dev.portico.runtime.tls.ocsp.OcspStapling;
 import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
 import java.security.cert.CertificateEncodingException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -72,7 +74,9 @@ public final class TlsCompiler {
         for (int i = 0; i < tls.certificates().size(); i++) {
             Tls.Certificate certificate = tls.certificates().get(i);
             try {
-                CertificatePair pair = CertificatePair.load(secrets, certificate.secretName());
+                CertificatePair pair = absent(secrets, certificate.secretName())
+                        ? PlaceholderCertificates.forSecret(certificate.secretName(), certificate.hosts())
+                        : CertificatePair.load(secrets, certificate.secretName());
                 Key key = key(pair, tls.minVersion().name(), http2);
                 List<ByteBuffer> chain = key.encodedChain().stream().map(ByteBuffer::wrap).toList();
                 OcspStaple staple = nextStaples.get(chain);
@@ -104,6 +108,21 @@ public final class TlsCompiler {
         cache = next;
         replaceStaples(nextStaples);
         return new TlsConfig(List.copyOf(entries), !Boolean.FALSE.equals(tls.httpRedirect()));
+    }
+
+    /** Neither file of the secret exists: it was not made yet (one half missing is a broken secret, refused). */
+    private static boolean absent(SecretStore secrets, String secretName) {
+        for (String file : List.of(SecretStore.CERTIFICATE, SecretStore.PRIVATE_KEY)) {
+            try {
+                secrets.read(secretName, file);
+                return false;
+            } catch (NoSuchFileException e) {
+                // absent: look at the other half
+            } catch (IOException e) {
+                return false; // unreadable: CertificatePair.load says why
+            }
+        }
+        return true;
     }
 
     /** The site no longer serves TLS: stop refreshing every staple. */

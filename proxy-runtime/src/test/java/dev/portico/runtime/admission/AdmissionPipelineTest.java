@@ -2,9 +2,11 @@ package dev.portico.runtime.admission;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portico.runtime.config.SiteCompiler;
 import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.config.SiteYaml;
 import dev.portico.runtime.policy.InFlightLimiter;
+import dev.portico.runtime.policy.RateLimiters;
 import dev.portico.runtime.routing.RouteAction;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
@@ -19,6 +21,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -114,6 +117,34 @@ class AdmissionPipelineTest {
                     cors: {enabled: false}
                 """))).containsExactly(InFlightStage.class, MalformedHeadStage.class, FramingStage.class,
                 TargetStage.class, ClientStage.class, RouteStage.class, NotFoundStage.class, RouteActionStage.class);
+    }
+
+    @Test
+    void acmeAnswersComeRightAfterTheClientBeforeAccessRateLimitAndRedirect() {
+        SiteConfig site = SiteCompiler.compile(SiteYaml.load("""
+                hosts: [app.example.com]
+                accessControl: {deny: ["192.0.2.0/24"]}
+                rateLimit: {requestsPerSecond: 1, burst: 1}
+                tls: {certificates: [{secretName: s}]}
+                """ + ROUTES), "sha256:test", SiteConfig.NO_REVISION, null, null, new RateLimiters(),
+                Map.of("tok", "tok.thumb"));
+
+        assertThat(order(site)).containsExactly(InFlightStage.class, MalformedHeadStage.class, FramingStage.class,
+                TargetStage.class, ClientStage.class, AcmeChallengeStage.class, AccessStage.class,
+                RateLimitStage.class, RouteStage.class, RouteActionStage.class);
+        // Denied by the access list, yet answered, as often as the CA asks.
+        for (int i = 0; i < 3; i++) {
+            Decision answer = site.admission().decide(request("/.well-known/acme-challenge/tok"));
+            assertThat(answer).isInstanceOf(Decision.Respond.class);
+            assertThat(((Decision.Respond) answer).status()).isEqualTo(HttpResponseStatus.OK);
+            assertThat(((Decision.Respond) answer).body()).isEqualTo("tok.thumb");
+        }
+        assertThat(site.admission().decide(request("/.well-known/acme-challenge/other")))
+                .isEqualTo(Decision.Reject.FORBIDDEN);
+        assertThat(site.admission().decide(request("/.well-known/acme-challenge/x/../tok")))
+                .isInstanceOf(Decision.Respond.class);
+        assertThat(site.admission().decide(request(get("/.well-known/acme-challenge/tok", "Host", "other.example.com"),
+                PEER))).isEqualTo(Decision.Reject.FORBIDDEN);
     }
 
     @Test

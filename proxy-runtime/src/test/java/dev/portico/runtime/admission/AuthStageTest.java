@@ -84,7 +84,7 @@ class AuthStageTest {
     @Test
     void authComesAfterRoutingAndTheRateLimitAndIsLeftOutWithoutAuth() {
         assertThat(site(FORWARD, "rateLimit: {requestsPerSecond: 1}").admission().stages())
-                .extracting(Object::getClass).containsSubsequence(RateLimitStage.class, RouteStage.class,
+                .extracting(Object::getClass).containsSubsequence(RouteStage.class, RateLimitStage.class,
                         AuthStage.class, RouteActionStage.class);
         SiteConfig none = SiteCompiler.compile(ProxySiteLoader.load("""
                 apiVersion: portico.dev/v1alpha1

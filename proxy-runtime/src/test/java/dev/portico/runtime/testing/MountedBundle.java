@@ -14,14 +14,15 @@ import java.util.stream.Stream;
 
 /**
  * A config bundle Secret as the kubelet mounts it with the operator's volume items:
- * {@code site.yaml}, {@code revision} and {@code secrets/<name>/tls.crt|tls.key}, each a
+ * {@code site.yaml}, {@code revision}, {@code acme-http-01} and {@code secrets/<name>/tls.crt|tls.key}, each a
  * link through {@code ..data} to a {@code ..<n>} folder, so that {@link #update} swaps the
  * whole bundle with one rename, as the kubelet's atomic writer does.
  */
 public final class MountedBundle {
 
     private static final AtomicLong GENERATION = new AtomicLong();
-    private static final List<String> TOP_LEVEL = List.of(BundleFiles.SITE_FILE, BundleFiles.REVISION_FILE, "secrets");
+    private static final List<String> TOP_LEVEL = List.of(BundleFiles.SITE_FILE, BundleFiles.REVISION_FILE, "secrets",
+            BundleFiles.ACME_CHALLENGES_FILE);
 
     private final Path dir;
 
@@ -82,7 +83,7 @@ public final class MountedBundle {
 
     /** Where the operator's volume items put a bundle key: the runtime's --site / --secrets-dir layout. */
     private static Path layout(String key) {
-        if (key.equals(BundleFiles.SITE_FILE)) {
+        if (key.equals(BundleFiles.SITE_FILE) || key.equals(BundleFiles.ACME_CHALLENGES_FILE)) {
             return Path.of(key);
         }
         String secret = BundleFiles.secretNameOf(key);
