@@ -84,11 +84,10 @@ final class RouteAuthCompiler {
     private static RouteAuth policy(Auth auth, SecretStore secrets, String path) {
         if (auth.forward() != null) {
             Auth.ForwardAuth forward = auth.forward();
-            List<AsciiString> names = forward.responseHeaders() == null ? List.of()
-                    : forward.responseHeaders().stream().map(AsciiString::of).toList();
-            return new ForwardAuthPolicy(SiteCompiler.upstreamTarget(forward.backend()),
-                    forward.path() == null ? "/" : forward.path(), names,
-                    Durations.parse(forward.timeout() == null ? "5s" : forward.timeout()));
+            // The spec is normalised (ProxySiteDefaults): path, timeout and the header list are set.
+            List<AsciiString> names = forward.responseHeaders().stream().map(AsciiString::of).toList();
+            return new ForwardAuthPolicy(SiteCompiler.upstreamTarget(forward.backend()), forward.path(), names,
+                    Durations.parse(forward.timeout()));
         }
         Auth.BasicAuth basic = auth.basic();
         String secretName = basic.secretName();
@@ -105,7 +104,7 @@ final class RouteAuthCompiler {
             throw new IllegalArgumentException(source + " cannot be read: " + e.getMessage());
         }
         try {
-            return new BasicAuthPolicy(basic.realm() == null ? "Restricted" : basic.realm(),
+            return new BasicAuthPolicy(basic.realm(),
                     Htpasswd.parse(new String(text, StandardCharsets.UTF_8), source));
         } finally {
             Arrays.fill(text, (byte) 0);
