@@ -23,8 +23,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One forward-auth subrequest: the request's head (never its body) to the auth service on a pooled connection of
@@ -58,7 +56,8 @@ final class AuthSubrequest implements UpstreamListener {
     private final SiteConfig.Limits limits;
     private final Outcome outcome;
     private UpstreamConnection connection;
-    private ScheduledFuture<?> timeout;
+    /** The request path's one timer mechanism, like the exchange's own timeouts. */
+    private Deadline timeout;
     private int attempts;
     private boolean responded;
     private boolean reported;
@@ -80,7 +79,8 @@ final class AuthSubrequest implements UpstreamListener {
     }
 
     void start() {
-        timeout = down.executor().schedule(this::timedOut, policy.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        timeout = new Deadline(down.executor(), this::timedOut);
+        timeout.arm(policy.timeout().toNanos());
         acquire();
     }
 
@@ -139,7 +139,7 @@ final class AuthSubrequest implements UpstreamListener {
     private void end(boolean reusable) {
         draining = false;
         if (timeout != null) {
-            timeout.cancel(false);
+            timeout.cancel();
         }
         releaseAnswer();
         if (connection != null) {
