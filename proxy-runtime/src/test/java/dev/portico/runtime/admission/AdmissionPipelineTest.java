@@ -130,8 +130,8 @@ class AdmissionPipelineTest {
                 Map.of("tok", "tok.thumb"));
 
         assertThat(order(site)).containsExactly(InFlightStage.class, MalformedHeadStage.class, FramingStage.class,
-                TargetStage.class, ClientStage.class, AcmeChallengeStage.class, AccessStage.class,
-                RateLimitStage.class, RouteStage.class, RouteActionStage.class);
+                TargetStage.class, ClientStage.class, AcmeChallengeStage.class, RouteStage.class, AccessStage.class,
+                RateLimitStage.class, NotFoundStage.class, RouteActionStage.class);
         // Denied by the access list, yet answered, as often as the CA asks.
         for (int i = 0; i < 3; i++) {
             Decision answer = site.admission().decide(request("/.well-known/acme-challenge/tok"));
