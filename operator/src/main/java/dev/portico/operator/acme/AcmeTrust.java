@@ -31,10 +31,15 @@ import org.shredzone.acme4j.provider.GenericAcmeProvider;
  */
 public final class AcmeTrust {
 
-    /** Per request to the CA: a slow CA fails the attempt, which is retried with backoff. */
+    /**
+     * Per request to the CA, from connecting until the response's headers (acme4j sets it as the HTTP client's
+     * connect timeout and each request's timeout): a slow CA fails the attempt as CAUnreachable, retried with
+     * backoff, instead of holding the one ACME worker. acme4j's own default is 10 s; 30 s leaves a loaded CA room.
+     */
     static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final SSLContext context;
+    private final Duration timeout;
 
     /**
      * A new EC P-256 key pair (accounts and certificates), made by the JDK. Not acme4j's KeyPairUtils, which
@@ -51,14 +56,20 @@ public final class AcmeTrust {
         }
     }
 
-    private AcmeTrust(SSLContext context) {
+    private AcmeTrust(SSLContext context, Duration timeout) {
         this.context = context;
+        this.timeout = timeout;
+    }
+
+    /** The same trust with another per-request timeout (tests: a slow CA without waiting {@link #TIMEOUT}). */
+    AcmeTrust withTimeout(Duration timeout) {
+        return new AcmeTrust(context, timeout);
     }
 
     /** @param caFile PEM certificates trusted in addition to the JDK's, or null */
     public static AcmeTrust of(Path caFile) {
         if (caFile == null) {
-            return new AcmeTrust(null);
+            return new AcmeTrust(null, TIMEOUT);
         }
         try {
             List<X509Certificate> extra = Pem.readCertificates(Files.readString(caFile));
@@ -81,7 +92,7 @@ public final class AcmeTrust {
             combined.init(store);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, combined.getTrustManagers(), null);
-            return new AcmeTrust(context);
+            return new AcmeTrust(context, TIMEOUT);
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
             throw new IllegalArgumentException("PORTICO_ACME_CA_FILE " + caFile + ": " + e.getMessage(), e);
         }
@@ -90,7 +101,7 @@ public final class AcmeTrust {
     /** A session with the directory at {@code directory}, over this trust. */
     public Session session(String directory) {
         Session session = new Session(URI.create(directory), new Provider(context));
-        session.networkSettings().setTimeout(TIMEOUT);
+        session.networkSettings().setTimeout(timeout);
         return session;
     }
 
