@@ -3,15 +3,11 @@ package dev.portico.operator.acme;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.portico.crds.bundle.AcmeChallengeAnswers;
-import dev.portico.crds.bundle.BundleFiles;
-import dev.portico.runtime.testing.RawResponse;
 import dev.portico.runtime.testing.RunningProxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,26 +55,8 @@ class AcmeOrderTest {
         }
     }
 
-    /** What the operator's reconciler does with the answers: into the bundle, then waits until they are served. */
     private void publish(List<String> answers) {
-        try {
-            Files.writeString(proxy.siteFile().resolveSibling(BundleFiles.ACME_CHALLENGES_FILE),
-                    AcmeChallengeAnswers.render(answers));
-            String token = answers.get(0).substring(0, answers.get(0).indexOf('.'));
-            Instant deadline = Instant.now().plusSeconds(10);
-            while (true) {
-                RawResponse response = proxy.request("GET", "a.example.com", "/.well-known/acme-challenge/" + token);
-                if (response.status() == 200 && response.bodyText().equals(answers.get(0))) {
-                    return;
-                }
-                if (Instant.now().isAfter(deadline)) {
-                    throw new AssertionError("the runtime did not take the answers: " + response);
-                }
-                Thread.sleep(50);
-            }
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+        ServedAnswers.publish(proxy, "a.example.com", answers);
     }
 
     @Test
