@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * {@code <name>.tls.crt} and {@code <name>.tls.key}: flat keys, because a Secret's keys cannot
  * hold a '/'. Mounted, the volume's items put them at {@code secrets/<name>/tls.crt}, the
  * layout of the runtime's {@code --secrets-dir}. A site with {@code tls.acme} also has
- * {@link #ACME_CHALLENGES_FILE}, mounted next to {@code site.yaml}.
+ * {@link #ACME_CHALLENGES_FILE}, mounted next to {@code site.yaml}; so is {@link #ENDPOINTS_FILE}.
  */
 public final class BundleFiles {
 
@@ -27,6 +27,8 @@ public final class BundleFiles {
     public static final String REVISION_FILE = "revision";
     /** HTTP-01 answers of a site with tls.acme ({@link AcmeChallengeAnswers}); present, perhaps empty, in its bundles. */
     public static final String ACME_CHALLENGES_FILE = "acme-http-01";
+    /** The ready addresses of the backend Services the operator resolved ({@link BackendEndpoints}); present, perhaps "{}", in an operator's bundles. */
+    public static final String ENDPOINTS_FILE = "backend-endpoints.json";
     private static final String CERTIFICATE_SUFFIX = ".tls.crt";
     private static final String PRIVATE_KEY_SUFFIX = ".tls.key";
     private static final String HTPASSWD_SUFFIX = ".htpasswd";

@@ -89,10 +89,18 @@ public record ConfigPush(long revision, String hash, SortedMap<String, String> f
                 throw new IllegalArgumentException("files." + file.getKey() + ": must be a string");
             }
             if (!file.getKey().equals(BundleFiles.SITE_FILE) && !file.getKey().equals(BundleFiles.ACME_CHALLENGES_FILE)
+                    && !file.getKey().equals(BundleFiles.ENDPOINTS_FILE)
                     && BundleFiles.secretNameOf(file.getKey()) == null) {
                 throw new IllegalArgumentException("files." + file.getKey() + ": unknown file; expected "
-                        + BundleFiles.SITE_FILE + ", " + BundleFiles.ACME_CHALLENGES_FILE
-                        + ", <secret>.tls.crt or <secret>.tls.key");
+                        + BundleFiles.SITE_FILE + ", " + BundleFiles.ACME_CHALLENGES_FILE + ", " + BundleFiles.ENDPOINTS_FILE
+                        + ", <secret>.tls.crt, <secret>.tls.key or <secret>.htpasswd");
+            }
+            if (file.getKey().equals(BundleFiles.ENDPOINTS_FILE)) {
+                try {
+                    BackendEndpoints.parse(file.getValue().textValue());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("files." + e.getMessage());
+                }
             }
             if (file.getKey().equals(BundleFiles.ACME_CHALLENGES_FILE)) {
                 try {
