@@ -11,12 +11,15 @@ import dev.portico.crds.v1alpha1.EscapedSlashes;
 import dev.portico.crds.v1alpha1.Exposure;
 import dev.portico.crds.v1alpha1.HeaderModifier;
 import dev.portico.crds.v1alpha1.Limits;
+import dev.portico.crds.v1alpha1.LoadBalancer;
+import dev.portico.crds.v1alpha1.PassiveHealth;
 import dev.portico.crds.v1alpha1.PathMatchType;
 import dev.portico.crds.v1alpha1.Paths;
 import dev.portico.crds.v1alpha1.ProxySiteSpec;
 import dev.portico.crds.v1alpha1.RateLimit;
 import dev.portico.crds.v1alpha1.Redirect;
 import dev.portico.crds.v1alpha1.Respond;
+import dev.portico.crds.v1alpha1.Retries;
 import dev.portico.crds.v1alpha1.Route;
 import dev.portico.crds.v1alpha1.RouteHeaders;
 import dev.portico.crds.v1alpha1.RouteMatch;
@@ -106,6 +109,24 @@ public final class ProxySiteDefaults {
     public static final String FORWARD_AUTH_PATH = "/";
     public static final String FORWARD_AUTH_TIMEOUT = "5s";
     public static final String BASIC_AUTH_REALM = "Restricted";
+    public static final boolean BACKEND_OFFER_HTTP2 = false;
+    public static final LoadBalancer.Type LOAD_BALANCER_TYPE = LoadBalancer.Type.RoundRobin;
+    public static final String AFFINITY_COOKIE_PATH = "/";
+    /** On by default, as nginx's max_fails is: a dead pod should not keep its share. */
+    public static final boolean PASSIVE_HEALTH_ENABLED = true;
+    /** Envoy's consecutive_gateway_failure default. */
+    public static final int PASSIVE_HEALTH_CONSECUTIVE_FAILURES = 5;
+    /** nginx's fail_timeout, doubled on each further ejection. */
+    public static final String PASSIVE_HEALTH_BASE_EJECTION_TIME = "10s";
+    public static final String PASSIVE_HEALTH_MAX_EJECTION_TIME = "300s";
+    /** Envoy Gateway's default: half the endpoints always stay. */
+    public static final int PASSIVE_HEALTH_MAX_EJECTION_PERCENT = 50;
+    public static final int RETRY_ATTEMPTS = 2;
+    public static final List<String> RETRY_ON = List.of("connect-failure", "reset", "503");
+    public static final String RETRY_MAX_BUFFERED_BODY = "64Ki";
+    /** Envoy's retry budget defaults. */
+    public static final int RETRY_BUDGET_PERCENT = 20;
+    public static final int RETRY_BUDGET_MIN_CONCURRENT = 3;
 
     private ProxySiteDefaults() {}
 
@@ -327,7 +348,8 @@ public final class ProxySiteDefaults {
                 accessControl(route.accessControl()),
                 rateLimit(route.rateLimit()),
                 cors(route.cors()),
-                auth(route.auth()));
+                auth(route.auth()),
+                retries(route.retries()));
     }
 
     /** Absent stays absent (no auth, or the site's on a route); the endpoint's path, timeout and the realm default. */
@@ -363,12 +385,53 @@ public final class ProxySiteDefaults {
         }
         BackendProtocol protocol = orDefault(backend.protocol(), BACKEND_PROTOCOL);
         Backend.BackendTls tls = backend.tls();
-        if (protocol == BackendProtocol.HTTPS) {
+        if (protocol == BackendProtocol.HTTPS || (protocol == BackendProtocol.GRPC && tls != null)) {
             tls = new Backend.BackendTls(
                     tls == null || tls.insecureSkipVerify() == null ? BACKEND_INSECURE_SKIP_VERIFY : tls.insecureSkipVerify(),
-                    tls == null || tls.serverName() == null ? serverNameFor(backend.service()) : tls.serverName());
+                    tls == null || tls.serverName() == null ? serverNameFor(backend.service()) : tls.serverName(),
+                    tls == null || tls.offerHttp2() == null ? BACKEND_OFFER_HTTP2 : tls.offerHttp2());
         }
-        return new Backend(backend.service(), backend.port(), protocol, tls);
+        return new Backend(backend.service(), backend.port(), protocol, tls, copy(backend.addresses()),
+                loadBalancer(backend.loadBalancer()), healthCheck(backend.healthCheck()));
+    }
+
+    private static LoadBalancer loadBalancer(LoadBalancer loadBalancer) {
+        if (loadBalancer == null) {
+            return new LoadBalancer(LOAD_BALANCER_TYPE, null);
+        }
+        LoadBalancer.ConsistentHash hash = loadBalancer.consistentHash();
+        if (hash != null && hash.cookie() != null) {
+            LoadBalancer.CookieKey cookie = hash.cookie();
+            hash = new LoadBalancer.ConsistentHash(hash.type(), hash.header(),
+                    new LoadBalancer.CookieKey(cookie.name(), cookie.ttl(), orDefault(cookie.path(), AFFINITY_COOKIE_PATH)));
+        }
+        return new LoadBalancer(orDefault(loadBalancer.type(), LOAD_BALANCER_TYPE), hash);
+    }
+
+    private static Backend.HealthCheck healthCheck(Backend.HealthCheck healthCheck) {
+        PassiveHealth passive = healthCheck == null || healthCheck.passive() == null
+                ? new PassiveHealth(null, null, null, null, null, null) : healthCheck.passive();
+        return new Backend.HealthCheck(new PassiveHealth(
+                orDefault(passive.enabled(), PASSIVE_HEALTH_ENABLED),
+                orDefault(passive.consecutiveFailures(), PASSIVE_HEALTH_CONSECUTIVE_FAILURES),
+                passive.consecutive5xx(),
+                orDefault(passive.baseEjectionTime(), PASSIVE_HEALTH_BASE_EJECTION_TIME),
+                orDefault(passive.maxEjectionTime(), PASSIVE_HEALTH_MAX_EJECTION_TIME),
+                orDefault(passive.maxEjectionPercent(), PASSIVE_HEALTH_MAX_EJECTION_PERCENT)));
+    }
+
+    private static Retries retries(Retries retries) {
+        if (retries == null) {
+            return null;
+        }
+        Retries.RetryBudget budget = retries.budget() == null ? new Retries.RetryBudget(null, null) : retries.budget();
+        return new Retries(
+                orDefault(retries.attempts(), RETRY_ATTEMPTS),
+                retries.on() == null || retries.on().isEmpty() ? RETRY_ON : List.copyOf(retries.on()),
+                retries.perTryTimeout(),
+                orDefault(retries.maxBufferedBody(), RETRY_MAX_BUFFERED_BODY),
+                new Retries.RetryBudget(orDefault(budget.percent(), RETRY_BUDGET_PERCENT),
+                        orDefault(budget.minConcurrent(), RETRY_BUDGET_MIN_CONCURRENT)));
     }
 
     /** SNI cannot carry an IP address, so an IP backend gets no server name. */

@@ -99,7 +99,7 @@ class ProxySiteLoaderTest {
                 arguments("spec:\n  routes: [{match: {path: {type: pathprefix}}}]\n",
                         "spec.routes[0].match.path.type", "must be one of Exact, PathPrefix, RegularExpression, not \"pathprefix\""),
                 arguments("spec:\n  routes: [{backend: {protocol: http}}]\n",
-                        "spec.routes[0].backend.protocol", "must be one of HTTP, HTTPS, not \"http\""),
+                        "spec.routes[0].backend.protocol", "must be one of HTTP, HTTPS, H2C, GRPC, not \"http\""),
                 arguments("spec:\n  headers: {securityPreset: Strict}\n",
                         "spec.headers.securityPreset", "must be one of none, strict"),
                 arguments("spec:\n  paths: {escapedSlashes: reject}\n",

@@ -1,6 +1,7 @@
 package dev.portico.crds.v1alpha1;
 
 import static dev.portico.crds.v1alpha1.SchemaPatterns.DNS_NAME;
+import static dev.portico.crds.v1alpha1.SchemaPatterns.ENDPOINT_ADDRESS;
 import static dev.portico.crds.v1alpha1.SchemaPatterns.HOST_OR_IP;
 import static dev.portico.crds.v1alpha1.SchemaPatterns.MAX_DNS_NAME_LENGTH;
 
@@ -12,6 +13,7 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import java.util.List;
 
 /** The upstream of a route: a DNS name (a Service in the site's namespace in a cluster) and port. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -29,12 +31,33 @@ public record Backend(
         @Max(65535)
         Integer port,
 
-        @JsonPropertyDescription("HTTP, or HTTPS to speak TLS to the upstream (see tls).")
+        @JsonPropertyDescription("HTTP (HTTP/1.1), HTTPS (HTTP/1.1 over TLS; see tls.offerHttp2), H2C (cleartext "
+                + "HTTP/2, prior knowledge) or GRPC (HTTP/2; cleartext, or TLS when tls is set).")
         @Default("HTTP")
         BackendProtocol protocol,
 
-        @JsonPropertyDescription("Upstream TLS settings for protocol HTTPS; no effect with HTTP.")
-        BackendTls tls) {
+        @JsonPropertyDescription("Upstream TLS settings: for protocol HTTPS, and for GRPC, where setting it "
+                + "turns TLS on. No effect with HTTP or H2C.")
+        BackendTls tls,
+
+        @JsonPropertyDescription("Where to connect, instead of resolving service: IP addresses with an optional "
+                + "port (10.0.0.5, 10.0.0.5:8080, [fd00::5]:8080; absent port: port). For a standalone runtime; "
+                + "in a cluster the operator finds a Service's endpoints itself. service stays the name for "
+                + "SNI and certificate checks.")
+        @Size(max = 64)
+        List<@Pattern(ENDPOINT_ADDRESS) String> addresses,
+
+        @JsonPropertyDescription("How requests are spread over the backend's endpoints. Absent: RoundRobin.")
+        LoadBalancer loadBalancer,
+
+        @JsonPropertyDescription("Endpoint health. Absent: passive health checks with their defaults.")
+        HealthCheck healthCheck) {
+
+    /** Health checking of a backend's endpoints. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record HealthCheck(
+            @JsonPropertyDescription("Outlier detection from the responses of real requests. Absent: its defaults.")
+            PassiveHealth passive) {}
 
     /** Upstream TLS for {@code protocol: HTTPS}. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -47,5 +70,10 @@ public record Backend(
                     + "the service name (none for an IP address).")
             @Size(max = MAX_DNS_NAME_LENGTH)
             @Pattern(DNS_NAME)
-            String serverName) {}
+            String serverName,
+
+            @JsonPropertyDescription("Offer HTTP/2 (ALPN h2, then http/1.1) to an HTTPS backend and speak what it "
+                    + "picks. Default false: HTTP/1.1 only. GRPC always offers h2 alone.")
+            @Default("false")
+            Boolean offerHttp2) {}
 }

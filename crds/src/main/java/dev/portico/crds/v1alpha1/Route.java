@@ -17,6 +17,8 @@ import io.fabric8.generator.annotation.ValidationRule;
         value = "!has(self.rewrite) || (has(self.backend) && (!has(self.match) || !has(self.match.path)"
                 + " || !has(self.match.path.type) || self.match.path.type == 'PathPrefix'))",
         message = "rewrite is only allowed with backend and a PathPrefix match")
+@ValidationRule(value = "!has(self.retries) || has(self.backend)", message = "retries is only allowed with backend",
+        fieldPath = ".retries")
 public record Route(
         @JsonPropertyDescription("Which requests the route takes. Absent: every request of the site "
                 + "(PathPrefix /).")
@@ -70,4 +72,8 @@ public record Route(
         @JsonPropertyDescription("Authentication of this route, replacing spec.auth; {enabled: false} opts the "
                 + "route out of spec.auth (e.g. /outpost.goauthentik.io/, which must be reachable to log in). "
                 + "Absent: spec.auth.")
-        Auth auth) {}
+        Auth auth,
+
+        @JsonPropertyDescription("Retry failed requests on another endpoint; only with backend. Absent: a request "
+                + "is tried again only when a pooled connection turns out closed before any byte of it was sent.")
+        Retries retries) {}

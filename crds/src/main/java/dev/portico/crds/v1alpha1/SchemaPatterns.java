@@ -48,6 +48,16 @@ public final class SchemaPatterns {
     /** An RFC 7230 token: a header name. */
     public static final String HEADER_NAME = "^[-!#$%&'*+.^_`|~0-9a-zA-Z]+$";
 
+    /** An RFC 6265 cookie-name: a token, like a header name. */
+    public static final String COOKIE_NAME = HEADER_NAME;
+
+    /**
+     * An entry of backend.addresses: an IPv4 address or a bracketed IPv6 address, each with an
+     * optional port ({@code 10.0.0.5}, {@code 10.0.0.5:8080}, {@code [fd00::5]:8080}); the
+     * validator checks the rest (octets, groups, port range).
+     */
+    public static final String ENDPOINT_ADDRESS = "^(([0-9]{1,3}\\.){3}[0-9]{1,3}|\\[[0-9a-fA-F:.]+\\])(:[0-9]{1,5})?$";
+
     /** A header value as Netty accepts it: no control character but tab, no leading whitespace. */
     public static final String HEADER_VALUE = "^(?:[^\\x00-\\x08\\x0A-\\x1F\\x7F\\t ][^\\x00-\\x08\\x0A-\\x1F\\x7F]*)?$";
 
