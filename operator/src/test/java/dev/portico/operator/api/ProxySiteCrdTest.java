@@ -124,8 +124,23 @@ class ProxySiteCrdTest {
         expected.put("spec.compression.enabled", ProxySiteDefaults.COMPRESSION_ENABLED);
         expected.put("spec.compression.minSize", ProxySiteDefaults.COMPRESSION_MIN_SIZE);
         expected.put("spec.routes.match.path.type", ProxySiteDefaults.PATH_MATCH_TYPE.name());
-        expected.put("spec.routes.backend.protocol", ProxySiteDefaults.BACKEND_PROTOCOL.name());
-        expected.put("spec.routes.backend.tls.insecureSkipVerify", ProxySiteDefaults.BACKEND_INSECURE_SKIP_VERIFY);
+        for (String backend : List.of("spec.routes.backend", "spec.auth.forward.backend", "spec.routes.auth.forward.backend")) {
+            expected.put(backend + ".protocol", ProxySiteDefaults.BACKEND_PROTOCOL.name());
+            expected.put(backend + ".tls.insecureSkipVerify", ProxySiteDefaults.BACKEND_INSECURE_SKIP_VERIFY);
+            expected.put(backend + ".tls.offerHttp2", ProxySiteDefaults.BACKEND_OFFER_HTTP2);
+            expected.put(backend + ".loadBalancer.type", ProxySiteDefaults.LOAD_BALANCER_TYPE.name());
+            expected.put(backend + ".loadBalancer.consistentHash.cookie.path", ProxySiteDefaults.AFFINITY_COOKIE_PATH);
+            String passive = backend + ".healthCheck.passive";
+            expected.put(passive + ".enabled", ProxySiteDefaults.PASSIVE_HEALTH_ENABLED);
+            expected.put(passive + ".consecutiveFailures", ProxySiteDefaults.PASSIVE_HEALTH_CONSECUTIVE_FAILURES);
+            expected.put(passive + ".baseEjectionTime", ProxySiteDefaults.PASSIVE_HEALTH_BASE_EJECTION_TIME);
+            expected.put(passive + ".maxEjectionTime", ProxySiteDefaults.PASSIVE_HEALTH_MAX_EJECTION_TIME);
+            expected.put(passive + ".maxEjectionPercent", ProxySiteDefaults.PASSIVE_HEALTH_MAX_EJECTION_PERCENT);
+        }
+        expected.put("spec.routes.retries.attempts", ProxySiteDefaults.RETRY_ATTEMPTS);
+        expected.put("spec.routes.retries.maxBufferedBody", ProxySiteDefaults.RETRY_MAX_BUFFERED_BODY);
+        expected.put("spec.routes.retries.budget.percent", ProxySiteDefaults.RETRY_BUDGET_PERCENT);
+        expected.put("spec.routes.retries.budget.minConcurrent", ProxySiteDefaults.RETRY_BUDGET_MIN_CONCURRENT);
         expected.put("spec.routes.respond.status", ProxySiteDefaults.RESPOND_STATUS);
         expected.put("spec.routes.redirect.statusCode", ProxySiteDefaults.REDIRECT_STATUS_CODE);
         expected.put("spec.routes.timeouts.connect", ProxySiteDefaults.CONNECT_TIMEOUT);
@@ -140,8 +155,6 @@ class ProxySiteCrdTest {
             expected.put(cors + ".enabled", ProxySiteDefaults.CORS_ENABLED);
         }
         for (String auth : List.of("spec.auth", "spec.routes.auth")) {
-            expected.put(auth + ".forward.backend.protocol", ProxySiteDefaults.BACKEND_PROTOCOL.name());
-            expected.put(auth + ".forward.backend.tls.insecureSkipVerify", ProxySiteDefaults.BACKEND_INSECURE_SKIP_VERIFY);
             expected.put(auth + ".forward.path", ProxySiteDefaults.FORWARD_AUTH_PATH);
             expected.put(auth + ".forward.timeout", ProxySiteDefaults.FORWARD_AUTH_TIMEOUT);
             expected.put(auth + ".basic.realm", ProxySiteDefaults.BASIC_AUTH_REALM);
