@@ -39,6 +39,8 @@ BASELINE_JAR="${BASELINE_JAR:-}"            # another Portico jar run alongside 
 BASELINE_PORT="${BASELINE_PORT:-18090}"     # its listeners, like Portico's
 BASELINE_TLS_PORT="${BASELINE_TLS_PORT:-18091}"
 BASELINE_ADMIN_PORT="${BASELINE_ADMIN_PORT:-18092}"
+GRPC_BACKEND_PORT="${GRPC_BACKEND_PORT:-18093}"   # the grpc scenario's backend (bench/grpc-backend, h2c)
+GRPC_CONNECTIONS="${GRPC_CONNECTIONS:-16}"  # h2load connections (-c) for grpc, H2_STREAMS streams each
 BASELINE_TARGET="${BASELINE_TARGET:-0.98}"  # Portico req/s >= this x the baseline's (issue 13: a change costs nothing)
 JAVA_BIN="${JAVA_BIN:-java}"
 JAVA_OPTS="${JAVA_OPTS:-}"                  # extra JVM flags, appended after the image's
@@ -51,11 +53,14 @@ NOISY_PCT="${NOISY_PCT:-10}"                # warn when foreign processes used >
 
 # Targets per scenario (issue 15): Portico req/s >= RPS x the best peer's, Portico p99 <=
 # P99 x the best peer's. "-" = reported for information only, no verdict.
-declare -A RPS_TARGET=([http1_keepalive]=1.0 [https_keepalive]=1.0 [https_newconn]=- [h2]=1.0 [h2_c64]=1.0 [h2_c256]=-)
-declare -A P99_TARGET=([http1_keepalive]=1.5 [https_keepalive]=1.5 [https_newconn]=- [h2]=1.5 [h2_c64]=1.5 [h2_c256]=-)
+# grpc (issue 14) has no target: it reports Portico's gRPC proxying beside nginx's grpc_pass.
+declare -A RPS_TARGET=([http1_keepalive]=1.0 [https_keepalive]=1.0 [https_newconn]=- [h2]=1.0 [h2_c64]=1.0 [h2_c256]=- [grpc]=-)
+declare -A P99_TARGET=([http1_keepalive]=1.5 [https_keepalive]=1.5 [https_newconn]=- [h2]=1.5 [h2_c64]=1.5 [h2_c256]=- [grpc]=-)
 declare -A LOAD_DESC=()   # scenario -> load command, for the report
-TLS_SCENARIOS=" https_keepalive https_newconn h2 h2_c64 h2_c256 "
+TLS_SCENARIOS=" https_keepalive https_newconn h2 h2_c64 h2_c256 grpc "
 NEED_TLS=0
+NEED_GRPC=0         # the grpc scenario: a gRPC backend, and a gRPC route on every proxy's TLS listener
+GRPC_PATH="/bench.Echo/Unary"
 
 # ---------------------------------------------------------------------------
 # Small helpers
@@ -394,6 +399,28 @@ EOF
   log "backend nginx up on 127.0.0.1:$BACKEND_PORT (pid $BACKEND_PID, cpu $LOAD_CPU)"
 }
 
+# The grpc scenario's backend: bench/grpc-backend (grpc-go, h2c), pinned with the other backend.
+start_grpc_backend() {
+  local dir="$WORKDIR/grpc-backend" binary pid
+  mkdir -p "$dir"
+  binary="$("$SCRIPT_DIR/grpc-backend/build.sh")" || die "could not build bench/grpc-backend (needs Go)"
+  GRPC_BINARY="$binary"
+  taskset -c "$LOAD_CPU" "$binary" -listen "127.0.0.1:$GRPC_BACKEND_PORT" -reply-bytes "$BODY_BYTES" \
+    >"$dir/stdout.log" 2>&1 &
+  pid=$!
+  STARTED_PIDS+=("$pid")
+  local i
+  for i in $(seq 1 50); do
+    port_in_use "$GRPC_BACKEND_PORT" && break
+    kill -0 "$pid" 2>/dev/null || die "grpc backend died: $(tail -5 "$dir/stdout.log")"
+    sleep 0.1
+  done
+  port_in_use "$GRPC_BACKEND_PORT" || die "grpc backend did not listen on $GRPC_BACKEND_PORT"
+  # One gRPC message: not compressed, 4-byte big-endian length, payload (raw bytes, not parsed).
+  printf '\x00\x00\x00\x00\x05bench' >"$WORKDIR/grpc-request.bin"
+  log "grpc backend up on 127.0.0.1:$GRPC_BACKEND_PORT (pid $pid, cpu $LOAD_CPU)"
+}
+
 start_proxy_nginx() {
   local dir="$WORKDIR/nginx"
   mkdir -p "$dir"
@@ -458,6 +485,7 @@ EOF
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_cache shared:SSL:10m;
     ssl_session_timeout 10m;
+$(nginx_grpc_location)
     location / {
       proxy_pass http://bench_backend;
       proxy_http_version 1.1;
@@ -471,6 +499,16 @@ EOF
     }
   }
 EOF
+    if (( NEED_GRPC )); then
+      cat >>"$dir/tls.conf" <<EOF
+  upstream bench_grpc {
+    server 127.0.0.1:$GRPC_BACKEND_PORT;
+    keepalive 64;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+  }
+EOF
+    fi
     sed -i '$d' "$dir/nginx.conf"                      # drop the closing "}" of http
     { cat "$dir/tls.conf"; echo "}"; } >>"$dir/nginx.conf"
     PROXY_TLS_PORT[nginx]="$NGINX_TLS_PORT"
@@ -486,6 +524,17 @@ EOF
 # HAProxy as the second peer: one thread, the same proxying as nginx (HTTP/1.1 keep-alive
 # to the backend, X-Forwarded-* and X-Real-IP), ALPN h2 + http/1.1 on its TLS listener, and
 # one JSON log line per request to stdout, which goes to a file.
+# nginx's gRPC proxying (grpc_pass over kept-alive h2c connections), for the grpc scenario.
+nginx_grpc_location() {
+  (( NEED_GRPC )) || return 0
+  cat <<EOF
+    location /bench.Echo/ {
+      grpc_pass grpc://bench_grpc;
+      grpc_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    }
+EOF
+}
+
 start_proxy_haproxy() {
   local dir="$WORKDIR/haproxy" pid tls_bind=""
   mkdir -p "$dir"
@@ -523,10 +572,12 @@ $tls_bind
   http-request set-header X-Forwarded-Host %[req.hdr(host)]
   http-request set-header X-Forwarded-Port %[dst_port]
   default_backend backend_nginx
+$( (( NEED_GRPC )) && echo "  use_backend backend_grpc if { path_beg /bench.Echo/ }")
 
 backend backend_nginx
   http-reuse safe
   server backend 127.0.0.1:$BACKEND_PORT maxconn 4000
+$( (( NEED_GRPC )) && printf '%s\n' "backend backend_grpc" "  http-reuse safe" "  server grpc 127.0.0.1:$GRPC_BACKEND_PORT proto h2 maxconn 4000")
 EOF
   haproxy -c -q -f "$dir/haproxy.cfg" || die "haproxy config is invalid: $dir/haproxy.cfg"
   taskset -c "$PROXY_CPU" haproxy -db -f "$dir/haproxy.cfg" >>"$dir/stdout.log" 2>"$dir/stderr.log" &
@@ -564,6 +615,8 @@ spec:
   # refuse the streams of h2load -c64 -m10 beyond the 256th (seen as "errored" there).
   limits: {maxRequestsInFlightPerClient: 100000, maxConnectionsPerClient: 100000}
   routes:
+$( (( NEED_GRPC )) && printf '%s\n' "    - match: {path: {value: /bench.Echo/}}" \
+     "      backend: {service: 127.0.0.1, port: $GRPC_BACKEND_PORT, protocol: GRPC}")
     - match: {path: {value: /}}
       backend: {service: 127.0.0.1, port: $BACKEND_PORT}
 EOF
@@ -619,6 +672,10 @@ sanity_check() {
   ver="${got##*$'\n'}"; got="${got%$'\n'*}"
   [[ "$ver" == "2" && "$got" == "$BACKEND_BODY" ]] \
     || die "$name did not proxy GET / over TLS + HTTP/2 via ALPN (http version '$ver', got: ${got:0:200})"
+  if (( NEED_GRPC )); then
+    "$GRPC_BINARY" -probe "127.0.0.1:${PROXY_TLS_PORT[$name]}" -authority "$HOST_HEADER" -reply-bytes "$BODY_BYTES" \
+      || die "$name did not proxy a gRPC unary call to the grpc backend"
+  fi
   TLS_INFO[$name]="$(tls_probe "${PROXY_TLS_PORT[$name]}")"
   log "$name TLS: ${TLS_INFO[$name]}"
 }
@@ -779,6 +836,22 @@ scenario_h2_c64() {
 scenario_h2_c256() {
   LOAD_DESC[h2_c256]="h2load -t1 -c256 -m10, HTTP/2 over TLS (ALPN h2): the stress point, for a cliff"
   run_scenario h2_c256 load_h2_c256
+}
+
+# gRPC unary calls over TLS + HTTP/2 (issue 14): GRPC_CONNECTIONS connections of H2_STREAMS
+# streams, each call one small message each way, to a grpc-go backend over h2c. h2load counts
+# HTTP statuses only; the probe at start-up checked that a real gRPC client gets status OK.
+load_grpc() {
+  local name="$1" round="$2" secs="$3"
+  measure grpc "$name" "$round" "$secs" parse_h2load_logged \
+    h2load -t1 -c"$GRPC_CONNECTIONS" -m"$H2_STREAMS" -D"$secs" \
+    --log-file="$WORKDIR/grpc-$name-$round.out.log" \
+    -d "$WORKDIR/grpc-request.bin" -H "content-type: application/grpc" -H "te: trailers" \
+    -H ":authority: $HOST_HEADER" "https://127.0.0.1:${PROXY_TLS_PORT[$name]}$GRPC_PATH"
+}
+scenario_grpc() {
+  LOAD_DESC[grpc]="h2load -t1 -c$GRPC_CONNECTIONS -m$H2_STREAMS, gRPC unary over TLS (ALPN h2) to an h2c grpc-go backend"
+  run_scenario grpc load_grpc
 }
 
 # ---------------------------------------------------------------------------
@@ -948,6 +1021,7 @@ main() {
   done
   for s in "${SCENARIO_LIST[@]}"; do
     [[ "$TLS_SCENARIOS" != *" $s "* ]] || NEED_TLS=1
+    [[ "$s" != grpc ]] || NEED_GRPC=1
   done
   [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
   seconds_of "$DURATION" >/dev/null
@@ -962,6 +1036,7 @@ main() {
   if [[ " ${PROXIES[*]} " == *" portico "* ]]; then ensure_jar; fi
 
   local ports=("$BACKEND_PORT")
+  (( NEED_GRPC )) && ports+=("$GRPC_BACKEND_PORT")
   [[ " ${PROXIES[*]} " == *" nginx "* ]] && ports+=("$NGINX_PORT")
   [[ " ${PROXIES[*]} " == *" portico "* ]] && ports+=("$PORTICO_PORT" "$ADMIN_PORT")
   [[ " ${PROXIES[*]} " == *" haproxy "* ]] && ports+=("$HAPROXY_PORT")
@@ -982,6 +1057,7 @@ main() {
 
   (( NEED_TLS )) && make_cert
   start_backend
+  (( NEED_GRPC )) && start_grpc_backend
   local name
   for name in "${PROXIES[@]}"; do
     "start_proxy_$name"
