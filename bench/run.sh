@@ -19,6 +19,8 @@ WARMUP="${WARMUP:-15}"                      # seconds of unrecorded warm-up per 
 CONNECTIONS="${CONNECTIONS:-50}"
 THREADS="${THREADS:-1}"                     # wrk threads
 PROXY_CPU="${PROXY_CPU:-0}"                 # CPU list for the proxy under test (taskset -c)
+WORKERS="${WORKERS:-1}"                     # nginx worker_processes, HAProxy nbthread, Portico event loops
+                                            # (issue 15 "scale across cores": WORKERS=2 PROXY_CPU=0,1 LOAD_CPU=0,1)
 LOAD_CPU="${LOAD_CPU:-1}"                   # CPU list for backend nginx and the load generator
 BACKEND_PORT="${BACKEND_PORT:-18081}"
 NGINX_PORT="${NGINX_PORT:-18082}"
@@ -151,17 +153,25 @@ median() {
     }'
 }
 
-# Peak resident set (VmHWM) of PID in MiB.
+# Peak resident set (VmHWM) in MiB of PIDS (one pid, or a space-separated list, e.g. the
+# workers of a multi-process nginx: their sum).
 peak_rss_mib() {
-  [[ -r "/proc/$1/status" ]] || { echo "-"; return; }
-  awk '/^VmHWM:/ { printf "%.1f\n", $2 / 1024; found = 1 } END { if (!found) print "-" }' "/proc/$1/status"
+  local p files=()
+  for p in $1; do [[ -r "/proc/$p/status" ]] && files+=("/proc/$p/status"); done
+  (( ${#files[@]} > 0 )) || { echo "-"; return; }
+  awk '/^VmHWM:/ { kb += $2; found = 1 } END { if (found) printf "%.1f\n", kb / 1024; else print "-" }' "${files[@]}"
 }
 
-# Cumulative CPU ticks (user + system, all threads) of PID.
+# Cumulative CPU ticks (user + system, all threads) of PIDS (one pid or a space-separated list).
 cpu_ticks() {
-  [[ -r "/proc/$1/stat" ]] || { echo 0; return; }
-  # Field 2 (comm) may contain spaces: strip through the closing paren first.
-  sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+  local p sum=0 t
+  for p in $1; do
+    [[ -r "/proc/$p/stat" ]] || continue
+    # Field 2 (comm) may contain spaces: strip through the closing paren first.
+    t="$(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')"
+    sum=$(( sum + t ))
+  done
+  echo "$sum"
 }
 CLK_TCK="$(getconf CLK_TCK)"
 
@@ -176,7 +186,7 @@ self_ticks() { sed 's/^.*) //' "/proc/$$/stat" | awk '{ print $12 + $13 + $14 + 
 # the backend worker plus the idle proxies (ours, so not "other load").
 tick_snapshot() {
   local rest p
-  rest="$(cpu_ticks "$BACKEND_WORKER_PID")"
+  rest="$(cpu_ticks "$BACKEND_WORKER_PID ${GRPC_BACKEND_PID:-}")"
   for p in "${PROXY_PID[@]}"; do
     [[ "$p" == "$1" ]] || rest=$(( rest + $(cpu_ticks "$p") ))
   done
@@ -359,12 +369,12 @@ launch_nginx() {
   STARTED_PIDS+=("$NGINX_MASTER_PID")
 }
 
-# The nginx worker of a master (worker_processes 1 -> exactly one child).
+# The nginx workers of a master, space-separated (worker_processes 1 -> exactly one).
 nginx_worker_pid() {
-  local pid
-  pid="$(pgrep -P "$1" | head -n1 || true)"
-  [[ -n "$pid" ]] || die "no worker process under nginx master $1"
-  printf '%s' "$pid"
+  local pids
+  pids="$(pgrep -P "$1" | xargs || true)"
+  [[ -n "$pids" ]] || die "no worker process under nginx master $1"
+  printf '%s' "$pids"
 }
 
 start_backend() {
@@ -409,6 +419,7 @@ start_grpc_backend() {
     >"$dir/stdout.log" 2>&1 &
   pid=$!
   STARTED_PIDS+=("$pid")
+  GRPC_BACKEND_PID="$pid"
   local i
   for i in $(seq 1 50); do
     port_in_use "$GRPC_BACKEND_PORT" && break
@@ -429,7 +440,7 @@ start_proxy_nginx() {
   cat >"$dir/nginx.conf" <<EOF
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes $WORKERS;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 events { worker_connections 4096; }
@@ -545,7 +556,7 @@ start_proxy_haproxy() {
   fi
   cat >"$dir/haproxy.cfg" <<EOF
 global
-  nbthread 1
+  nbthread $WORKERS
   # Within the machine's 20,000 descriptors (two per proxied connection, plus some).
   maxconn 8000
   log stdout format raw local0 info
@@ -639,11 +650,11 @@ EOF
   # that it can be truncated between runs.
   # The JVM flags the image ships (its JAVA_TOOL_OPTIONS), with the pod's memory limit as the
   # RAM they take a share of (in a pod the JVM reads the cgroup limit; here it would read the
-  # machine's). One event loop: the proxy has one core.
+  # machine's). WORKERS event loops, like the peers' workers.
   IMAGE_JVM_FLAGS="$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' "$REPO_ROOT/deploy/docker/proxy-runtime.Dockerfile")"
   [[ -n "$IMAGE_JVM_FLAGS" ]] || die "no JAVA_TOOL_OPTIONS in deploy/docker/proxy-runtime.Dockerfile"
   # shellcheck disable=SC2086  # the flags, JAVA_OPTS and PORTICO_ARGS are word lists
-  taskset -c "$PROXY_CPU" "$JAVA_BIN" $IMAGE_JVM_FLAGS -XX:MaxRAM="$POD_MEMORY" -Dio.netty.eventLoopThreads=1 $JAVA_OPTS \
+  taskset -c "$PROXY_CPU" "$JAVA_BIN" $IMAGE_JVM_FLAGS -XX:MaxRAM="$POD_MEMORY" -Dio.netty.eventLoopThreads="$WORKERS" $JAVA_OPTS \
     -jar "$dir/proxy-runtime.jar" --site "$dir/site.yaml" \
     --http-port "$http_port" ${tls_args[@]+"${tls_args[@]}"} --admin-port "$admin_port" --bind 127.0.0.1 $PORTICO_ARGS \
     >>"$dir/stdout.log" 2>"$dir/stderr.log" &
@@ -714,7 +725,7 @@ measure() {
     reused="$(grep -c '"tls_reused":"r"' "${PROXY_LOG[$name]}" || true)"
   fi
   : >"${PROXY_LOG[$name]}"
-  kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) died during the run"
+  kill -0 "${pid%% *}" 2>/dev/null || die "$name (pid $pid) died during the run"
   parsed="$($parser "$out")"
   read -r rps p50 p99 errs reqs <<<"$parsed"
   # proxy CPU, and CPU used by anything that is not ours, in % of one core.
@@ -877,11 +888,11 @@ report() {
     echo
     echo "- machine: $(nproc) CPUs, $(uname -r); proxy on CPU $PROXY_CPU, backend + load on CPU $LOAD_CPU"
     echo "- rounds: ${ROUNDS} x $(seconds_of "$DURATION")s per proxy per scenario, alternating, after $(seconds_of "$WARMUP")s warm-up each; medians shown"
-    echo "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //'), worker_processes 1, upstream keepalive 64, JSON access log to a file"
-    [[ -z "${PROXY_PID[haproxy]:-}" ]] || echo "- HAProxy: $(haproxy -v 2>/dev/null | head -n1 | awk '{ print $3 }'), nbthread 1, http-reuse safe, JSON log line to stdout (a file)"
+    echo "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //'), worker_processes $WORKERS, upstream keepalive 64, JSON access log to a file"
+    [[ -z "${PROXY_PID[haproxy]:-}" ]] || echo "- HAProxy: $(haproxy -v 2>/dev/null | head -n1 | awk '{ print $3 }'), nbthread $WORKERS, http-reuse safe, JSON log line to stdout (a file)"
     if [[ -n "${PROXY_PID[portico]:-}" ]]; then
       local flags
-      flags="$(echo "$IMAGE_JVM_FLAGS" -XX:MaxRAM="$POD_MEMORY" -Dio.netty.eventLoopThreads=1 "$JAVA_OPTS" "$PORTICO_ARGS" | xargs)"
+      flags="$(echo "$IMAGE_JVM_FLAGS" -XX:MaxRAM="$POD_MEMORY" -Dio.netty.eventLoopThreads="$WORKERS" "$JAVA_OPTS" "$PORTICO_ARGS" | xargs)"
       local loops
       loops="$(grep -m1 -i 'event loop' "$WORKDIR/portico/stderr.log" "$WORKDIR/portico/stdout.log" 2>/dev/null | sed 's/^[^:]*://' || true)"
       [[ -z "$loops" ]] || echo "- Portico startup says: \`${loops}\`"
@@ -1024,6 +1035,7 @@ main() {
     [[ "$s" != grpc ]] || NEED_GRPC=1
   done
   [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+  [[ "$WORKERS" =~ ^[1-9][0-9]*$ ]] || die "WORKERS must be a positive integer"
   seconds_of "$DURATION" >/dev/null
   seconds_of "$WARMUP" >/dev/null
 
