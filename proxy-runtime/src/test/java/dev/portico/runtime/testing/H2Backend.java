@@ -19,6 +19,8 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
@@ -44,8 +46,9 @@ import javax.net.ssl.SSLException;
 /**
  * A plain HTTP/2 backend (no gRPC): cleartext with prior knowledge (what {@code protocol: H2C} speaks), or TLS
  * offering ALPN h2 alone, with a self-signed certificate. {@code /big?n=N} streams N bytes as fast as the stream's
- * flow-control window lets it (counting what it could write, per path); any other path answers after the whole
- * request with what it saw ({@code x-seen-*} headers) and a trailer.
+ * flow-control window lets it (counting what it could write, per path); {@code /reset} resets its stream
+ * (RST_STREAM) instead of answering; {@code /goaway} answers, then sends GOAWAY on its connection; any other path
+ * answers after the whole request with what it saw ({@code x-seen-*} headers) and a trailer.
  */
 public final class H2Backend implements AutoCloseable {
 
@@ -169,6 +172,10 @@ public final class H2Backend implements AutoCloseable {
                 pump(ctx);
                 return;
             }
+            if (request.uri().startsWith("/reset")) {
+                ctx.close(); // a stream channel closed before it ended sends RST_STREAM (CANCEL)
+                return;
+            }
             HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain")
                     .set("x-seen-te", String.valueOf(headers.get(HttpHeaderNames.TE)))
@@ -179,6 +186,9 @@ public final class H2Backend implements AutoCloseable {
             LastHttpContent end = new DefaultLastHttpContent();
             end.trailingHeaders().set("x-response-trailer", "done");
             ctx.writeAndFlush(end);
+            if (request.uri().startsWith("/goaway")) {
+                ctx.channel().parent().writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+            }
         }
 
         private void pump(ChannelHandlerContext ctx) {

@@ -171,6 +171,37 @@ class Http2UpstreamTest {
         }
     }
 
+    /**
+     * A stream the backend resets before answering is a 502, or for a gRPC request UNAVAILABLE in a
+     * trailers-only answer; the shared connection serves on.
+     */
+    @Test
+    void streamResetByTheBackendIs502OrUnavailable() {
+        RawResponse plain = proxy.request("POST", "app.example.com", "/reset", "Content-Length: 0");
+        RawResponse grpc = proxy.request("POST", "app.example.com", "/reset", "Content-Length: 0",
+                "Content-Type: application/grpc");
+
+        assertThat(plain.status()).isEqualTo(502);
+        assertThat(grpc.status()).isEqualTo(200);
+        assertThat(grpc.header("Content-Type")).isEqualTo("application/grpc");
+        assertThat(grpc.header("grpc-status")).isEqualTo("14");
+        assertThat(grpc.header("grpc-message")).isEqualTo("portico: 502 Bad Gateway");
+        assertThat(proxy.get("/after").bodyText()).isEqualTo("h2 GET /after 0");
+        assertThat(proxy.metric("portico_upstream_http2_connects_total")).isEqualTo(1.0);
+    }
+
+    /** After GOAWAY the connection takes no new stream: the next request opens another connection. */
+    @Test
+    void goAwayMovesNewStreamsToANewConnection() throws Exception {
+        assertThat(proxy.get("/goaway").bodyText()).isEqualTo("h2 GET /goaway 0");
+        Thread.sleep(200); // the GOAWAY follows the response on the wire
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(proxy.get("/next").status()).isEqualTo(200);
+        }
+        assertThat(proxy.metric("portico_upstream_http2_connects_total")).isEqualTo(2.0);
+    }
+
     @Test
     void httpsOfferingHttp2SpeaksH2WhenTheBackendPicksIt() {
         RawResponse response = proxy.get("/alpn-h2/x");
