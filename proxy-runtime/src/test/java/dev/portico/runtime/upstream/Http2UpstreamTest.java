@@ -104,6 +104,8 @@ class Http2UpstreamTest {
             assertThat(response.protocolVersion()).isEqualTo("HTTP/1.1");
             assertThat(response.bodyText()).isEqualTo("h2 POST /echo 5");
             assertThat(response.header("Transfer-Encoding")).isEqualTo("chunked");
+            assertThat(response.headers()).noneMatch(h -> h.name().toLowerCase().startsWith("x-http2-")
+                    || h.name().startsWith(":"));
             assertThat(response.trailers()).anySatisfy(t -> {
                 assertThat(t.name()).isEqualToIgnoringCase("x-response-trailer");
                 assertThat(t.value()).isEqualTo("done");
