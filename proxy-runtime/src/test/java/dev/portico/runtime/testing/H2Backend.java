@@ -45,7 +45,7 @@ import javax.net.ssl.SSLException;
 
 /**
  * A plain HTTP/2 backend (no gRPC): cleartext with prior knowledge (what {@code protocol: H2C} speaks), or TLS
- * offering ALPN h2 alone, with a self-signed certificate. {@code /big?n=N} streams N bytes as fast as the stream's
+ * offering ALPN h2 alone, with a self-signed certificate. {@code .../big?n=N} streams N bytes as fast as the stream's
  * flow-control window lets it (counting what it could write, per path); {@code /reset} resets its stream
  * (RST_STREAM) instead of answering; {@code /goaway} answers, then sends GOAWAY on its connection; any other path
  * answers after the whole request with what it saw ({@code x-seen-*} headers) and a trailer.
@@ -61,7 +61,7 @@ public final class H2Backend implements AutoCloseable {
     private final Map<String, AtomicLong> sent = new ConcurrentHashMap<>();
     private final Map<String, Boolean> finished = new ConcurrentHashMap<>();
 
-    private H2Backend(SslContext tls) {
+    private H2Backend(SslContext tls, int maxConcurrentStreams) {
         server = new ServerBootstrap()
                 .group(BackendEventLoop.GROUP)
                 .channel(NioServerSocketChannel.class)
@@ -72,7 +72,8 @@ public final class H2Backend implements AutoCloseable {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
                         ch.pipeline().addLast(Http2FrameCodecBuilder.forServer()
-                                .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(100)).build());
+                                .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(maxConcurrentStreams))
+                                .build());
                         ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                             @Override
                             protected void initChannel(Http2StreamChannel stream) {
@@ -86,7 +87,12 @@ public final class H2Backend implements AutoCloseable {
     }
 
     public static H2Backend startCleartext() {
-        return new H2Backend(null);
+        return new H2Backend(null, 100);
+    }
+
+    /** Cleartext, announcing SETTINGS_MAX_CONCURRENT_STREAMS {@code maxConcurrentStreams}. */
+    public static H2Backend startCleartext(int maxConcurrentStreams) {
+        return new H2Backend(null, maxConcurrentStreams);
     }
 
     public static H2Backend startTls() {
@@ -101,7 +107,7 @@ public final class H2Backend implements AutoCloseable {
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                             ApplicationProtocolNames.HTTP_2))
                     .build();
-            return new H2Backend(tls);
+            return new H2Backend(tls, 100);
         } catch (SSLException e) {
             throw new IllegalStateException(e);
         }
@@ -164,9 +170,10 @@ public final class H2Backend implements AutoCloseable {
             seen.add(new Seen(request.method().name(), request.uri(), headers.get(HttpHeaderNames.HOST),
                     headers.get(HttpHeaderNames.TE), headers.get(HttpHeaderNames.CONNECTION),
                     last.trailingHeaders().get("x-request-trailer"), bodyBytes));
-            if (request.uri().startsWith("/big?n=")) {
+            int big = request.uri().indexOf("/big?n=");
+            if (big >= 0) {
                 path = request.uri();
-                toSend = Long.parseLong(path.substring("/big?n=".length()));
+                toSend = Long.parseLong(path.substring(big + "/big?n=".length()));
                 sent.put(path, new AtomicLong());
                 ctx.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
                 pump(ctx);

@@ -15,8 +15,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -202,6 +205,38 @@ class Http2UpstreamTest {
             assertThat(proxy.get("/next").status()).isEqualTo(200);
         }
         assertThat(proxy.metric("portico_upstream_http2_connects_total")).isEqualTo(2.0);
+    }
+
+    /**
+     * A backend allowing 2 concurrent streams gets a second connection for the third stream in flight (three
+     * downloads held open by clients that do not read).
+     */
+    @Test
+    void aFullConnectionMakesTheNextStreamOpenAnother() throws Exception {
+        try (H2Backend narrow = H2Backend.startCleartext(2)) {
+            proxy.reconfigure(Files.readString(proxy.siteFile()).replace("    - match: {path: {value: /}}\n", """
+                        - match: {path: {value: /narrow}}
+                          backend: {service: 127.0.0.1, port: %d, protocol: H2C}
+                        - match: {path: {value: /}}
+                    """.formatted(narrow.port())));
+            List<RawHttpClient> stalled = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    String big = "/narrow/big?n=" + (32L * 1024 * 1024 + i);
+                    RawHttpClient client = RawHttpClient.connectWithReceiveBuffer(proxy.httpPort(), 16 * 1024);
+                    stalled.add(client);
+                    client.send("GET " + big + " HTTP/1.1\r\nHost: app.example.com\r\n\r\n");
+                    await().atMost(Duration.ofSeconds(10)).until(() -> narrow.sent(big) > 0);
+                }
+
+                assertThat(proxy.metric("portico_upstream_http2_connects_total")).isEqualTo(2.0);
+                assertThat(proxy.metric("portico_upstream_http2_streams_total")).isEqualTo(3.0);
+            } finally {
+                for (RawHttpClient client : stalled) {
+                    client.close();
+                }
+            }
+        }
     }
 
     @Test
