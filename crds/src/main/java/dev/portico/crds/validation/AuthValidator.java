@@ -3,6 +3,8 @@ package dev.portico.crds.validation;
 import static dev.portico.crds.validation.ValueChecks.REQUIRED;
 
 import dev.portico.crds.v1alpha1.Auth;
+import dev.portico.crds.v1alpha1.Backend;
+import dev.portico.crds.v1alpha1.BackendProtocol;
 import dev.portico.crds.v1alpha1.Route;
 import java.util.List;
 import java.util.Locale;
@@ -65,11 +67,23 @@ final class AuthValidator {
         }
     }
 
+    /** The auth service is asked with an HTTP/1.1 subrequest whose answer is read whole: no HTTP/2 there. */
+    private static void httpOneBackend(Violations violations, String path, Backend backend) {
+        BackendProtocol protocol = backend.protocol();
+        if (protocol == BackendProtocol.H2C || protocol == BackendProtocol.GRPC) {
+            violations.add(path + ".protocol", "must be HTTP or HTTPS: the auth service is asked over HTTP/1.1");
+        } else if (protocol == BackendProtocol.HTTPS && backend.tls() != null
+                && Boolean.TRUE.equals(backend.tls().offerHttp2())) {
+            violations.add(path + ".tls.offerHttp2", "must be false: the auth service is asked over HTTP/1.1");
+        }
+    }
+
     private static void forward(Violations violations, String path, Auth.ForwardAuth forward) {
         if (forward.backend() == null) {
             violations.add(path + ".backend", REQUIRED);
         } else {
             RouteValidator.backend(violations, path + ".backend", forward.backend());
+            httpOneBackend(violations, path + ".backend", forward.backend());
         }
         String endpoint = forward.path();
         if (endpoint != null) {

@@ -3,6 +3,7 @@ package dev.portico.crds.validation;
 import static dev.portico.crds.validation.ValueChecks.REQUIRED;
 
 import dev.portico.crds.v1alpha1.Backend;
+import dev.portico.crds.v1alpha1.BackendProtocol;
 import dev.portico.crds.v1alpha1.PathMatchType;
 import dev.portico.crds.v1alpha1.Redirect;
 import dev.portico.crds.v1alpha1.Respond;
@@ -164,6 +165,12 @@ final class RouteValidator {
         Backend.BackendTls tls = backend.tls();
         if (tls != null && tls.serverName() != null && !HostNames.isDnsName(tls.serverName())) {
             violations.add(path + ".tls.serverName", "must be a DNS name");
+        }
+        // Unlike the rest of tls, offerHttp2 on another protocol is an error: whoever writes it expects
+        // HTTP/2, and HTTP would quietly stay HTTP/1.1, while H2C and GRPC speak HTTP/2 anyway.
+        if (tls != null && Boolean.TRUE.equals(tls.offerHttp2()) && backend.protocol() != BackendProtocol.HTTPS) {
+            violations.add(path + ".tls.offerHttp2", "only with protocol HTTPS (HTTP has no TLS to negotiate "
+                    + "HTTP/2 in; H2C and GRPC always speak HTTP/2)");
         }
     }
 

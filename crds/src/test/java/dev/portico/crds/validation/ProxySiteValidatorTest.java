@@ -78,6 +78,11 @@ class ProxySiteValidatorTest {
                         + "loadBalancerSourceRanges: ['203.0.113.0/24', '2001:db8::/32'], nodePorts: {http: 30080}}"),
                 siteWith("tls: {certificates: [{secretName: a-tls}]}, service: {type: LoadBalancer, nodePorts: {https: 30443}}"),
                 "{" + HOSTS + ", routes: [" + String.join(", ", Collections.nCopies(256, ROUTE)) + "]}",
+                routeIs("{backend: {service: app, port: 443, protocol: HTTPS, tls: {offerHttp2: true}}}"),
+                routeIs("{backend: {service: app, port: 8080, protocol: H2C}}"),
+                routeIs("{backend: {service: app, port: 9090, protocol: GRPC}}"),
+                routeIs("{backend: {service: app, port: 9443, protocol: GRPC, tls: {serverName: app.example.com}}}"),
+                routeIs("{backend: {service: app, port: 9090, protocol: GRPC, tls: {offerHttp2: false}}}"),
                 routeIs("{respond: {status: 599}}"),
                 routeIs("{respond: {status: 200, body: ''}}"),
                 routeIs("{redirect: {scheme: http, hostname: x.org, port: 65535, path: /, statusCode: 308}}"),
@@ -309,7 +314,14 @@ class ProxySiteValidatorTest {
                 arguments(routeIs("{redirect: {statusCode: 300}}"), "spec.routes[0].redirect.statusCode", "one of 301, 302, 303, 307, 308"),
                 arguments(routeIs("{redirect: {port: 0}}"), "spec.routes[0].redirect.port", "must be 1..65535"),
                 arguments(routeIs("{redirect: {path: new}}"), "spec.routes[0].redirect.path", "must start with /"),
-                arguments(routeIs("{redirect: {hostname: 'new.example.com:8443'}}"), "spec.routes[0].redirect.hostname", "without a port"));
+                arguments(routeIs("{redirect: {hostname: 'new.example.com:8443'}}"), "spec.routes[0].redirect.hostname", "without a port"),
+                // tls.offerHttp2 belongs to HTTPS alone
+                arguments(routeIs("{backend: {service: app, port: 80, tls: {offerHttp2: true}}}"),
+                        "spec.routes[0].backend.tls.offerHttp2", "only with protocol HTTPS"),
+                arguments(routeIs("{backend: {service: app, port: 80, protocol: H2C, tls: {offerHttp2: true}}}"),
+                        "spec.routes[0].backend.tls.offerHttp2", "only with protocol HTTPS"),
+                arguments(routeIs("{backend: {service: app, port: 80, protocol: GRPC, tls: {offerHttp2: true}}}"),
+                        "spec.routes[0].backend.tls.offerHttp2", "GRPC always speak HTTP/2"));
     }
 
     @ParameterizedTest(name = "{1}: {2} <- {0}")

@@ -168,16 +168,27 @@ public final class SiteCompiler {
                 clientFields);
     }
 
-    /** The pool's key for a backend: a route's, or a forward-auth service's. */
+    /**
+     * The pool's key for a backend: a route's, or a forward-auth service's. HTTPS is TLS, and so is GRPC
+     * with a tls block; H2C and GRPC speak HTTP/2, HTTPS with offerHttp2 whatever ALPN picks.
+     */
     static RouteAction.UpstreamTarget upstreamTarget(Backend backend) {
-        boolean tls = backend.protocol() == BackendProtocol.HTTPS;
+        BackendProtocol protocol = backend.protocol() == null ? BackendProtocol.HTTP : backend.protocol();
         var backendTls = backend.tls();
+        boolean tls = protocol == BackendProtocol.HTTPS || (protocol == BackendProtocol.GRPC && backendTls != null);
+        RouteAction.Wire wire = switch (protocol) {
+            case H2C, GRPC -> RouteAction.Wire.HTTP2;
+            case HTTPS -> backendTls != null && Boolean.TRUE.equals(backendTls.offerHttp2())
+                    ? RouteAction.Wire.NEGOTIATED : RouteAction.Wire.HTTP1;
+            case HTTP -> RouteAction.Wire.HTTP1;
+        };
         return new RouteAction.UpstreamTarget(
                 backend.service(),
                 backend.port(),
                 tls,
                 tls && backendTls != null && backendTls.serverName() != null ? backendTls.serverName() : backend.service(),
-                tls && backendTls != null && Boolean.TRUE.equals(backendTls.insecureSkipVerify()));
+                tls && backendTls != null && Boolean.TRUE.equals(backendTls.insecureSkipVerify()),
+                wire);
     }
 
     private static RouteAction action(Route route) {

@@ -65,6 +65,8 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Counter upstreamConnects;
     private final Counter upstreamConnectFailures;
     private final Counter upstreamReuses;
+    private final Counter upstreamHttp2Connects;
+    private final Counter upstreamHttp2Streams;
     private final Map<UpstreamStats.Discard, Counter> upstreamDiscards = new EnumMap<>(UpstreamStats.Discard.class);
     private final Counter refusedOverClientLimit;
     private final Counter adminRefusedOverClientLimit;
@@ -89,6 +91,11 @@ public final class ProxyMetrics implements AutoCloseable {
                 .description("Upstream connection attempts that failed").register(registry);
         upstreamReuses = Counter.builder("portico.upstream.reuses")
                 .description("Requests sent on a pooled keep-alive upstream connection").register(registry);
+        upstreamHttp2Connects = Counter.builder("portico.upstream.http2.connects")
+                .description("Upstream connections opened that speak HTTP/2 (also counted in portico.upstream.connects)")
+                .register(registry);
+        upstreamHttp2Streams = Counter.builder("portico.upstream.http2.streams")
+                .description("Streams opened on HTTP/2 upstream connections, one per request").register(registry);
         // Registered up front, so an alert on unsolicited_bytes sees a 0 before the first one.
         for (UpstreamStats.Discard reason : UpstreamStats.Discard.values()) {
             upstreamDiscards.put(reason, Counter.builder("portico.upstream.connections.discarded")
@@ -281,6 +288,12 @@ public final class ProxyMetrics implements AutoCloseable {
             }
             @Override public void discarded(Discard reason) {
                 upstreamDiscards.get(reason).increment();
+            }
+            @Override public void http2ConnectionOpened() {
+                upstreamHttp2Connects.increment();
+            }
+            @Override public void http2StreamOpened() {
+                upstreamHttp2Streams.increment();
             }
         };
     }

@@ -74,6 +74,8 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
     private long bytesOut;
     private int status;
     private int attempts;
+    /** The client's gRPC deadline ({@code grpc-timeout}) when it sent one to an HTTP/2 backend; else 0. */
+    private long grpcTimeoutNanos;
 
     /** Where the response side is; the exchange ends in {@link State#FINISHED}. */
     private State state = State.AWAITING_HEAD;
@@ -254,7 +256,13 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
 
     private void startForwarding() {
         HttpHeaders headers = request.headers();
-        websocket = forward.websocket() && UpstreamRequests.isWebSocketUpgrade(headers);
+        boolean http2 = forward.target().wire().mayBeHttp2();
+        // An HTTP/2 stream cannot be upgraded: a WebSocket request goes as a plain GET (and fails there).
+        websocket = !http2 && forward.websocket() && UpstreamRequests.isWebSocketUpgrade(headers);
+        if (http2) {
+            String grpcTimeout = headers.get(GrpcReplies.GRPC_TIMEOUT);
+            grpcTimeoutNanos = grpcTimeout == null ? 0 : Math.max(0, GrpcReplies.timeoutNanos(grpcTimeout));
+        }
         if (websocket && !request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
             // RFC 6455 needs HTTP/1.1; an HTTP/1.0 proxy chain would break the upgrade silently.
             respondError(HttpResponseStatus.BAD_REQUEST);
@@ -279,7 +287,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
             }
         }
         upstreamRequest = UpstreamRequests.build(request, target(), route(), resolution(), connection.peerText(), tls,
-                websocket);
+                websocket, http2);
         if (authGranted != null) {
             for (String name : authGranted.names()) {
                 upstreamRequest.headers().set(name, authGranted.getAll(name));
@@ -428,8 +436,8 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
             ReferenceCountUtil.release(message);
             return;
         }
-        if (message instanceof HttpResponse response) {
-            onResponseHead(response);
+        if (message instanceof HttpResponse response && onResponseHead(response)) {
+            return;
         }
         if (message instanceof HttpContent content) {
             onResponseContent(content);
@@ -438,21 +446,22 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         }
     }
 
-    private void onResponseHead(HttpResponse response) {
+    /** @return whether the message was a whole response, sent on whole (its content must not be passed on) */
+    private boolean onResponseHead(HttpResponse response) {
         if (response.decoderResult().isFailure()) {
             upstreamFailed();
-            return;
+            return false;
         }
         int code = response.status().code();
         if (code == 101 && websocket) {
             switchToTunnel(response);
-            return;
+            return false;
         }
         if (code >= 100 && code < 200) {
             // Interim responses (a backend's own 100 Continue, 103 Early Hints) stay here:
             // the client got our 100 already.
             state = State.INTERIM;
-            return;
+            return false;
         }
         connection.responseDeadline().disarm();
         status = code;
@@ -463,7 +472,26 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         if (responsePolicy != null) {
             responsePolicy.apply(request, translated.head().headers());
         }
+        if (response instanceof FullHttpResponse whole) {
+            sendWhole(translated.head(), whole);
+            return true;
+        }
         down.write(translated.head(), down.voidPromise());
+        return false;
+    }
+
+    /**
+     * A response that ended with its head: an HTTP/2 backend's HEADERS with END_STREAM, such as a gRPC
+     * trailers-only answer (an error status). It goes on as one message, so an HTTP/2 client gets one
+     * HEADERS frame ending the stream again: a gRPC client reads grpc-status only from a frame that ends it.
+     */
+    private void sendWhole(HttpResponse head, FullHttpResponse whole) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, head.status(), whole.content(),
+                head.headers(), whole.trailingHeaders());
+        bytesOut += response.content().readableBytes();
+        state = State.RESPONDED;
+        lastWrite = down.writeAndFlush(response);
+        maybeFinish();
     }
 
     private void onResponseContent(HttpContent content) {
@@ -610,6 +638,12 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
 
     private void send(FullHttpResponse response) {
         status = response.status().code();
+        if (status >= 300 && GrpcReplies.isGrpc(request.headers())) {
+            FullHttpResponse grpc = GrpcReplies.reply(response.status(), response.headers(), config.responseHeaders(),
+                    tls);
+            response.release();
+            response = grpc;
+        }
         state = State.RESPONDED;
         bytesOut += response.content().readableBytes();
         lastWrite = down.writeAndFlush(response);
@@ -737,7 +771,12 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         if (!state.awaitingResponse()) {
             return;
         }
-        connection.responseDeadline().arm(forward.responseTimeout().toNanos());
+        long nanos = forward.responseTimeout().toNanos();
+        if (grpcTimeoutNanos > 0) {
+            // The client gives up at its deadline anyway: answer DEADLINE_EXCEEDED then, and cancel the backend's work.
+            nanos = Math.max(1, Math.min(nanos, grpcTimeoutNanos - (System.nanoTime() - startNanos)));
+        }
+        connection.responseDeadline().arm(nanos);
     }
 
     /** The route's response timeout passed with no response head. */

@@ -17,7 +17,8 @@ import io.netty.handler.codec.http.HttpVersion;
 /**
  * The request head the backend gets: the client's, minus hop-by-hop headers and names spelled
  * with underscores ({@link dev.portico.runtime.headers.ClientFields}), plus the
- * forwarded headers and the route's and site's request rules, always HTTP/1.1, with the
+ * forwarded headers and the route's and site's request rules, as HTTP/1.1 (the stream codec of an
+ * HTTP/2 backend turns it into HEADERS: Host becomes :authority, connection-specific fields go), with the
  * normalised path (the one routing matched), rewritten only when the route says so, and the
  * query as received.
  */
@@ -33,12 +34,18 @@ final class UpstreamRequests {
 
     /** Builds the upstream head from the client's, reusing (and editing) its header object. */
     static HttpRequest build(HttpRequest request, RequestTarget target, CompiledRoute route,
-                             ClientAddressResolver.Resolution client, String peer, boolean tls, boolean websocket) {
+                             ClientAddressResolver.Resolution client, String peer, boolean tls, boolean websocket,
+                             boolean http2) {
         HttpHeaders headers = request.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        // "te: trailers" is the one TE an HTTP/2 request may carry (RFC 9113 8.2.2); gRPC servers want it.
+        boolean trailers = http2 && headers.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         route.clientFields().filterHeaders(headers);
         HopByHopHeaders.strip(headers);
         headers.remove(HttpHeaderNames.EXPECT); // the proxy answered it
+        if (trailers) {
+            headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        }
         if (websocket) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
             headers.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);

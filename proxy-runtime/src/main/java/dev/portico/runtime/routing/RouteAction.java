@@ -19,10 +19,32 @@ public sealed interface RouteAction {
      * Where requests go. {@code insecureSkipVerify} and {@code serverName} only matter for
      * TLS upstreams; the record is the upstream pool's key, so equal targets share connections.
      */
-    record UpstreamTarget(String host, int port, boolean tls, String serverName, boolean insecureSkipVerify) {
+    record UpstreamTarget(String host, int port, boolean tls, String serverName, boolean insecureSkipVerify,
+                          Wire wire) {
+
+        /** An HTTP/1.1 target (protocol HTTP, or HTTPS without offerHttp2). */
+        public UpstreamTarget(String host, int port, boolean tls, String serverName, boolean insecureSkipVerify) {
+            this(host, port, tls, serverName, insecureSkipVerify, Wire.HTTP1);
+        }
+
         @Override
         public String toString() {
             return host + ":" + port;
+        }
+    }
+
+    /** The HTTP version spoken to a target, and how it is chosen. */
+    enum Wire {
+        /** HTTP/1.1 keep-alive connections. */
+        HTTP1,
+        /** HTTP/2: prior knowledge in cleartext (H2C, GRPC), ALPN h2 alone over TLS (GRPC with tls). */
+        HTTP2,
+        /** TLS offering ALPN h2 and http/1.1, speaking what the backend picks (HTTPS with offerHttp2). */
+        NEGOTIATED;
+
+        /** Whether requests to such a target may be HTTP/2 streams (WebSocket upgrades then cannot work). */
+        public boolean mayBeHttp2() {
+            return this != HTTP1;
         }
     }
 }

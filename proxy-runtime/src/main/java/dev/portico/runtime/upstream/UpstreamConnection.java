@@ -6,7 +6,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 
 /**
- * A connection lent by the pool to one exchange. {@code reused} tells whether it served
+ * A connection lent by the pool to one exchange: an HTTP/1.1 connection, or a stream of an
+ * HTTP/2 one (then {@link #channel()} is the stream's channel and there is no HTTP/1.1 codec). {@code reused} tells whether it served
  * a request before: a reused connection may have been closed by the backend in the
  * meantime, which makes a failed idempotent request safe to retry once.
  */
@@ -68,6 +69,9 @@ public final class UpstreamConnection {
      * reach the tunnel.
      */
     public void handOver(ChannelHandler tunnel) {
+        if (codec == null) {
+            throw new IllegalStateException("an HTTP/2 stream cannot become a tunnel");
+        }
         returned = true;
         ChannelPipeline pipeline = channel.pipeline();
         pipeline.addLast("tunnel", tunnel);

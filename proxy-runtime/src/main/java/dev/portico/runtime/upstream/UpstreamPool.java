@@ -1,6 +1,7 @@
 package dev.portico.runtime.upstream;
 
 import dev.portico.runtime.routing.RouteAction.UpstreamTarget;
+import dev.portico.runtime.routing.RouteAction.Wire;
 import dev.portico.runtime.tls.UpstreamTlsContexts;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -8,6 +9,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.Future;
@@ -15,11 +17,14 @@ import io.netty.util.concurrent.Promise;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * Keep-alive upstream connections of one event loop. Every method runs on that loop, so
@@ -32,6 +37,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * bounds them all. Connections are taken newest first, so those the traffic does not need stay
  * at the old end of the queue; the sweep closes those left unused for a whole sweep beyond a
  * floor kept for the next burst, and every one idle for {@link #IDLE_TIMEOUT}.
+ *
+ * <p>HTTP/2 targets share connections instead: each exchange gets a stream of an
+ * {@link Http2Upstream} that has room, and a new connection is opened (within the same budget)
+ * only when every one is full. One with no stream for {@link #IDLE_TIMEOUT} is closed.
  */
 public final class UpstreamPool {
 
@@ -50,6 +59,7 @@ public final class UpstreamPool {
     private final UpstreamTlsContexts tls;
     private final AddressResolverGroup<? extends SocketAddress> resolver;
     private final Map<UpstreamTarget, ArrayDeque<Idle>> idle = new HashMap<>();
+    private final Map<UpstreamTarget, List<Http2Upstream>> http2 = new HashMap<>();
     private int idleCount;
 
     private record Idle(Channel channel, UpstreamHandler handler, UpstreamHttpCodec codec, long since) {}
@@ -78,6 +88,13 @@ public final class UpstreamPool {
                                               UpstreamListener listener, int maxPerBackend, int maxTotal) {
         assert loop.inEventLoop();
         Promise<UpstreamConnection> promise = loop.newPromise();
+        if (target.wire().mayBeHttp2()) {
+            Http2Upstream shared = http2WithRoom(target);
+            if (shared != null) {
+                shared.openStream(listener, promise);
+                return promise;
+            }
+        }
         ArrayDeque<Idle> queue = idle.get(target);
         while (queue != null && !queue.isEmpty()) {
             Idle entry = queue.pollLast();
@@ -106,13 +123,21 @@ public final class UpstreamPool {
                     protected void initChannel(Channel ch) {
                         if (target.tls()) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), target.host(), target.port(),
-                                    target.serverName(), target.insecureSkipVerify()));
+                                    target.serverName(), target.insecureSkipVerify(), target.wire()));
                         }
-                        ch.pipeline().addLast("codec", new UpstreamHttpCodec(stats));
-                        ch.pipeline().addLast("upstream", new UpstreamHandler());
+                        if (target.wire() == Wire.HTTP1) {
+                            addHttp1Handlers(ch);
+                        }
                     }
                 })
                 .connect(target.host(), target.port());
+        // An HTTP/2 connection takes the streams of exchanges that come while it connects.
+        Http2Upstream pendingHttp2 = null;
+        if (target.wire() == Wire.HTTP2) {
+            pendingHttp2 = register(new Http2Upstream(connect.channel(), target, stats, this));
+            pendingHttp2.openStream(listener, promise);
+        }
+        Http2Upstream connecting = pendingHttp2;
         // The slot goes back exactly once: when the channel closes, however it ends, or when the
         // connect fails (a channel that could not even be created or registered never "closes").
         AtomicBoolean released = new AtomicBoolean();
@@ -126,7 +151,7 @@ public final class UpstreamPool {
             if (!f.isSuccess()) {
                 release.run();
                 stats.connectFailed();
-                promise.setFailure(f.cause());
+                fail(connecting, promise, f.cause());
                 return;
             }
             stats.opened();
@@ -134,21 +159,87 @@ public final class UpstreamPool {
             channel.closeFuture().addListener(c -> stats.closed());
             SslHandler ssl = channel.pipeline().get(SslHandler.class);
             if (ssl == null) {
-                ready(channel, target, listener, promise);
+                established(channel, target, null, connecting, listener, promise);
                 return;
             }
             // A TLS backend is usable once its handshake (and certificate check) succeeded.
             ssl.handshakeFuture().addListener(h -> {
                 if (h.isSuccess()) {
-                    ready(channel, target, listener, promise);
+                    established(channel, target, ssl.applicationProtocol(), connecting, listener, promise);
                 } else {
                     stats.connectFailed();
                     channel.close();
-                    promise.setFailure(new UpstreamTlsException(target, h.cause()));
+                    fail(connecting, promise, new UpstreamTlsException(target, h.cause()));
                 }
             });
         });
         return promise;
+    }
+
+    private void addHttp1Handlers(Channel channel) {
+        channel.pipeline().addLast("codec", new UpstreamHttpCodec(stats));
+        channel.pipeline().addLast("upstream", new UpstreamHandler());
+    }
+
+    /**
+     * The connection is up: an HTTP/1.1 one is handed to the exchange; an HTTP/2 one (by prior knowledge, or
+     * because ALPN picked h2) starts its codec and opens the exchange's stream. A backend that was asked for h2
+     * alone and did not take it is an error: speaking HTTP/1.1 to a gRPC server would fail obscurely later.
+     */
+    private void established(Channel channel, UpstreamTarget target, String alpn, Http2Upstream connecting,
+                             UpstreamListener listener, Promise<UpstreamConnection> promise) {
+        boolean h2 = target.tls() ? ApplicationProtocolNames.HTTP_2.equals(alpn) : target.wire() == Wire.HTTP2;
+        if (target.wire() == Wire.HTTP1) {
+            ready(channel, target, listener, promise);
+        } else if (h2) {
+            Http2Upstream connection = connecting != null ? connecting
+                    : register(new Http2Upstream(channel, target, stats, this));
+            if (connecting == null) {
+                connection.openStream(listener, promise);
+            }
+            stats.http2ConnectionOpened();
+            connection.start();
+        } else if (target.wire() == Wire.NEGOTIATED) {
+            addHttp1Handlers(channel);
+            ready(channel, target, listener, promise);
+        } else {
+            stats.connectFailed();
+            channel.close();
+            fail(connecting, promise, new UpstreamTlsException(target,
+                    new SSLHandshakeException("the backend did not agree to HTTP/2 (ALPN h2), got " + alpn)));
+        }
+    }
+
+    private static void fail(Http2Upstream connecting, Promise<UpstreamConnection> promise, Throwable cause) {
+        if (connecting != null) {
+            connecting.failed(cause); // the first exchange waits among the others
+        } else {
+            promise.setFailure(cause);
+        }
+    }
+
+    private Http2Upstream register(Http2Upstream connection) {
+        http2.computeIfAbsent(connection.target(), t -> new ArrayList<>(1)).add(connection);
+        connection.channel().closeFuture().addListener(c -> {
+            List<Http2Upstream> connections = http2.get(connection.target());
+            if (connections != null && connections.remove(connection) && connections.isEmpty()) {
+                http2.remove(connection.target());
+            }
+        });
+        return connection;
+    }
+
+    /** The first connection to {@code target} with room for another stream: streams gather on few connections. */
+    private Http2Upstream http2WithRoom(UpstreamTarget target) {
+        List<Http2Upstream> connections = http2.get(target);
+        if (connections != null) {
+            for (Http2Upstream connection : connections) {
+                if (connection.hasRoom()) {
+                    return connection;
+                }
+            }
+        }
+        return null;
     }
 
     private void ready(Channel channel, UpstreamTarget target, UpstreamListener listener,
@@ -160,7 +251,8 @@ public final class UpstreamPool {
     }
 
     /**
-     * Pools a connection whose exchange ended with a complete keep-alive response. Only a
+     * Pools a connection whose exchange ended with a complete keep-alive response; an HTTP/2 stream
+     * just closes (it already ended both ways, so no RST_STREAM goes out), its connection stays. Only a
      * connection whose decoder is idle (every response ended, nothing buffered, no byte after)
      * may carry another client's request; any other is closed.
      */
@@ -168,6 +260,10 @@ public final class UpstreamPool {
         Channel channel = connection.channel();
         UpstreamHttpCodec codec = connection.codec();
         connection.handler().detach();
+        if (codec == null) {
+            channel.close();
+            return;
+        }
         if (!channel.isActive() || !codec.idle()) {
             if (channel.isActive() && !codec.dirty()) {
                 stats.discarded(UpstreamStats.Discard.NOT_IDLE); // a dirty one was counted when its bytes came
@@ -183,6 +279,7 @@ public final class UpstreamPool {
         idleCount++;
     }
 
+    /** Closes the connection; an HTTP/2 stream still open is reset (CANCEL), its connection stays. */
     void discard(UpstreamConnection connection) {
         connection.handler().detach();
         connection.channel().close();
@@ -220,5 +317,19 @@ public final class UpstreamPool {
                 queues.remove();
             }
         }
+        List<Http2Upstream> unused = new ArrayList<>(0);
+        for (List<Http2Upstream> connections : http2.values()) {
+            for (Http2Upstream connection : connections) {
+                if (connection.idleLongerThan(now, timeout)) {
+                    unused.add(connection);
+                }
+            }
+        }
+        unused.forEach(connection -> connection.channel().close()); // each leaves the map as it closes
+    }
+
+    /** HTTP/2 connections of this loop, connecting or up. */
+    public int http2Connections() {
+        return http2.values().stream().mapToInt(List::size).sum();
     }
 }

@@ -32,6 +32,12 @@ public interface UpstreamStats {
 
     void discarded(Discard reason);
 
+    /** An HTTP/2 connection to a backend is up (it was counted as {@link #opened()} too). */
+    default void http2ConnectionOpened() {}
+
+    /** An exchange opened a stream on an HTTP/2 upstream connection. */
+    default void http2StreamOpened() {}
+
     UpstreamStats NONE = new UpstreamStats() {
         @Override public void opened() {}
         @Override public void closed() {}

@@ -177,13 +177,19 @@ class SiteCompilerTest {
 
     @ParameterizedTest(name = "[{index}] {0}")
     @CsvSource(delimiter = '|', textBlock = """
-            {service: api, port: 443, protocol: HTTPS}                                                  | api | 443 | true  | api      | false
-            {service: api, port: 443, protocol: HTTPS, tls: {serverName: api.internal}}                | api | 443 | true  | api.internal | false
-            {service: api, port: 443, protocol: HTTPS, tls: {insecureSkipVerify: true}}                 | api | 443 | true  | api      | true
-            {service: api, port: 80, protocol: HTTP}                                                    | api | 80  | false | api      | false
+            {service: api, port: 443, protocol: HTTPS}                                                  | api | 443 | true  | api      | false | HTTP1
+            {service: api, port: 443, protocol: HTTPS, tls: {serverName: api.internal}}                | api | 443 | true  | api.internal | false | HTTP1
+            {service: api, port: 443, protocol: HTTPS, tls: {insecureSkipVerify: true}}                 | api | 443 | true  | api      | true  | HTTP1
+            {service: api, port: 443, protocol: HTTPS, tls: {offerHttp2: true}}                         | api | 443 | true  | api      | false | NEGOTIATED
+            {service: api, port: 80, protocol: HTTP}                                                    | api | 80  | false | api      | false | HTTP1
+            {service: api, port: 80, protocol: HTTP, tls: {serverName: x.internal}}                     | api | 80  | false | api      | false | HTTP1
+            {service: api, port: 8080, protocol: H2C}                                                   | api | 8080 | false | api     | false | HTTP2
+            {service: api, port: 9090, protocol: GRPC}                                                  | api | 9090 | false | api     | false | HTTP2
+            {service: api, port: 9443, protocol: GRPC, tls: {serverName: api.internal}}                 | api | 9443 | true  | api.internal | false | HTTP2
+            {service: api, port: 9443, protocol: GRPC, tls: {insecureSkipVerify: true}}                 | api | 9443 | true  | api     | true  | HTTP2
             """)
     void backendProtocolAndTlsMakeTheUpstreamTarget(String backend, String host, int port, boolean tls,
-                                                    String serverName, boolean insecure) {
+                                                    String serverName, boolean insecure, RouteAction.Wire wire) {
         CompiledRoute route = route(SiteYaml.compile("""
                 hosts: [example.com]
                 routes:
@@ -191,7 +197,7 @@ class SiteCompilerTest {
                 """.formatted(backend)), "/");
 
         assertThat(((RouteAction.Forward) route.action()).target())
-                .isEqualTo(new RouteAction.UpstreamTarget(host, port, tls, serverName, insecure));
+                .isEqualTo(new RouteAction.UpstreamTarget(host, port, tls, serverName, insecure, wire));
     }
 
     @Test
