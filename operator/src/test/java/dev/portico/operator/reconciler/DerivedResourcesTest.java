@@ -258,12 +258,14 @@ class DerivedResourcesTest {
         assertThat(items).extracting(i -> i.getKey() + "=" + i.getPath()).containsExactly(
                 "site.yaml=site.yaml",
                 "revision=revision",
+                "backend-endpoints.json=backend-endpoints.json",
                 "_admin.tls.crt=secrets/_admin/tls.crt",
                 "_admin.tls.key=secrets/_admin/tls.key",
                 "vera-tls.tls.crt=secrets/vera-tls/tls.crt",
                 "vera-tls.tls.key=secrets/vera-tls/tls.key");
-        assertThat(bundle.files()).containsOnlyKeys("site.yaml", "_admin.tls.crt", "_admin.tls.key", "vera-tls.tls.crt",
-                "vera-tls.tls.key");
+        assertThat(bundle.files()).containsOnlyKeys("site.yaml", "backend-endpoints.json", "_admin.tls.crt",
+                "_admin.tls.key", "vera-tls.tls.crt", "vera-tls.tls.key");
+        assertThat(bundle.files().get("backend-endpoints.json")).as("no backend resolved: DNS for all").isEqualTo("{}\n");
     }
 
     @Test

@@ -15,6 +15,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * Stands in for a cluster's Service DNS: maps a backend's {@code service:port}, as a site
  * names it, to a loopback address and port where a test backend listens. Names it does not
  * know fail to resolve, as an unknown Service would.
+ *
+ * <p>It stands in for the pod network too: an entry may be a pod's {@code ip:port}
+ * (10.244.x.y, an address EndpointSlices accept and no interface of this machine has), and a
+ * connection to that address, resolved or not, goes to the entry's loopback listener instead.
  */
 public final class ServiceDirectory extends AddressResolverGroup<InetSocketAddress> {
 
@@ -30,12 +34,19 @@ public final class ServiceDirectory extends AddressResolverGroup<InetSocketAddre
         return put(service, port, backend.port());
     }
 
+    /** {@code host:port} (a Service or a pod address) no longer leads anywhere. */
+    public ServiceDirectory remove(String host, int port) {
+        entries.remove(host + ":" + port);
+        return this;
+    }
+
     @Override
     protected AddressResolver<InetSocketAddress> newResolver(EventExecutor executor) {
         return new AbstractAddressResolver<>(executor, InetSocketAddress.class) {
             @Override
             protected boolean doIsResolved(InetSocketAddress address) {
-                return !address.isUnresolved();
+                // A pod address is an IP already, but must still be mapped to its listener.
+                return !address.isUnresolved() && !entries.containsKey(address.getHostString() + ":" + address.getPort());
             }
 
             @Override
