@@ -269,6 +269,24 @@ class DerivedResourcesTest {
     }
 
     @Test
+    void anEndpointChangeIsAnotherBundleHash() {
+        ProxySiteSpec spec = normalised(TLS);
+        var one = dev.portico.crds.bundle.BackendEndpoints.of(Map.of("vera-backend:8000",
+                List.of(new dev.portico.crds.bundle.BackendEndpoints.Endpoint("10.244.0.7", 3000, true, true, false))));
+        var two = dev.portico.crds.bundle.BackendEndpoints.of(Map.of("vera-backend:8000",
+                List.of(new dev.portico.crds.bundle.BackendEndpoints.Endpoint("10.244.0.7", 3000, false, true, true))));
+
+        ConfigBundle before = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS, ADMIN, Map.of(), List.of(), one);
+        ConfigBundle after = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS, ADMIN, Map.of(), List.of(), two);
+
+        assertThat(before.files().get("backend-endpoints.json")).isEqualTo(one.render());
+        assertThat(after.files().get("backend-endpoints.json")).isEqualTo(two.render());
+        assertThat(after.hash()).isNotEqualTo(before.hash());
+        assertThat(ConfigBundle.render("vera", "aidoo", spec, VERA_TLS, ADMIN, Map.of(), List.of(), one).hash())
+                .as("deterministic").isEqualTo(before.hash());
+    }
+
+    @Test
     void bundleSecretHoldsTheNormalisedSiteAndTheHashOfItsContent() {
         ProxySiteSpec spec = normalised(TLS);
         ConfigBundle bundle = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS, ADMIN).at(null, 42);

@@ -23,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ServiceDirectory extends AddressResolverGroup<InetSocketAddress> {
 
     private final Map<String, InetSocketAddress> entries = new ConcurrentHashMap<>();
+    /** A pod address that leads wherever a Service's entry leads, now or once it is put. */
+    private final Map<String, String> aliases = new ConcurrentHashMap<>();
 
     /** {@code service:port} now reaches {@code backend}. */
     public ServiceDirectory put(String service, int port, int backendPort) {
@@ -32,6 +34,23 @@ public final class ServiceDirectory extends AddressResolverGroup<InetSocketAddre
 
     public ServiceDirectory put(String service, int port, TestBackend backend) {
         return put(service, port, backend.port());
+    }
+
+    /**
+     * {@code address:port} (an endpoint a test wrote into an EndpointSlice) leads wherever
+     * {@code service:servicePort} leads when a connection is made, also if that entry is put later.
+     */
+    public ServiceDirectory alias(String address, int port, String service, int servicePort) {
+        aliases.put(address + ":" + port, service + ":" + servicePort);
+        return this;
+    }
+
+    private InetSocketAddress lookup(String key) {
+        InetSocketAddress target = entries.get(key);
+        if (target == null && aliases.containsKey(key)) {
+            target = entries.get(aliases.get(key));
+        }
+        return target;
     }
 
     /** {@code host:port} (a Service or a pod address) no longer leads anywhere. */
@@ -46,12 +65,13 @@ public final class ServiceDirectory extends AddressResolverGroup<InetSocketAddre
             @Override
             protected boolean doIsResolved(InetSocketAddress address) {
                 // A pod address is an IP already, but must still be mapped to its listener.
-                return !address.isUnresolved() && !entries.containsKey(address.getHostString() + ":" + address.getPort());
+                String key = address.getHostString() + ":" + address.getPort();
+                return !address.isUnresolved() && !entries.containsKey(key) && !aliases.containsKey(key);
             }
 
             @Override
             protected void doResolve(InetSocketAddress unresolved, Promise<InetSocketAddress> promise) {
-                InetSocketAddress target = entries.get(unresolved.getHostString() + ":" + unresolved.getPort());
+                InetSocketAddress target = lookup(unresolved.getHostString() + ":" + unresolved.getPort());
                 if (target == null) {
                     promise.setFailure(new UnknownHostException(unresolved.getHostString()));
                 } else {
@@ -61,7 +81,7 @@ public final class ServiceDirectory extends AddressResolverGroup<InetSocketAddre
 
             @Override
             protected void doResolveAll(InetSocketAddress unresolved, Promise<List<InetSocketAddress>> promise) {
-                InetSocketAddress target = entries.get(unresolved.getHostString() + ":" + unresolved.getPort());
+                InetSocketAddress target = lookup(unresolved.getHostString() + ":" + unresolved.getPort());
                 if (target == null) {
                     promise.setFailure(new UnknownHostException(unresolved.getHostString()));
                 } else {
