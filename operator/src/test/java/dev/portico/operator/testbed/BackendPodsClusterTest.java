@@ -135,6 +135,29 @@ class BackendPodsClusterTest {
         Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> endpoint(victim.ip()).isEmpty());
     }
 
+    @Test
+    void aRollingUpdateOfTheDeploymentCompletesThroughThePodsItRuns() {
+        var before = pods.awaitReady(3, Duration.ofSeconds(60)).stream().map(BackendPods.Backend::name).toList();
+
+        admin.apps().deployments().inNamespace(ns).withName("web").edit(d -> {
+            d.getSpec().getTemplate().getMetadata().setAnnotations(java.util.Map.of("portico.dev/rollout", "2"));
+            return d;
+        });
+
+        // The real controllers wait for each new pod to be available before they delete an old one.
+        Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> {
+            var status = admin.apps().deployments().inNamespace(ns).withName("web").get().getStatus();
+            return status != null && Integer.valueOf(3).equals(status.getUpdatedReplicas())
+                    && Integer.valueOf(3).equals(status.getAvailableReplicas()) && status.getReplicas() == 3;
+        });
+        var after = pods.awaitReady(3, Duration.ofSeconds(60));
+        assertThat(after).extracting(BackendPods.Backend::name).doesNotContainAnyElementsOf(before);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> endpoints().stream()
+                .map(e -> e.getAddresses().get(0)).sorted().toList()
+                .equals(after.stream().map(BackendPods.Backend::ip).sorted().toList()));
+        assertThat(pods.all()).hasSize(6);
+    }
+
     private List<Endpoint> endpoints() {
         return admin.discovery().v1().endpointSlices().inNamespace(ns).withLabel("kubernetes.io/service-name", "web")
                 .list().getItems().stream().flatMap(s -> s.getEndpoints() == null ? java.util.stream.Stream.empty()
