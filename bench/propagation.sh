@@ -22,5 +22,5 @@ out="bench/results/propagation-$(date -u +%Y%m%dT%H%M%SZ).txt"
 report=operator/target/surefire-reports/dev.portico.operator.e2e.PropagationBenchmark-output.txt
 {
   echo "# $(date -u +%FT%TZ) $(nproc) cores, CHANGES=$CHANGES SITES=$SITES, commit $(git rev-parse --short HEAD)"
-  grep '^PROPAGATION' "$report"
+  grep -E '^(PROPAGATION|ENDPOINTS)' "$report"
 } | tee "$out"

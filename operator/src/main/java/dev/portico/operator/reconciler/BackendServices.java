@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -84,16 +85,28 @@ final class BackendServices {
                 .withNamespacesInheritedFromController();
         // Of each Service only what portProblem reads.
         var configuration = InformerStores.referenced(services, context, Service.class, "spec.type", "spec.ports")
-                .withSecondaryToPrimaryMapper(service -> context.getPrimaryCache()
-                        .byIndex(INDEX, indexKey(service.getMetadata().getName(), service.getMetadata().getNamespace()))
-                        .stream()
-                        .map(ResourceID::fromResource)
-                        .collect(Collectors.toSet()))
+                .withSecondaryToPrimaryMapper(service -> sitesNaming(context, service.getMetadata().getNamespace(),
+                        service.getMetadata().getName()))
                 .withPrimaryToSecondaryMapper((ProxySiteResource site) -> checkedNames(site.getSpec()).stream()
                         .map(name -> new ResourceID(name, site.getMetadata().getNamespace()))
                         .collect(Collectors.toSet()))
                 .build();
         return new InformerEventSource<>(configuration, context);
+    }
+
+    /** The sites whose routes name Service {@code namespace/name} (also what its EndpointSlices map to). */
+    static Set<ResourceID> sitesNaming(EventSourceContext<ProxySiteResource> context, String namespace, String name) {
+        return context.getPrimaryCache().byIndex(INDEX, indexKey(name, namespace)).stream()
+                .map(ResourceID::fromResource)
+                .collect(Collectors.toSet());
+    }
+
+    /** The cached Services of {@code namespace} by name. */
+    static Function<String, Optional<Service>> lookup(String namespace, Context<ProxySiteResource> context) {
+        @SuppressWarnings("unchecked")
+        var services = (InformerEventSource<Service, ProxySiteResource>)
+                context.eventSourceRetriever().getEventSourceFor(Service.class, EVENT_SOURCE);
+        return name -> services.get(new ResourceID(name, namespace));
     }
 
     private static String indexKey(String name, String namespace) {
@@ -102,11 +115,8 @@ final class BackendServices {
 
     /** What is wrong with the backends of a valid, normalised spec: empty when every checked one resolves. */
     static StatusFactory.Verdict resolve(ProxySiteResource site, ProxySiteSpec spec, Context<ProxySiteResource> context) {
-        @SuppressWarnings("unchecked")
-        var services = (InformerEventSource<Service, ProxySiteResource>)
-                context.eventSourceRetriever().getEventSourceFor(Service.class, EVENT_SOURCE);
         String namespace = site.getMetadata().getNamespace();
-        return resolve(spec, namespace, name -> services.get(new ResourceID(name, namespace)));
+        return resolve(spec, namespace, lookup(namespace, context));
     }
 
     /** Pure: {@code lookup} finds a Service of the site's namespace by name. */

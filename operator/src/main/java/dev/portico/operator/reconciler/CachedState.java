@@ -12,6 +12,14 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditionsBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPortBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import java.util.List;
 import java.util.Map;
 
@@ -85,6 +93,47 @@ public final class CachedState {
                     .endStatus();
         }
         return essentials.build();
+    }
+
+    /**
+     * The part of an EndpointSlice the operator reads ({@link ServiceEndpoints}): the Service it
+     * belongs to (its label, also what the informer's index reads, so that an index entry is
+     * removed with the object), the address type, each endpoint's addresses and conditions,
+     * and the ports' names, numbers and protocols. Topology, hints, node names and target
+     * references, most of a slice's weight, are dropped.
+     */
+    public static EndpointSlice endpointSliceEssentials(EndpointSlice slice) {
+        ObjectMeta metadata = slice.getMetadata();
+        String service = metadata.getLabels() == null ? null : metadata.getLabels().get(ServiceEndpoints.SERVICE_NAME_LABEL);
+        return new EndpointSliceBuilder()
+                .withMetadata(new ObjectMetaBuilder()
+                        .withName(metadata.getName())
+                        .withNamespace(metadata.getNamespace())
+                        .withResourceVersion(metadata.getResourceVersion())
+                        .withLabels(service == null ? null : Map.of(ServiceEndpoints.SERVICE_NAME_LABEL, service))
+                        .build())
+                .withAddressType(slice.getAddressType())
+                .withEndpoints(slice.getEndpoints() == null ? null
+                        : slice.getEndpoints().stream().map(CachedState::endpoint).toList())
+                .withPorts(slice.getPorts() == null ? null : slice.getPorts().stream().map(CachedState::port).toList())
+                .build();
+    }
+
+    private static Endpoint endpoint(Endpoint endpoint) {
+        EndpointConditions conditions = endpoint.getConditions();
+        return new EndpointBuilder()
+                .withAddresses(endpoint.getAddresses())
+                .withConditions(conditions == null ? null : new EndpointConditionsBuilder()
+                        .withReady(conditions.getReady())
+                        .withServing(conditions.getServing())
+                        .withTerminating(conditions.getTerminating())
+                        .build())
+                .build();
+    }
+
+    private static EndpointPort port(EndpointPort port) {
+        return new EndpointPortBuilder().withName(port.getName()).withPort(port.getPort()).withProtocol(port.getProtocol())
+                .build();
     }
 
     private static Container containerPorts(Container container) {

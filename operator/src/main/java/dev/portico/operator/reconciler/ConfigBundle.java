@@ -3,6 +3,7 @@ package dev.portico.operator.reconciler;
 import dev.portico.crds.ProxySiteDefaults;
 import dev.portico.crds.ProxySiteLoader;
 import dev.portico.crds.bundle.AcmeChallengeAnswers;
+import dev.portico.crds.bundle.BackendEndpoints;
 import dev.portico.crds.bundle.BundleFiles;
 import dev.portico.crds.bundle.ConfigPush;
 import dev.portico.crds.v1alpha1.ProxySite;
@@ -17,7 +18,8 @@ import java.util.TreeMap;
  * Everything a proxy pod reads, as the keys of the config bundle Secret: {@code site.yaml}
  * (the normalised spec), the pods' admin certificate as the secret {@code _admin}, and, per
  * referenced TLS Secret, {@code <name>.tls.crt} and
- * {@code <name>.tls.key}, and per basic-auth Secret {@code <name>.htpasswd} (Secret keys cannot hold a '/'; the
+ * {@code <name>.tls.key}, per basic-auth Secret {@code <name>.htpasswd}, and the backends' pod addresses
+ * {@code backend-endpoints.json} (Secret keys cannot hold a '/'; the
  * volume's items put them at {@code secrets/<name>/tls.crt} and {@code secrets/<name>/auth}, the layout of the
  * runtime's --secrets-dir).
  *
@@ -64,7 +66,18 @@ record ConfigBundle(SortedMap<String, String> files, String hash, long revision)
      */
     static ConfigBundle render(String name, String namespace, ProxySiteSpec normalisedSpec, Map<String, TlsPair> tlsPairs,
             TlsPair admin, Map<String, String> htpasswd, Collection<String> acmeAnswers) {
+        return render(name, namespace, normalisedSpec, tlsPairs, admin, htpasswd, acmeAnswers, BackendEndpoints.none());
+    }
+
+    /**
+     * @param endpoints the pod addresses of the backend Services the operator resolved: always a
+     *     file of the bundle ("{}" when none is), so that an endpoint change is a push, never a
+     *     change of the pod template
+     */
+    static ConfigBundle render(String name, String namespace, ProxySiteSpec normalisedSpec, Map<String, TlsPair> tlsPairs,
+            TlsPair admin, Map<String, String> htpasswd, Collection<String> acmeAnswers, BackendEndpoints endpoints) {
         SortedMap<String, String> files = new TreeMap<>();
+        files.put(BundleFiles.ENDPOINTS_FILE, endpoints.render());
         // No generation in the file: an edit that changes nothing the proxy serves must not roll the pods.
         ProxySite site = new ProxySite(ProxySite.API_VERSION, ProxySite.KIND,
                 new ProxySite.Metadata(name, namespace, null), ProxySiteDefaults.runtimeView(normalisedSpec));

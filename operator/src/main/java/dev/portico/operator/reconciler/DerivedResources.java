@@ -485,6 +485,8 @@ final class DerivedResources {
         List<KeyToPath> items = new ArrayList<>();
         items.add(new KeyToPath(ConfigBundle.SITE_FILE, null, ConfigBundle.SITE_FILE));
         items.add(new KeyToPath(BundleFiles.REVISION_FILE, null, BundleFiles.REVISION_FILE));
+        // In every bundle ("{}" when no backend resolves), so endpoint changes never change the pod template.
+        items.add(new KeyToPath(BundleFiles.ENDPOINTS_FILE, null, BundleFiles.ENDPOINTS_FILE));
         items.add(new KeyToPath(ConfigBundle.certificateKey(ADMIN_TLS_SECRET), null,
                 "secrets/" + ADMIN_TLS_SECRET + "/tls.crt"));
         items.add(new KeyToPath(ConfigBundle.privateKeyKey(ADMIN_TLS_SECRET), null,

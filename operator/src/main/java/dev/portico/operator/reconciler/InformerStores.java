@@ -3,6 +3,7 @@ package dev.portico.operator.reconciler;
 import dev.portico.operator.api.ProxySiteResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
 import io.fabric8.kubernetes.client.informers.cache.ReducedStateItemStore;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -20,7 +21,8 @@ import java.util.function.UnaryOperator;
  *       select on, so those informers list whole namespaces: they keep only the fields the
  *       operator reads, plus name, namespace and resourceVersion.</li>
  *   <li>The sites and the objects the operator owns are kept without their bookkeeping
- *       ({@link CachedState#withoutBookkeeping}), the proxy pods as {@link CachedState#podEssentials}.</li>
+ *       ({@link CachedState#withoutBookkeeping}), the proxy pods as {@link CachedState#podEssentials},
+ *       the backends' EndpointSlices as {@link CachedState#endpointSliceEssentials}.</li>
  *   <li>Every initial list is paged, so a start-up never holds one response with every
  *       Secret of the cluster.</li>
  * </ul>
@@ -68,6 +70,12 @@ public final class InformerStores {
     static InformerEventSourceConfiguration.Builder<Pod> pods(InformerEventSourceConfiguration.Builder<Pod> builder,
             EventSourceContext<?> context) {
         return transformed(builder, context, CachedState::podEssentials);
+    }
+
+    /** Paging, and the backends' EndpointSlices as the little the operator reads of them when that is safe. */
+    static InformerEventSourceConfiguration.Builder<EndpointSlice> endpointSlices(
+            InformerEventSourceConfiguration.Builder<EndpointSlice> builder, EventSourceContext<?> context) {
+        return transformed(builder, context, CachedState::endpointSliceEssentials);
     }
 
     private static <R extends HasMetadata> InformerEventSourceConfiguration.Builder<R> transformed(

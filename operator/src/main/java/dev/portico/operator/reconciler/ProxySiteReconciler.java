@@ -142,7 +142,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
      * Watches every Secret the sites refer to: an index on the primary cache maps a Secret
      * back to exactly the sites that use it (a renewal re-renders those, no others), and the
      * primary-to-secondary mapper lets a site find a Secret that existed before it. The backend
-     * Services the routes name are watched the same way ({@link BackendServices}).
+     * Services the routes name are watched the same way ({@link BackendServices}), and their
+     * EndpointSlices, whose pod addresses go in the bundle ({@link BackendEndpointSlices}).
      */
     @Override
     public List<EventSource<?, ProxySiteResource>> prepareEventSources(EventSourceContext<ProxySiteResource> context) {
@@ -180,7 +181,8 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 .build();
         List<EventSource<?, ProxySiteResource>> sources = new ArrayList<>(List.of(
                 new InformerEventSource<>(configuration, context), new InformerEventSource<>(pods, context),
-                pushResults, BackendServices.eventSource(context), BasicAuthSecrets.eventSource(context)));
+                pushResults, BackendServices.eventSource(context), BackendEndpointSlices.eventSource(context),
+                BasicAuthSecrets.eventSource(context)));
         if (proxyClasses) {
             sources.add(ProxyClasses.eventSource(context));
         }
@@ -237,7 +239,7 @@ public class ProxySiteReconciler implements Reconciler<ProxySiteResource> {
                 ServingCertificate adminCertificate = adminCertificate(site, adminSecret, ca.ca());
                 ConfigBundle bundle = ConfigBundle.render(site.getMetadata().getName(), site.getMetadata().getNamespace(),
                         spec, tlsPairs, new ConfigBundle.TlsPair(adminCertificate.chainPem(), adminCertificate.keyPem()),
-                        htpasswd, acmeAnswers)
+                        htpasswd, acmeAnswers, BackendEndpointSlices.resolve(site, spec, context))
                         .at(DerivedResources.deployed(bundleSecret), clock.millis());
                 PodSettings podSettings = PodSettings.of(proxyClass.selected().map(ProxyClassResource::getSpec).orElse(null),
                         proxyImage);

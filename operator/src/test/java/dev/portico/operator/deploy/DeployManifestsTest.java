@@ -106,6 +106,10 @@ class DeployManifestsTest {
         for (String verb : List.of("list", "watch")) {
             calls.add(Permission.cluster("", "pods", verb));
         }
+        // The backend Services' EndpointSlices: their pod addresses go in the bundle, read only.
+        for (String verb : List.of("list", "watch")) {
+            calls.add(Permission.cluster("discovery.k8s.io", "endpointslices", verb));
+        }
         // ProxyClasses, cluster-scoped: read through one informer (a ClusterRole of their own).
         for (String verb : List.of("list", "watch")) {
             calls.add(Permission.cluster("portico.dev", "proxyclasses", verb));

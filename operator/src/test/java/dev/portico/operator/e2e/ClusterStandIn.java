@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
@@ -51,6 +52,9 @@ final class ClusterStandIn implements AutoCloseable {
 
     static final Path EXAMPLES = Path.of(System.getProperty("basedir", ".")).resolve("../deploy/examples").normalize();
     static final Duration CONVERGE = Duration.ofSeconds(30);
+    /** namespace/service to the address of its one endpoint; per JVM, which has a control plane of its own. */
+    private static final Map<String, String> ENDPOINT_ADDRESSES = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_ENDPOINT = new java.util.concurrent.atomic.AtomicInteger();
 
     final KubernetesClient client;
     final ServiceDirectory services = new ServiceDirectory();
@@ -110,6 +114,7 @@ final class ClusterStandIn implements AutoCloseable {
                 existing.getSpec().getPorts().forEach(p -> all.add(p.getPort()));
                 if (all.size() == existing.getSpec().getPorts().size()) {
                     // Unchanged: an update would reconcile every site already routing to it.
+                    endpointOf(namespace, name, all, false);
                     return;
                 }
             }
@@ -118,7 +123,37 @@ final class ClusterStandIn implements AutoCloseable {
                     .withNewSpec().withType("ClusterIP").endSpec();
             all.forEach(port -> service.editSpec().addNewPort().withName("port-" + port).withPort(port).endPort().endSpec());
             client.services().inNamespace(namespace).resource(service.build()).createOr(s -> s.update());
+            endpointOf(namespace, name, all, true);
         });
+    }
+
+    /**
+     * The Service's one endpoint, as an EndpointSlice written for a Service without selector:
+     * an address of its own in 10.245.0.0/16 that the Service directory leads to wherever the
+     * test put {@code name:port}. So a proxy reaches the test backend whether it resolves the
+     * Service's name or connects to the endpoint the operator pushed (docs/operator.md,
+     * "Backend endpoints"); without it the Service would have no endpoint and its routes 503.
+     */
+    private void endpointOf(String namespace, String name, Set<Integer> ports, boolean write) {
+        String address = ENDPOINT_ADDRESSES.computeIfAbsent(namespace + "/" + name, key -> {
+            int n = NEXT_ENDPOINT.getAndIncrement();
+            return "10.245." + (n / 250) + "." + (n % 250 + 1);
+        });
+        EndpointSliceBuilder slice = new EndpointSliceBuilder()
+                .withNewMetadata()
+                    .withName(name + "-testbed").withNamespace(namespace)
+                    .addToLabels("kubernetes.io/service-name", name)
+                    .addToLabels("endpointslice.kubernetes.io/managed-by", "portico-testbed")
+                .endMetadata()
+                .withAddressType("IPv4")
+                .addNewEndpoint().withAddresses(address).withNewConditions().withReady(true).endConditions().endEndpoint();
+        for (int port : ports) {
+            slice.addNewPort().withName("port-" + port).withPort(port).withProtocol("TCP").endPort();
+            services.alias(address, port, name, port);
+        }
+        if (write) {
+            client.resource(slice.build()).createOr(s -> s.update());
+        }
     }
 
     /** What the operator running now has sent the API server. */

@@ -9,6 +9,9 @@ import dev.portico.operator.testbed.StandInPods;
 import dev.portico.operator.testbed.Testbed;
 import dev.portico.runtime.testing.RawHttpClient;
 import dev.portico.runtime.testing.TestBackend;
+import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.net.Socket;
@@ -25,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A benchmark, not a test (run by bench/propagation.sh; skipped otherwise): the time from a
  * ProxySite update to {@code Programmed=True} for the new config on its 3 pods (real
  * runtimes), median and p99 over {@code portico.bench.changes} edits, with 1, 100 and 1,000
- * ProxySites in the cluster. The other sites have one pod each that answers only on its admin
+ * ProxySites in the cluster; and the same from an edit of its backend Service's EndpointSlice. The other sites have one pod each that answers only on its admin
  * port ({@link StandInPods}) and are all programmed before a measurement starts, so the
  * operator carries their watches, caches and periodic re-verification while it works on the
  * measured site.
@@ -103,6 +106,31 @@ class PropagationBenchmark {
                 System.out.printf("PROPAGATION sites=%d pods_measured=3 changes=%d median_ms=%d p99_ms=%d max_ms=%d%n",
                         size, changes, millis[changes / 2], millis[(int) Math.ceil(changes * 0.99) - 1],
                         millis[changes - 1]);
+
+                // The same for an endpoint change: the Service's EndpointSlice (ClusterStandIn's
+                // app-testbed) alternately gains and loses a second endpoint, as a pod joins and leaves.
+                long[] endpointMillis = new long[changes];
+                for (int i = 0; i < changes; i++) {
+                    String before = status(watch).configHash();
+                    EndpointSlice slice = client.discovery().v1().endpointSlices().inNamespace(NS).withName("app-testbed")
+                            .require();
+                    List<Endpoint> endpoints = new ArrayList<>(slice.getEndpoints().subList(0, 1));
+                    if (slice.getEndpoints().size() == 1) {
+                        endpoints.add(new EndpointBuilder().withAddresses("10.246.0.1")
+                                .withNewConditions().withReady(true).endConditions().build());
+                    }
+                    slice.setEndpoints(endpoints);
+                    long start = System.nanoTime();
+                    client.discovery().v1().endpointSlices().inNamespace(NS).resource(slice).update();
+                    while (!programmedWithNewHash(status(watch), before)) {
+                        Thread.sleep(0, 200_000);
+                    }
+                    endpointMillis[i] = (System.nanoTime() - start) / 1_000_000;
+                }
+                Arrays.sort(endpointMillis);
+                System.out.printf("ENDPOINTS sites=%d pods_measured=3 changes=%d median_ms=%d p99_ms=%d max_ms=%d%n",
+                        size, changes, endpointMillis[changes / 2], endpointMillis[(int) Math.ceil(changes * 0.99) - 1],
+                        endpointMillis[changes - 1]);
             }
             watch.close();
         }

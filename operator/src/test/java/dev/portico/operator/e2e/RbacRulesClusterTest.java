@@ -71,6 +71,7 @@ class RbacRulesClusterTest {
             Map.entry("policy/poddisruptionbudgets", Failure.START_REFUSED),
             Map.entry("networking.k8s.io/networkpolicies", Failure.START_REFUSED),
             Map.entry("/pods", Failure.START_REFUSED),
+            Map.entry("discovery.k8s.io/endpointslices", Failure.START_REFUSED),
             Map.entry("/events", Failure.EVENTS_LOST),
             Map.entry("coordination.k8s.io/leases", Failure.START_REFUSED),
             Map.entry("coordination.k8s.io/leases[portico-operator-lease]", Failure.START_REFUSED));

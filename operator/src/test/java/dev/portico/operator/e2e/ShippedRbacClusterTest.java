@@ -41,14 +41,17 @@ class ShippedRbacClusterTest {
     void theOperatorsAccountMayDoWhatItNeedsAndNoMore(Testbed testbed) {
         Install.ensure(testbed);
         for (String allowed : List.of("watch proxysites.portico.dev", "patch proxysites.portico.dev/status",
-                "patch deployments.apps", "create secrets", "list pods", "create events")) {
+                "patch deployments.apps", "create secrets", "list pods", "create events",
+                "watch endpointslices.discovery.k8s.io")) {
             assertThat(canI(testbed, allowed)).as(allowed).isTrue();
         }
         for (String refused : List.of("create proxysites.portico.dev", "delete proxysites.portico.dev",
                 "create pods", "delete pods", "patch pods/status", "create clusterroles.rbac.authorization.k8s.io",
                 "patch customresourcedefinitions.apiextensions.k8s.io", "create serviceaccounts/token",
                 "get nodes", "delete deployments.apps", "delete secrets", "update proxysites.portico.dev",
-                "create events.events.k8s.io", "get customresourcedefinitions.apiextensions.k8s.io")) {
+                "create events.events.k8s.io", "get customresourcedefinitions.apiextensions.k8s.io",
+                "get endpointslices.discovery.k8s.io", "create endpointslices.discovery.k8s.io",
+                "list endpoints")) {
             assertThat(canI(testbed, refused)).as(refused).isFalse();
         }
     }

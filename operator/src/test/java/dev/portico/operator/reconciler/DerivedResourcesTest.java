@@ -258,12 +258,32 @@ class DerivedResourcesTest {
         assertThat(items).extracting(i -> i.getKey() + "=" + i.getPath()).containsExactly(
                 "site.yaml=site.yaml",
                 "revision=revision",
+                "backend-endpoints.json=backend-endpoints.json",
                 "_admin.tls.crt=secrets/_admin/tls.crt",
                 "_admin.tls.key=secrets/_admin/tls.key",
                 "vera-tls.tls.crt=secrets/vera-tls/tls.crt",
                 "vera-tls.tls.key=secrets/vera-tls/tls.key");
-        assertThat(bundle.files()).containsOnlyKeys("site.yaml", "_admin.tls.crt", "_admin.tls.key", "vera-tls.tls.crt",
-                "vera-tls.tls.key");
+        assertThat(bundle.files()).containsOnlyKeys("site.yaml", "backend-endpoints.json", "_admin.tls.crt",
+                "_admin.tls.key", "vera-tls.tls.crt", "vera-tls.tls.key");
+        assertThat(bundle.files().get("backend-endpoints.json")).as("no backend resolved: DNS for all").isEqualTo("{}\n");
+    }
+
+    @Test
+    void anEndpointChangeIsAnotherBundleHash() {
+        ProxySiteSpec spec = normalised(TLS);
+        var one = dev.portico.crds.bundle.BackendEndpoints.of(Map.of("vera-backend:8000",
+                List.of(new dev.portico.crds.bundle.BackendEndpoints.Endpoint("10.244.0.7", 3000, true, true, false))));
+        var two = dev.portico.crds.bundle.BackendEndpoints.of(Map.of("vera-backend:8000",
+                List.of(new dev.portico.crds.bundle.BackendEndpoints.Endpoint("10.244.0.7", 3000, false, true, true))));
+
+        ConfigBundle before = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS, ADMIN, Map.of(), List.of(), one);
+        ConfigBundle after = ConfigBundle.render("vera", "aidoo", spec, VERA_TLS, ADMIN, Map.of(), List.of(), two);
+
+        assertThat(before.files().get("backend-endpoints.json")).isEqualTo(one.render());
+        assertThat(after.files().get("backend-endpoints.json")).isEqualTo(two.render());
+        assertThat(after.hash()).isNotEqualTo(before.hash());
+        assertThat(ConfigBundle.render("vera", "aidoo", spec, VERA_TLS, ADMIN, Map.of(), List.of(), one).hash())
+                .as("deterministic").isEqualTo(before.hash());
     }
 
     @Test

@@ -99,6 +99,8 @@ class MountedBundleTest {
         files.put(BundleFiles.certificateKey("site-tls"), TestCertificates.certificatePem(certificate.chain()));
         files.put(BundleFiles.privateKeyKey("site-tls"),
                 TestCertificates.keyPem(certificate.key(), TestCertificates.KeyFormat.TRADITIONAL));
+        // Every operator's bundle has it; part of the hash like the rest.
+        files.put(BundleFiles.ENDPOINTS_FILE, "{}\n");
         return files;
     }
 

@@ -22,7 +22,7 @@ public final class MountedBundle {
 
     private static final AtomicLong GENERATION = new AtomicLong();
     private static final List<String> TOP_LEVEL = List.of(BundleFiles.SITE_FILE, BundleFiles.REVISION_FILE, "secrets",
-            BundleFiles.ACME_CHALLENGES_FILE);
+            BundleFiles.ACME_CHALLENGES_FILE, BundleFiles.ENDPOINTS_FILE);
 
     private final Path dir;
 
@@ -83,7 +83,8 @@ public final class MountedBundle {
 
     /** Where the operator's volume items put a bundle key: the runtime's --site / --secrets-dir layout. */
     private static Path layout(String key) {
-        if (key.equals(BundleFiles.SITE_FILE) || key.equals(BundleFiles.ACME_CHALLENGES_FILE)) {
+        if (key.equals(BundleFiles.SITE_FILE) || key.equals(BundleFiles.ACME_CHALLENGES_FILE)
+                || key.equals(BundleFiles.ENDPOINTS_FILE)) {
             return Path.of(key);
         }
         String secret = BundleFiles.secretNameOf(key);

@@ -223,6 +223,16 @@ public final class TestBackend implements AutoCloseable {
     }
 
     /** Closes every open connection but keeps listening: an origin dropping its idle keep-alive connections. */
+    /**
+     * Refuses new connections and keeps answering on the open ones, as an app that got SIGTERM
+     * finishes what it has; {@link #close()} then ends those too.
+     */
+    public void stopAccepting() {
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
+        }
+    }
+
     public void closeConnections() {
         connections.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
     }
