@@ -64,6 +64,8 @@ public final class SiteSource {
         files.put(BundleFiles.SITE_FILE, read(siteFile));
         // Mounted beside site.yaml for a site with tls.acme, so a pod that starts mid-order answers at once.
         readIfPresent(files, BundleFiles.ACME_CHALLENGES_FILE, siteFile.resolveSibling(BundleFiles.ACME_CHALLENGES_FILE));
+        // The operator's endpoints of backend Services, mounted beside site.yaml; a standalone runtime may keep one too.
+        readIfPresent(files, BundleFiles.ENDPOINTS_FILE, siteFile.resolveSibling(BundleFiles.ENDPOINTS_FILE));
         if (Files.isDirectory(secretsDir)) {
             // Kubernetes mounts Secrets through "..data" symlinks: skip the dot entries and
             // read the visible files, which follow the links.

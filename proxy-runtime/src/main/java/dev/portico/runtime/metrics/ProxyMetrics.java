@@ -77,6 +77,7 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Counter reloadsRejected;
     private final Map<String, Counter> pushes = new HashMap<>();
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    private LongSupplier ejections;
 
     public ProxyMetrics() {
         Gauge.builder("portico.connections.open", openConnections, AtomicInteger::get)
@@ -162,6 +163,15 @@ public final class ProxyMetrics implements AutoCloseable {
         Gauge.builder("portico.upstream.connections.counted", upstreamConnections::getAsInt)
                 .description("Upstream connections counted against limits.maxUpstreamConnections: "
                         + "connecting, in use or idle").register(registry);
+    }
+
+    /** Publishes the outlier detector's ejections of backend endpoints, since start and now. */
+    public void endpointHealth(LongSupplier ejections, IntSupplier ejectedNow) {
+        this.ejections = ejections; // a function counter holds its object weakly: the method reference would go
+        FunctionCounter.builder("portico.upstream.endpoint.ejections", ejections, LongSupplier::getAsLong)
+                .description("Backend endpoints ejected by passive health checks").register(registry);
+        Gauge.builder("portico.upstream.endpoints.ejected", ejectedNow::getAsInt)
+                .description("Backend endpoints ejected now").register(registry);
     }
 
     /** Publishes the access-log lines dropped because stdout could not keep up. */

@@ -5,15 +5,19 @@ import dev.portico.runtime.admission.Decision;
 import dev.portico.runtime.admission.MalformedHeadStage;
 import dev.portico.runtime.admission.RequestTarget;
 import dev.portico.runtime.auth.ForwardAuthPolicy;
+import dev.portico.runtime.balancing.Endpoint;
+import dev.portico.runtime.balancing.NoEndpointException;
 import dev.portico.runtime.auth.PasswordVerifier;
 import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.forwarding.IpAddresses;
 import dev.portico.runtime.log.AccessLogEntry;
 import dev.portico.runtime.policy.ResponsePolicy;
+import dev.portico.runtime.retry.RetryOn;
 import dev.portico.runtime.routing.RouteAction;
 import dev.portico.runtime.upstream.UpstreamConnection;
 import dev.portico.runtime.upstream.UpstreamLimitException;
 import dev.portico.runtime.upstream.UpstreamListener;
+import dev.portico.runtime.upstream.UpstreamPool;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -53,6 +57,9 @@ import java.util.ArrayDeque;
  */
 final class Exchange extends AdmissionRequest implements UpstreamListener, AuthSubrequest.Outcome {
 
+    /** Sent upstream on a retry with its number (2 for the first retry), and logged as {@code attempt}. */
+    static final String ATTEMPT_HEADER = "x-portico-attempt";
+
     private final ExchangeHandler connection;
     private final ChannelHandlerContext down;
     private final ProxyServices services;
@@ -74,6 +81,8 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
     private long bytesOut;
     private int status;
     private int attempts;
+    /** The tries at the backend: endpoints, outlier reports, retries; null until forwarding starts. */
+    private UpstreamTries tries;
 
     /** Where the response side is; the exchange ends in {@link State#FINISHED}. */
     private State state = State.AWAITING_HEAD;
@@ -285,6 +294,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
                 upstreamRequest.headers().set(name, authGranted.getAll(name));
             }
         }
+        tries = new UpstreamTries(forward, request, client());
         acquireUpstream();
     }
 
@@ -303,10 +313,28 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
 
     private void acquireUpstream() {
         attempts++;
+        UpstreamPool pool = services.pool(down.channel().eventLoop());
+        Future<Endpoint> picked = tries.next(down.executor(), pool.resolver());
+        if (picked.isDone()) {
+            endpointPicked(picked, pool);
+        } else {
+            picked.addListener(f -> endpointPicked(picked, pool));
+        }
+    }
+
+    private void endpointPicked(Future<Endpoint> picked, UpstreamPool pool) {
+        if (state == State.FINISHED) {
+            return;
+        }
+        if (!picked.isSuccess()) {
+            respondError(statusForConnectFailure(picked.cause()));
+            return;
+        }
+        Endpoint endpoint = picked.getNow();
         SiteConfig.Limits limits = config.limits();
-        Future<UpstreamConnection> acquired = services.pool(down.channel().eventLoop())
-                .acquire(forward.target(), forward.connectTimeout(), this, limits.maxUpstreamConnectionsPerBackend(),
-                        limits.maxUpstreamConnections());
+        Future<UpstreamConnection> acquired = pool.acquire(endpoint.target(), endpoint.remote(), forward.target(),
+                forward.connectTimeout(), this, limits.maxUpstreamConnectionsPerBackend(),
+                limits.maxUpstreamConnections());
         if (acquired.isDone()) {
             upstreamAcquired(acquired);
         } else {
@@ -321,6 +349,8 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
             }
             if (acquired.cause() instanceof UpstreamLimitException over) {
                 refuse(over.refusal().label());
+            } else if (tries.connectFailed()) {
+                acquireUpstream(); // another endpoint: nothing of the request left
             } else {
                 respondError(statusForConnectFailure(acquired.cause()));
             }
@@ -332,7 +362,11 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
             return;
         }
         upstreamChannel = upstream.channel();
+        if (tries.tries() > 1) {
+            upstreamRequest.headers().set(ATTEMPT_HEADER, tries.tries()); // the backend can tell a retry
+        }
         upstreamChannel.write(upstreamRequest, upstreamChannel.voidPromise());
+        tries.replay(upstreamChannel);
         for (HttpContent piece; (piece = pendingBody.poll()) != null; ) {
             upstreamChannel.write(piece, upstreamChannel.voidPromise());
         }
@@ -348,7 +382,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         if (cause instanceof ConnectTimeoutException) {
             return HttpResponseStatus.GATEWAY_TIMEOUT;
         }
-        if (cause instanceof UnknownHostException) {
+        if (cause instanceof UnknownHostException || cause instanceof NoEndpointException) {
             return HttpResponseStatus.SERVICE_UNAVAILABLE;
         }
         return HttpResponseStatus.BAD_GATEWAY;
@@ -379,6 +413,9 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
             // Trailers: chunked HTTP/1.1, or an HTTP/2 HEADERS frame ending the stream, both
             // turned into these by the codecs. The same names rules as the head, and RFC 9110 6.5.1.
             route().clientFields().filterTrailers(((LastHttpContent) content).trailingHeaders());
+        }
+        if (tries != null) {
+            tries.hold(content);
         }
         if (upstreamChannel != null) {
             upstreamChannel.write(content, upstreamChannel.voidPromise());
@@ -440,6 +477,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
 
     private void onResponseHead(HttpResponse response) {
         if (response.decoderResult().isFailure()) {
+            tries.failed();
             upstreamFailed();
             return;
         }
@@ -454,6 +492,12 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
             state = State.INTERIM;
             return;
         }
+        tries.responded(code);
+        RetryOn retryOn = RetryOn.ofStatus(code);
+        if (retryOn != null && tries.retry(retryOn, requestComplete)) {
+            retryUpstream(); // the response is dropped: the client gets the retry's
+            return;
+        }
         connection.responseDeadline().disarm();
         status = code;
         state = State.STREAMING;
@@ -462,6 +506,10 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         closeAfter = translated.closeAfter();
         if (responsePolicy != null) {
             responsePolicy.apply(request, translated.head().headers());
+        }
+        String stickyCookie = tries.setCookie(tls);
+        if (stickyCookie != null) {
+            translated.head().headers().add(HttpHeaderNames.SET_COOKIE, stickyCookie);
         }
         down.write(translated.head(), down.voidPromise());
     }
@@ -534,6 +582,11 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
                 acquireUpstream();
                 return;
             }
+            tries.failed();
+            if (tries.retry(RetryOn.RESET, requestComplete)) {
+                retryUpstream();
+                return;
+            }
             respondError(HttpResponseStatus.BAD_GATEWAY);
         } else {
             abort();
@@ -549,6 +602,18 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         return upstream != null && upstream.reused() && attempts == 1 && bytesIn == 0 && requestComplete
                 && (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)
                         || method.equals(HttpMethod.OPTIONS));
+    }
+
+    /** Drops the try in progress (its connection closes) and starts the next. */
+    private void retryUpstream() {
+        connection.responseDeadline().disarm();
+        if (upstream != null) {
+            upstream.discard();
+        }
+        upstream = null;
+        upstreamChannel = null;
+        state = State.AWAITING_HEAD;
+        acquireUpstream();
     }
 
     /** The client went away. */
@@ -713,6 +778,9 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
                 upstream.discard();
             }
         }
+        if (tries != null) {
+            tries.end();
+        }
         long durationNanos = System.nanoTime() - startNanos;
         String routeName = route() == null ? "none" : route().name();
         services.metrics().requestCompleted(routeName, status, durationNanos);
@@ -723,7 +791,9 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
                 connection.peerText(), request.method().name(),
                 target == null ? null : target.authority(), target == null ? request.uri() : target.rawPath(),
                 connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut,
-                durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName));
+                durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName,
+                tries == null || tries.last() == null ? null : tries.last().toString(),
+                tries == null ? 0 : tries.tries()));
         if (counted() != null) {
             services.requestsPerClient().release(counted());
         }
@@ -737,12 +807,17 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         if (!state.awaitingResponse()) {
             return;
         }
-        connection.responseDeadline().arm(forward.responseTimeout().toNanos());
+        connection.responseDeadline().arm(forward.retries().tryTimeout(forward.responseTimeout()).toNanos());
     }
 
     /** The route's response timeout passed with no response head. */
     void onResponseTimeout() {
         if (state.awaitingResponse()) {
+            tries.failed();
+            if (tries.retry(RetryOn.STATUS_504, requestComplete)) {
+                retryUpstream();
+                return;
+            }
             if (upstream != null) {
                 upstream.discard();
             }

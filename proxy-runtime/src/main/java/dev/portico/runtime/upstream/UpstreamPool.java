@@ -12,6 +12,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -76,6 +77,20 @@ public final class UpstreamPool {
      */
     public Future<UpstreamConnection> acquire(UpstreamTarget target, Duration connectTimeout,
                                               UpstreamListener listener, int maxPerBackend, int maxTotal) {
+        return acquire(target, InetSocketAddress.createUnresolved(target.host(), target.port()), target,
+                connectTimeout, listener, maxPerBackend, maxTotal);
+    }
+
+    /**
+     * As {@link #acquire(UpstreamTarget, Duration, UpstreamListener, int, int)}, to one endpoint of a
+     * balanced backend: connections are pooled per endpoint ({@code target}), and counted against the
+     * per-backend cap of {@code backend}.
+     *
+     * @param remote where to connect: unresolved goes through the runtime's resolver
+     */
+    public Future<UpstreamConnection> acquire(UpstreamTarget target, SocketAddress remote, UpstreamTarget backend,
+                                              Duration connectTimeout, UpstreamListener listener, int maxPerBackend,
+                                              int maxTotal) {
         assert loop.inEventLoop();
         Promise<UpstreamConnection> promise = loop.newPromise();
         ArrayDeque<Idle> queue = idle.get(target);
@@ -90,9 +105,9 @@ public final class UpstreamPool {
                         entry.codec(), true));
             }
         }
-        UpstreamBudget.Refusal refusal = budget.tryAcquire(target, maxPerBackend, maxTotal);
+        UpstreamBudget.Refusal refusal = budget.tryAcquire(backend, maxPerBackend, maxTotal);
         if (refusal != null) {
-            return promise.setFailure(new UpstreamLimitException(target, refusal));
+            return promise.setFailure(new UpstreamLimitException(backend, refusal));
         }
         ChannelFuture connect = new Bootstrap()
                 .group(loop)
@@ -112,13 +127,13 @@ public final class UpstreamPool {
                         ch.pipeline().addLast("upstream", new UpstreamHandler());
                     }
                 })
-                .connect(target.host(), target.port());
+                .connect(remote);
         // The slot goes back exactly once: when the channel closes, however it ends, or when the
         // connect fails (a channel that could not even be created or registered never "closes").
         AtomicBoolean released = new AtomicBoolean();
         Runnable release = () -> {
             if (released.compareAndSet(false, true)) {
-                budget.release(target);
+                budget.release(backend);
             }
         };
         connect.channel().closeFuture().addListener(c -> release.run());
@@ -186,6 +201,11 @@ public final class UpstreamPool {
     void discard(UpstreamConnection connection) {
         connection.handler().detach();
         connection.channel().close();
+    }
+
+    /** Resolves backends' names for this loop's connections (and a DNS backend's endpoints). */
+    public AddressResolverGroup<? extends SocketAddress> resolver() {
+        return resolver;
     }
 
     public int idleConnections() {
