@@ -294,10 +294,39 @@ class LoadBalancingTest {
         assertThat(spread(10)).containsOnly(Map.entry("a", 5), Map.entry("b", 5));
     }
 
+    @Test
+    void aDnsBackendFollowsItsRecordsWhenTheyChange() {
+        TestBackend a = backend("a");
+        TestBackend b = backend("b");
+        TwoRecords records = new TwoRecords("app", List.of(a.port()));
+        proxy = RunningProxy.start(RunningProxy.options(SiteFiles.write(dir, site("{service: app, port: 80}", "")),
+                dir.resolve("secrets")), records);
+        assertThat(spread(3)).containsOnly(Map.entry("a", 3));
+
+        records.ports = List.of(b.port()); // the TTL ran out and the name now answers another address
+
+        assertThat(spread(3)).containsOnly(Map.entry("b", 3));
+    }
+
+    @Test
+    void aTryPastItsPerTryTimeoutIsRetriedElsewhere() {
+        StatusBackend slow = failing("slow", 200);
+        slow.delay(Duration.ofSeconds(3));
+        TestBackend fast = backend("fast");
+        proxy = RunningProxy.start(dir, site("{service: app, port: 80, addresses: %s}".formatted(addresses(slow.port(),
+                fast.port())), "retries: {attempts: 2, on: [\"504\"], perTryTimeout: 300ms}"));
+        long start = System.nanoTime();
+
+        assertThat(spread(4)).containsOnly(Map.entry("fast", 4));
+
+        assertThat(slow.requests()).isGreaterThanOrEqualTo(2);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+    }
+
     /** A name with several A records, as a resolver answers them all. */
     static final class TwoRecords extends AddressResolverGroup<InetSocketAddress> {
         private final String name;
-        private final List<Integer> ports;
+        private volatile List<Integer> ports;
 
         TwoRecords(String name, List<Integer> ports) {
             this.name = name;

@@ -14,6 +14,7 @@ public final class StatusBackend implements AutoCloseable {
     private final HttpServer server;
     private final AtomicInteger requests = new AtomicInteger();
     private volatile int status;
+    private volatile long delayMillis;
 
     private StatusBackend(String name, int status) throws IOException {
         this.status = status;
@@ -22,6 +23,11 @@ public final class StatusBackend implements AutoCloseable {
         server.createContext("/", exchange -> {
             requests.incrementAndGet();
             exchange.getRequestBody().readAllBytes();
+            try {
+                Thread.sleep(delayMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             byte[] body = ("status " + name + " " + this.status).getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(this.status, body.length);
             exchange.getResponseBody().write(body);
@@ -44,6 +50,11 @@ public final class StatusBackend implements AutoCloseable {
 
     public int requests() {
         return requests.get();
+    }
+
+    /** Answers after this long from now on: a pod that stopped keeping up. */
+    public void delay(java.time.Duration delay) {
+        this.delayMillis = delay.toMillis();
     }
 
     public void status(int status) {
