@@ -66,6 +66,8 @@ public final class ProxyRuntime implements AutoCloseable {
     private boolean stopped;
     /** The DNS resolver this runtime made, closed with it; null when the embedder passed one. */
     private final AddressResolverGroup<? extends SocketAddress> ownResolver;
+    private final SiteBuilder builder;
+    private final Map<EventExecutor, UpstreamPool> pools;
 
     private ProxyRuntime(RuntimeOptions options, SiteSource source, Bundle booted, SiteBuilder builder,
                          SiteConfig initial, OcspStapling stapling,
@@ -73,6 +75,7 @@ public final class ProxyRuntime implements AutoCloseable {
         this.options = options;
         this.config = new ConfigHolder(initial);
         this.metrics = new ProxyMetrics();
+        this.builder = builder;
         this.stapling = stapling;
         metrics.ocspFetches(stapling::fetchesStapled, stapling::fetchesFailed);
         Transports transports = Transports.best();
@@ -84,7 +87,7 @@ public final class ProxyRuntime implements AutoCloseable {
         }
         this.boss = transports.newGroup(1);
         this.workers = transports.newGroup(options.workers());
-        Map<EventExecutor, UpstreamPool> pools = new HashMap<>();
+        this.pools = new HashMap<>();
         UpstreamTlsContexts upstreamTls = new UpstreamTlsContexts();
         UpstreamBudget upstreamBudget = new UpstreamBudget();
         for (EventExecutor loop : workers) {
@@ -205,6 +208,10 @@ public final class ProxyRuntime implements AutoCloseable {
     /** A reload or push that adds TLS to a plain site opens the TLS listener. */
     private void configApplied(SiteConfig applied) {
         publishCertificates(applied);
+        var departed = builder.clusters().departed();
+        if (!departed.isEmpty()) {
+            pools.forEach((loop, pool) -> loop.execute(() -> pool.closeIdle(departed)));
+        }
         if (applied.tls() == null || httpsAddress != null) {
             return;
         }

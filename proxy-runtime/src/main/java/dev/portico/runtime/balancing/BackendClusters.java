@@ -31,6 +31,7 @@ public final class BackendClusters {
     private final Map<UpstreamTarget, RetryBudget> budgets = new ConcurrentHashMap<>();
     private final Set<UpstreamTarget> used = ConcurrentHashMap.newKeySet();
     private final AtomicLong ejections = new AtomicLong();
+    private volatile Set<UpstreamTarget> departed = Set.of();
     private final OutlierDetector.Listener listener = endpoint -> ejections.incrementAndGet();
 
     /**
@@ -78,9 +79,17 @@ public final class BackendClusters {
     public void commit() {
         Set<UpstreamTarget> keep = new HashSet<>(used);
         used.clear();
+        Set<UpstreamTarget> gone = new HashSet<>(endpoints.keySet());
+        gone.removeAll(keep);
+        departed = Set.copyOf(gone);
         endpoints.keySet().retainAll(keep);
         dns.keySet().retainAll(keep);
         budgets.keySet().retainAll(keep);
+    }
+
+    /** The endpoints the last committed config dropped: their idle pooled connections can go. */
+    public Set<UpstreamTarget> departed() {
+        return departed;
     }
 
     /** A config that did not apply: what it would have used is not kept for it. */

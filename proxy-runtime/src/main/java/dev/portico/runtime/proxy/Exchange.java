@@ -289,6 +289,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         }
         upstreamRequest = UpstreamRequests.build(request, target(), route(), resolution(), connection.peerText(), tls,
                 websocket);
+        upstreamRequest.headers().remove(ATTEMPT_HEADER); // ours to set: a backend must be able to trust it
         if (authGranted != null) {
             for (String name : authGranted.names()) {
                 upstreamRequest.headers().set(name, authGranted.getAll(name));

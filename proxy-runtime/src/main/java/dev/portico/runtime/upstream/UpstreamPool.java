@@ -203,6 +203,21 @@ public final class UpstreamPool {
         connection.channel().close();
     }
 
+    /**
+     * Closes the idle connections to endpoints that left their backend (a scaled-down or replaced pod):
+     * they would never be taken again. Connections in use finish their exchanges.
+     */
+    public void closeIdle(java.util.Set<UpstreamTarget> departed) {
+        assert loop.inEventLoop();
+        for (UpstreamTarget target : departed) {
+            ArrayDeque<Idle> queue = idle.remove(target);
+            if (queue != null) {
+                idleCount -= queue.size();
+                queue.forEach(entry -> entry.channel().close());
+            }
+        }
+    }
+
     /** Resolves backends' names for this loop's connections (and a DNS backend's endpoints). */
     public AddressResolverGroup<? extends SocketAddress> resolver() {
         return resolver;

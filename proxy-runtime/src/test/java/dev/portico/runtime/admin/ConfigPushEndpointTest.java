@@ -129,6 +129,9 @@ class ConfigPushEndpointTest {
         files.put(BundleFiles.ENDPOINTS_FILE, "{\"app:80\": []}");
         assertThat(admin.push(ConfigPush.of(103, files), TOKEN).status()).isEqualTo(200);
         assertThat(proxy.get("/svc/x").status()).isEqualTo(503); // the Service has no endpoint: never DNS
+        // The pods left: their idle pooled connections are closed at once, not at the idle timeout.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> one.openConnections() == 0 && two.openConnections() == 0);
 
         files.put(BundleFiles.ENDPOINTS_FILE, "{\"app:80\": [{\"address\": \"app\", \"port\": 1}]}");
         RawResponse refused = admin.push(ConfigPush.of(104, files), TOKEN);

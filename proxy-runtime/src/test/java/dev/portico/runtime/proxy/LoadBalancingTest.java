@@ -209,6 +209,12 @@ class LoadBalancingTest {
             posts503 += proxy.request("POST", "app.example.com", "/", "Content-Length: 0").status() == 503 ? 1 : 0;
         }
         assertThat(posts503).isEqualTo(5).isEqualTo(bad.requests() - before); // not idempotent: the answer stands
+
+        for (int i = 0; i < 2; i++) {
+            assertThat(proxy.get("/", "x-portico-attempt: 7").status()).isEqualTo(200);
+        }
+        assertThat(good.requests()).hasSize(10 + 5 + 2) // a client's own attempt header never reaches the backend
+                .allSatisfy(r -> assertThat(r.header("x-portico-attempt")).isNotEqualTo("7"));
     }
 
     @Test
