@@ -295,7 +295,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
                 upstreamRequest.headers().set(name, authGranted.getAll(name));
             }
         }
-        tries = new UpstreamTries(forward, request, client());
+        tries = new UpstreamTries(forward, request, client(), services.metrics());
         acquireUpstream();
     }
 

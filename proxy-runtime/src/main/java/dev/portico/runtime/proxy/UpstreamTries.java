@@ -4,6 +4,7 @@ import dev.portico.runtime.balancing.Cluster;
 import dev.portico.runtime.balancing.Endpoint;
 import dev.portico.runtime.balancing.NoEndpointException;
 import dev.portico.runtime.balancing.PickRequest;
+import dev.portico.runtime.metrics.ProxyMetrics;
 import dev.portico.runtime.retry.RetryOn;
 import dev.portico.runtime.retry.RetryPolicy;
 import dev.portico.runtime.routing.RouteAction;
@@ -48,7 +49,10 @@ final class UpstreamTries {
     /** Some try was connected, so the body went out at least once: a later try replays {@link #held}. */
     private boolean bodySent;
 
-    UpstreamTries(RouteAction.Forward forward, HttpRequest request, InetAddress client) {
+    private final ProxyMetrics metrics;
+
+    UpstreamTries(RouteAction.Forward forward, HttpRequest request, InetAddress client, ProxyMetrics metrics) {
+        this.metrics = metrics;
         this.cluster = forward.cluster();
         this.policy = forward.retries();
         this.idempotent = RetryPolicy.idempotent(request.method());
@@ -114,6 +118,7 @@ final class UpstreamTries {
         }
         connectFailures++;
         if (connectFailures < Math.min(candidates.size(), RetryPolicy.MAX_CONNECT_TRIES)) {
+            metrics.upstreamRetried(RetryOn.CONNECT_FAILURE);
             return true; // nothing was sent: any method may go elsewhere, outside the route's attempts and budget
         }
         return retry(RetryOn.CONNECT_FAILURE, true);
@@ -145,8 +150,13 @@ final class UpstreamTries {
         }
         if (!retrySlot) {
             retrySlot = cluster.retryBudget().tryStartRetry(policy.budgetPercent(), policy.budgetMinConcurrent());
+            if (!retrySlot) {
+                metrics.retryOverBudget();
+                return false;
+            }
         }
-        return retrySlot;
+        metrics.upstreamRetried(cause);
+        return true;
     }
 
     /** Keeps a piece of the request body for a replay, while the body fits in maxBufferedBody. */

@@ -14,6 +14,11 @@ public enum RetryOn {
         this.word = word;
     }
 
+    /** As the API and the metrics' {@code on} label write it. */
+    public String word() {
+        return word;
+    }
+
     public static RetryOn of(String word) {
         for (RetryOn on : values()) {
             if (on.word.equals(word)) {

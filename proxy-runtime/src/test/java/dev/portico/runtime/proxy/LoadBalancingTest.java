@@ -18,7 +18,10 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Promise;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -245,12 +249,14 @@ class LoadBalancingTest {
             assertThat(proxy.get("/").status()).isEqualTo(503);
         }
         assertThat(one.requests() + two.requests()).isEqualTo(10); // no room in the budget: no retry
+        assertThat(proxy.metric("portico_upstream_retries_over_budget_total")).isEqualTo(10.0);
 
         proxy.reconfigure(site(backend, "retries: {attempts: 3, on: [\"503\"]}")); // default budget: 3 at any time
         for (int i = 0; i < 10; i++) {
             assertThat(proxy.get("/").status()).isEqualTo(503);
         }
         assertThat(one.requests() + two.requests()).isEqualTo(40); // the budget was what held them back
+        assertThat(proxy.metric("portico_upstream_retries_total{on=\"503\"}")).isEqualTo(20.0);
     }
 
     @Test
@@ -279,6 +285,35 @@ class LoadBalancingTest {
         Files.writeString(endpoints, "{\"app:80\": []}");
         proxy.runtime().checkForChanges();
         assertThat(proxy.get("/").status()).isEqualTo(503); // the operator says nothing serves: never DNS
+    }
+
+    @Test
+    void aConnectionClosedBeforeTheResponseIsRetriedOnTheOtherEndpointAndCountsAgainstIt() throws Exception {
+        TestBackend good = backend("good");
+        try (ServerSocket closing = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            AtomicInteger dropped = new AtomicInteger();
+            Thread acceptor = new Thread(() -> {
+                while (!closing.isClosed()) {
+                    try (Socket socket = closing.accept()) {
+                        socket.getInputStream().read(new byte[4096]); // the request head, then hang up
+                        dropped.incrementAndGet();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            proxy = RunningProxy.start(dir, site(("{service: app, port: 80, addresses: %s,"
+                    + " healthCheck: {passive: {consecutiveFailures: 2, baseEjectionTime: 30s}}}")
+                    .formatted(addresses(closing.getLocalPort(), good.port())), "retries: {attempts: 2, on: [reset]}"));
+
+            assertThat(spread(10)).containsOnly(Map.entry("good", 10));
+
+            assertThat(dropped.get()).isEqualTo(2); // its second reset in a row ejected it
+            assertThat(proxy.metric("portico_upstream_retries_total{on=\"reset\"}")).isEqualTo(2.0);
+            assertThat(proxy.metric("portico_upstream_endpoint_ejections_total")).isEqualTo(1.0);
+        }
     }
 
     static String endpoint(int port, boolean ready, boolean serving, boolean terminating) {
