@@ -65,7 +65,6 @@ public final class BackendClusters {
         } else if (NetUtil.isValidIpV4Address(backend.service()) || NetUtil.isValidIpV6Address(backend.service())) {
             set = EndpointSet.of(List.of(endpoint(target, backend.service(), backend.port())));
         } else {
-            used.add(target);
             resolver = dns.computeIfAbsent(target, DnsEndpoints::new);
         }
         used.add(target);

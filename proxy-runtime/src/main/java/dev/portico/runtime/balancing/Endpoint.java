@@ -70,16 +70,19 @@ public final class Endpoint {
         return target.toString();
     }
 
-    /** The outlier detector's counts; guarded by this object's monitor. */
+    /**
+     * The outlier detector's counts. Written under this object's monitor; read without it on every
+     * pick and response (volatile), so the common path takes no lock.
+     */
     static final class Health {
-        int consecutiveFailures;
-        int consecutive5xx;
+        volatile int consecutiveFailures;
+        volatile int consecutive5xx;
         int ejections;
-        boolean ejected;
-        long ejectedUntil;
+        volatile boolean ejected;
+        volatile long ejectedUntil;
         long readmittedAt;
 
-        synchronized boolean ejectedAt(long now) {
+        boolean ejectedAt(long now) {
             return ejected && now - ejectedUntil < 0;
         }
     }

@@ -69,10 +69,15 @@ public final class OutlierDetector {
         if (!enabled) {
             return;
         }
+        Endpoint.Health health = endpoint.health;
+        boolean counted5xx = status >= 500 && consecutive5xx > 0;
+        if (!counted5xx && health.consecutiveFailures == 0 && health.consecutive5xx == 0) {
+            return; // the common case: a healthy endpoint answered, nothing to reset
+        }
         boolean reached = false;
         synchronized (endpoint.health) {
             endpoint.health.consecutiveFailures = 0;
-            if (status >= 500 && consecutive5xx > 0) {
+            if (counted5xx) {
                 reached = ++endpoint.health.consecutive5xx >= consecutive5xx;
             } else {
                 endpoint.health.consecutive5xx = 0;
