@@ -20,10 +20,10 @@ import dev.portico.runtime.tls.UpstreamTlsContexts;
 import dev.portico.runtime.tls.ocsp.OcspStapling;
 import dev.portico.runtime.upstream.UpstreamBudget;
 import dev.portico.runtime.upstream.UpstreamPool;
+import dev.portico.runtime.upstream.UpstreamResolvers;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.resolver.AddressResolverGroup;
-import io.netty.resolver.DefaultAddressResolverGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -64,6 +64,10 @@ public final class ProxyRuntime implements AutoCloseable {
     private volatile InetSocketAddress httpsAddress;
     private volatile boolean ready;
     private boolean stopped;
+    /** The DNS resolver this runtime made, closed with it; null when the embedder passed one. */
+    private final AddressResolverGroup<? extends SocketAddress> ownResolver;
+    private final SiteBuilder builder;
+    private final Map<EventExecutor, UpstreamPool> pools;
 
     private ProxyRuntime(RuntimeOptions options, SiteSource source, Bundle booted, SiteBuilder builder,
                          SiteConfig initial, OcspStapling stapling,
@@ -71,12 +75,19 @@ public final class ProxyRuntime implements AutoCloseable {
         this.options = options;
         this.config = new ConfigHolder(initial);
         this.metrics = new ProxyMetrics();
+        this.builder = builder;
         this.stapling = stapling;
         metrics.ocspFetches(stapling::fetchesStapled, stapling::fetchesFailed);
         Transports transports = Transports.best();
+        if (upstreamResolver == null) {
+            upstreamResolver = UpstreamResolvers.dns(transports);
+            this.ownResolver = upstreamResolver;
+        } else {
+            this.ownResolver = null;
+        }
         this.boss = transports.newGroup(1);
         this.workers = transports.newGroup(options.workers());
-        Map<EventExecutor, UpstreamPool> pools = new HashMap<>();
+        this.pools = new HashMap<>();
         UpstreamTlsContexts upstreamTls = new UpstreamTlsContexts();
         UpstreamBudget upstreamBudget = new UpstreamBudget();
         for (EventExecutor loop : workers) {
@@ -88,6 +99,7 @@ public final class ProxyRuntime implements AutoCloseable {
         metrics.accessLogDropped(accessLog::dropped);
         this.services = new ProxyServices(config, pools, metrics, accessLog);
         metrics.inFlight(services::inFlight, upstreamBudget::total);
+        metrics.endpointHealth(builder.clusters()::ejections, builder.clusters()::ejectedNow);
         this.server = new ProxyServer(transports, boss, workers);
         ConfigApplier applier = new ConfigApplier(config, builder, this::configApplied);
         this.reloader = new ConfigReloader(source, booted, applier, metrics);
@@ -104,13 +116,16 @@ public final class ProxyRuntime implements AutoCloseable {
      *     pushes would reach a non-loopback admin port without TLS
      */
     public static ProxyRuntime start(RuntimeOptions options) throws IOException, InterruptedException {
-        return start(options, DefaultAddressResolverGroup.INSTANCE);
+        return start(options, null);
     }
 
     /**
      * As {@link #start(RuntimeOptions)}, with backend addresses found by {@code upstreamResolver}
      * instead of the system's resolver: for embedding the runtime where service names mean
      * something else than DNS names (a test standing in for a cluster's services, say).
+     * Endpoint addresses go through it too, as unresolved IP literals, so it may map a testbed's pod IPs.
+     *
+     * @param upstreamResolver null: Netty's asynchronous DNS resolver ({@link UpstreamResolvers#dns})
      */
     public static ProxyRuntime start(RuntimeOptions options, AddressResolverGroup<? extends SocketAddress> upstreamResolver)
             throws IOException, InterruptedException {
@@ -193,6 +208,10 @@ public final class ProxyRuntime implements AutoCloseable {
     /** A reload or push that adds TLS to a plain site opens the TLS listener. */
     private void configApplied(SiteConfig applied) {
         publishCertificates(applied);
+        var departed = builder.clusters().departed();
+        if (!departed.isEmpty()) {
+            pools.forEach((loop, pool) -> loop.execute(() -> pool.closeIdle(departed)));
+        }
         if (applied.tls() == null || httpsAddress != null) {
             return;
         }
@@ -273,6 +292,9 @@ public final class ProxyRuntime implements AutoCloseable {
         }
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (ownResolver != null) {
+            ownResolver.close();
+        }
         accessLog.close();
         metrics.close();
         LOG.info("stopped");

@@ -57,7 +57,9 @@ final class RouteValidator {
         PathMatchType type = match(path + ".match", route.match());
         if (route.backend() != null) {
             backend(violations, path + ".backend", route.backend());
+            BalancingValidator.backend(violations, path + ".backend", route.backend());
         }
+        BalancingValidator.retries(violations, path + ".retries", route.retries(), route.backend() != null);
         if (route.respond() != null) {
             respond(path + ".respond", route.respond());
         }

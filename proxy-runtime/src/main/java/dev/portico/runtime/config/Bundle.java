@@ -2,6 +2,7 @@ package dev.portico.runtime.config;
 
 import dev.portico.crds.InvalidProxySiteException;
 import dev.portico.crds.bundle.AcmeChallengeAnswers;
+import dev.portico.crds.bundle.BackendEndpoints;
 import dev.portico.crds.bundle.BundleFiles;
 import dev.portico.crds.bundle.ConfigPush;
 import dev.portico.crds.validation.Violation;
@@ -72,6 +73,23 @@ public record Bundle(String origin, long revision, String hash, SortedMap<String
             return AcmeChallengeAnswers.parse(file);
         } catch (IllegalArgumentException e) {
             throw new InvalidProxySiteException(List.of(new Violation(BundleFiles.ACME_CHALLENGES_FILE, e.getMessage())));
+        }
+    }
+
+    /**
+     * The operator's endpoints of backend Services ({@link BundleFiles#ENDPOINTS_FILE}); none when absent.
+     *
+     * @throws InvalidProxySiteException naming the entry that is wrong
+     */
+    public BackendEndpoints endpoints() {
+        String file = files.get(BundleFiles.ENDPOINTS_FILE);
+        if (file == null) {
+            return BackendEndpoints.none();
+        }
+        try {
+            return BackendEndpoints.parse(file);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidProxySiteException(List.of(new Violation(BundleFiles.ENDPOINTS_FILE, e.getMessage())));
         }
     }
 

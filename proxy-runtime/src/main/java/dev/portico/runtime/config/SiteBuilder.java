@@ -1,6 +1,7 @@
 package dev.portico.runtime.config;
 
 import dev.portico.crds.ProxySiteLoader;
+import dev.portico.runtime.balancing.BackendClusters;
 import dev.portico.runtime.policy.RateLimiters;
 import dev.portico.runtime.tls.AdminTlsCompiler;
 import dev.portico.runtime.tls.TlsCompiler;
@@ -17,6 +18,7 @@ public final class SiteBuilder {
     private final TlsCompiler tls;
     private final AdminTlsCompiler adminTls;
     private final RateLimiters limiters = new RateLimiters();
+    private final BackendClusters clusters = new BackendClusters();
 
     /** @param stapling fetches OCSP responses for the certificates once a config holding them is accepted */
     public SiteBuilder(OcspStapling stapling) {
@@ -32,15 +34,29 @@ public final class SiteBuilder {
         this.adminTls = adminTlsSecret == null ? null : new AdminTlsCompiler(adminTlsSecret);
     }
 
+    /** The backends' balancing and health state, for the metrics. */
+    public BackendClusters clusters() {
+        return clusters;
+    }
+
     /**
      * Parses, validates and compiles a bundle, certificates included.
      *
      * @throws dev.portico.crds.InvalidProxySiteException when the site or one of its secrets is invalid
      */
     public SiteConfig build(Bundle bundle) {
-        SiteConfig site = SiteCompiler.compile(ProxySiteLoader.load(bundle.siteYaml()), bundle.hash(),
-                bundle.revision(), tls, bundle.secrets(), limiters, bundle.acmeAnswers());
-        // Part of the bundle like the site's certificates: a bundle whose admin pair cannot serve is refused whole.
-        return adminTls == null ? site : site.withAdminTls(adminTls.compile(bundle.secrets()));
+        SiteConfig site;
+        try {
+            site = SiteCompiler.compile(ProxySiteLoader.load(bundle.siteYaml()), bundle.hash(),
+                    bundle.revision(), tls, bundle.secrets(), limiters, bundle.acmeAnswers(), clusters,
+                    bundle.endpoints());
+            // Part of the bundle like the site's certificates: a bundle whose admin pair cannot serve is refused whole.
+            site = adminTls == null ? site : site.withAdminTls(adminTls.compile(bundle.secrets()));
+        } catch (RuntimeException e) {
+            clusters.abandon();
+            throw e;
+        }
+        clusters.commit();
+        return site;
     }
 }

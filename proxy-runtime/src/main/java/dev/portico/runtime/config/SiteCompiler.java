@@ -1,5 +1,6 @@
 package dev.portico.runtime.config;
 
+import dev.portico.crds.bundle.BackendEndpoints;
 import dev.portico.crds.units.Durations;
 import dev.portico.crds.units.Sizes;
 import dev.portico.crds.v1alpha1.Backend;
@@ -12,6 +13,7 @@ import dev.portico.crds.v1alpha1.RouteHeaders;
 import dev.portico.crds.v1alpha1.RouteMatch;
 import dev.portico.crds.v1alpha1.SiteHeaders;
 import dev.portico.runtime.admission.AdmissionPipeline;
+import dev.portico.runtime.balancing.BackendClusters;
 import dev.portico.runtime.forwarding.TrustPolicy;
 import dev.portico.runtime.headers.ClientFields;
 import dev.portico.runtime.headers.HeaderRules;
@@ -19,6 +21,7 @@ import dev.portico.runtime.headers.SecurityPresets;
 import dev.portico.runtime.policy.AccessPolicy;
 import dev.portico.runtime.policy.RateLimiters;
 import dev.portico.runtime.policy.RoutePolicies;
+import dev.portico.runtime.retry.RetryPolicy;
 import dev.portico.runtime.routing.CompiledRoute;
 import dev.portico.runtime.routing.HostPattern;
 import dev.portico.runtime.routing.PathMatcher;
@@ -52,16 +55,26 @@ public final class SiteCompiler {
         return compile(site, hash, revision, tls, secrets, limiters, Map.of());
     }
 
+    /** A site without pending ACME challenges, with its own balancing state and no operator endpoints. */
+    public static SiteConfig compile(ProxySite site, String hash, long revision, TlsCompiler tls, SecretStore secrets,
+                                     RateLimiters limiters, Map<String, String> acmeAnswers) {
+        return compile(site, hash, revision, tls, secrets, limiters, acmeAnswers, new BackendClusters(),
+                BackendEndpoints.none());
+    }
+
     /**
      * @param revision the bundle's revision, or {@link SiteConfig#NO_REVISION}
      * @param tls      builds the contexts of the certificates the site names; null leaves the site without TLS contexts
      * @param secrets  where {@code tls} reads the certificates from
      * @param limiters keeps the rate limiters' state (the site's and the routes') across reloads
      * @param acmeAnswers token to key authorization of the operator's pending HTTP-01 challenges
+     * @param clusters    keeps the endpoints' balancing and health state across reloads
+     * @param endpoints   the operator's endpoints of backend Services (the bundle's backend-endpoints.json)
      * @throws dev.portico.crds.InvalidProxySiteException when a certificate cannot serve
      */
     public static SiteConfig compile(ProxySite site, String hash, long revision, TlsCompiler tls, SecretStore secrets,
-                                     RateLimiters limiters, Map<String, String> acmeAnswers) {
+                                     RateLimiters limiters, Map<String, String> acmeAnswers,
+                                     BackendClusters clusters, BackendEndpoints endpoints) {
         ProxySiteSpec spec = site.spec();
         SiteHeaders siteHeaders = spec.headers();
         HeaderRules siteRequest = HeaderRules.of(siteHeaders == null ? null : siteHeaders.request());
@@ -78,7 +91,8 @@ public final class SiteCompiler {
             HeaderRules request = HeaderRules.of(own == null ? null : own.request()).then(siteRequest);
             HeaderRules response = SecurityPresets.withPreset(
                     HeaderRules.of(own == null ? null : own.response()).then(siteResponse), preset, spec.tls());
-            routes.add(compileRoute(i, route, paths, request, response, ClientFields.of(underscores, request)));
+            routes.add(compileRoute(i, route, paths, request, response, ClientFields.of(underscores, request),
+                    clusters, endpoints));
         }
         List<HostPattern> hosts = spec.hosts().stream().map(HostPattern::parse).toList();
         var limits = spec.limits();
@@ -142,7 +156,8 @@ public final class SiteCompiler {
     }
 
     private static CompiledRoute compileRoute(int index, Route route, PathNormaliser paths, HeaderRules request,
-                                              HeaderRules response, ClientFields clientFields) {
+                                              HeaderRules response, ClientFields clientFields,
+                                              BackendClusters clusters, BackendEndpoints endpoints) {
         RouteMatch match = route.match();
         RouteMatch.PathMatch path = match.path();
         PathMatcher matcher = switch (path.type()) {
@@ -161,7 +176,7 @@ public final class SiteCompiler {
                 headers,
                 matcher,
                 route.rewrite() == null ? null : route.rewrite().replacePrefixMatch(),
-                action(route),
+                action(route, clusters, endpoints),
                 Sizes.parse(route.maxRequestBodySize()),
                 request,
                 response,
@@ -191,7 +206,7 @@ public final class SiteCompiler {
                 wire);
     }
 
-    private static RouteAction action(Route route) {
+    private static RouteAction action(Route route, BackendClusters clusters, BackendEndpoints endpoints) {
         if (route.respond() != null) {
             return new RouteAction.Respond(route.respond().status(), route.respond().body());
         }
@@ -207,6 +222,8 @@ public final class SiteCompiler {
                 Durations.parse(timeouts.connect()),
                 Durations.parse(timeouts.response()),
                 Durations.parse(timeouts.idle()),
-                !Boolean.FALSE.equals(route.websocket()));
+                !Boolean.FALSE.equals(route.websocket()),
+                clusters.compile(route.backend(), target, endpoints),
+                RetryPolicy.of(route.retries()));
     }
 }

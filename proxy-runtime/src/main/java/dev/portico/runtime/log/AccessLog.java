@@ -180,6 +180,8 @@ public final class AccessLog implements AutoCloseable {
         json.append(micros < 10 ? "00" : micros < 100 ? "0" : "").append(micros);
         string(json, "upstream", e.upstream());
         string(json, "route", e.route());
+        string(json, "endpoint", e.endpoint());
+        json.append(",\"attempt\":").append(e.attempt());
         json.append('}');
     }
 

@@ -1,5 +1,6 @@
 package dev.portico.runtime.metrics;
 
+import dev.portico.runtime.retry.RetryOn;
 import dev.portico.runtime.upstream.UpstreamStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -79,6 +80,9 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Counter reloadsRejected;
     private final Map<String, Counter> pushes = new HashMap<>();
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    private LongSupplier ejections;
+    private final java.util.EnumMap<RetryOn, Counter> retries = new java.util.EnumMap<>(RetryOn.class);
+    private Counter retriesOverBudget;
 
     public ProxyMetrics() {
         Gauge.builder("portico.connections.open", openConnections, AtomicInteger::get)
@@ -102,6 +106,14 @@ public final class ProxyMetrics implements AutoCloseable {
                     .description("Upstream connections closed instead of pooled, by reason")
                     .tag("reason", reason.label()).register(registry));
         }
+        // Registered up front, so a rate over them reads 0 before the first retry.
+        for (RetryOn cause : RetryOn.values()) {
+            retries.put(cause, Counter.builder("portico.upstream.retries")
+                    .description("Requests tried again at their backend, by the failure of the try")
+                    .tag("on", cause.word()).register(registry));
+        }
+        retriesOverBudget = Counter.builder("portico.upstream.retries.over.budget")
+                .description("Retries the route allowed and the backend's retry budget refused").register(registry);
         refusedOverClientLimit = Counter.builder("portico.connections.refused")
                 .description("Client connections closed at accept")
                 .tag("reason", "max_connections_per_client").register(registry);
@@ -169,6 +181,25 @@ public final class ProxyMetrics implements AutoCloseable {
         Gauge.builder("portico.upstream.connections.counted", upstreamConnections::getAsInt)
                 .description("Upstream connections counted against limits.maxUpstreamConnections: "
                         + "connecting, in use or idle").register(registry);
+    }
+
+    /** A failed try of a request tried again, on {@code cause}: connect failures always, the rest by route. */
+    public void upstreamRetried(RetryOn cause) {
+        retries.get(cause).increment();
+    }
+
+    /** A retry the route allowed but its backend's retry budget did not. */
+    public void retryOverBudget() {
+        retriesOverBudget.increment();
+    }
+
+    /** Publishes the outlier detector's ejections of backend endpoints, since start and now. */
+    public void endpointHealth(LongSupplier ejections, IntSupplier ejectedNow) {
+        this.ejections = ejections; // a function counter holds its object weakly: the method reference would go
+        FunctionCounter.builder("portico.upstream.endpoint.ejections", ejections, LongSupplier::getAsLong)
+                .description("Backend endpoints ejected by passive health checks").register(registry);
+        Gauge.builder("portico.upstream.endpoints.ejected", ejectedNow::getAsInt)
+                .description("Backend endpoints ejected now").register(registry);
     }
 
     /** Publishes the access-log lines dropped because stdout could not keep up. */

@@ -6,14 +6,18 @@ import dev.portico.runtime.admission.MalformedHeadStage;
 import dev.portico.runtime.admission.RequestTarget;
 import dev.portico.runtime.auth.ForwardAuthPolicy;
 import dev.portico.runtime.auth.PasswordVerifier;
+import dev.portico.runtime.balancing.Endpoint;
+import dev.portico.runtime.balancing.NoEndpointException;
 import dev.portico.runtime.config.SiteConfig;
 import dev.portico.runtime.forwarding.IpAddresses;
 import dev.portico.runtime.log.AccessLogEntry;
 import dev.portico.runtime.policy.ResponsePolicy;
+import dev.portico.runtime.retry.RetryOn;
 import dev.portico.runtime.routing.RouteAction;
 import dev.portico.runtime.upstream.UpstreamConnection;
 import dev.portico.runtime.upstream.UpstreamLimitException;
 import dev.portico.runtime.upstream.UpstreamListener;
+import dev.portico.runtime.upstream.UpstreamPool;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -53,6 +57,9 @@ import java.util.ArrayDeque;
  */
 final class Exchange extends AdmissionRequest implements UpstreamListener, AuthSubrequest.Outcome {
 
+    /** Sent upstream on a retry with its number (2 for the first retry), and logged as {@code attempt}. */
+    static final String ATTEMPT_HEADER = "x-portico-attempt";
+
     private final ExchangeHandler connection;
     private final ChannelHandlerContext down;
     private final ProxyServices services;
@@ -76,6 +83,8 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
     private int attempts;
     /** The client's gRPC deadline ({@code grpc-timeout}) when it sent one to an HTTP/2 backend; else 0. */
     private long grpcTimeoutNanos;
+    /** The tries at the backend: endpoints, outlier reports, retries; null until forwarding starts. */
+    private UpstreamTries tries;
 
     /** Where the response side is; the exchange ends in {@link State#FINISHED}. */
     private State state = State.AWAITING_HEAD;
@@ -288,11 +297,13 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         }
         upstreamRequest = UpstreamRequests.build(request, target(), route(), resolution(), connection.peerText(), tls,
                 websocket, http2);
+        upstreamRequest.headers().remove(ATTEMPT_HEADER); // ours to set: a backend must be able to trust it
         if (authGranted != null) {
             for (String name : authGranted.names()) {
                 upstreamRequest.headers().set(name, authGranted.getAll(name));
             }
         }
+        tries = new UpstreamTries(forward, request, client(), services.metrics());
         acquireUpstream();
     }
 
@@ -311,10 +322,28 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
 
     private void acquireUpstream() {
         attempts++;
+        UpstreamPool pool = services.pool(down.channel().eventLoop());
+        Future<Endpoint> picked = tries.next(down.executor(), pool.resolver());
+        if (picked.isDone()) {
+            endpointPicked(picked, pool);
+        } else {
+            picked.addListener(f -> endpointPicked(picked, pool));
+        }
+    }
+
+    private void endpointPicked(Future<Endpoint> picked, UpstreamPool pool) {
+        if (state == State.FINISHED) {
+            return;
+        }
+        if (!picked.isSuccess()) {
+            respondError(statusForConnectFailure(picked.cause()));
+            return;
+        }
+        Endpoint endpoint = picked.getNow();
         SiteConfig.Limits limits = config.limits();
-        Future<UpstreamConnection> acquired = services.pool(down.channel().eventLoop())
-                .acquire(forward.target(), forward.connectTimeout(), this, limits.maxUpstreamConnectionsPerBackend(),
-                        limits.maxUpstreamConnections());
+        Future<UpstreamConnection> acquired = pool.acquire(endpoint.target(), endpoint.remote(), forward.target(),
+                forward.connectTimeout(), this, limits.maxUpstreamConnectionsPerBackend(),
+                limits.maxUpstreamConnections());
         if (acquired.isDone()) {
             upstreamAcquired(acquired);
         } else {
@@ -329,6 +358,8 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
             }
             if (acquired.cause() instanceof UpstreamLimitException over) {
                 refuse(over.refusal().label());
+            } else if (tries.connectFailed()) {
+                acquireUpstream(); // another endpoint: nothing of the request left
             } else {
                 respondError(statusForConnectFailure(acquired.cause()));
             }
@@ -340,7 +371,11 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
             return;
         }
         upstreamChannel = upstream.channel();
+        if (tries.tries() > 1) {
+            upstreamRequest.headers().set(ATTEMPT_HEADER, tries.tries()); // the backend can tell a retry
+        }
         upstreamChannel.write(upstreamRequest, upstreamChannel.voidPromise());
+        tries.replay(upstreamChannel);
         for (HttpContent piece; (piece = pendingBody.poll()) != null; ) {
             upstreamChannel.write(piece, upstreamChannel.voidPromise());
         }
@@ -356,7 +391,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         if (cause instanceof ConnectTimeoutException) {
             return HttpResponseStatus.GATEWAY_TIMEOUT;
         }
-        if (cause instanceof UnknownHostException) {
+        if (cause instanceof UnknownHostException || cause instanceof NoEndpointException) {
             return HttpResponseStatus.SERVICE_UNAVAILABLE;
         }
         return HttpResponseStatus.BAD_GATEWAY;
@@ -387,6 +422,9 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
             // Trailers: chunked HTTP/1.1, or an HTTP/2 HEADERS frame ending the stream, both
             // turned into these by the codecs. The same names rules as the head, and RFC 9110 6.5.1.
             route().clientFields().filterTrailers(((LastHttpContent) content).trailingHeaders());
+        }
+        if (tries != null) {
+            tries.hold(content);
         }
         if (upstreamChannel != null) {
             upstreamChannel.write(content, upstreamChannel.voidPromise());
@@ -449,6 +487,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
     /** @return whether the message was a whole response, sent on whole (its content must not be passed on) */
     private boolean onResponseHead(HttpResponse response) {
         if (response.decoderResult().isFailure()) {
+            tries.failed();
             upstreamFailed();
             return false;
         }
@@ -463,6 +502,12 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
             state = State.INTERIM;
             return false;
         }
+        tries.responded(code);
+        RetryOn retryOn = RetryOn.ofStatus(code);
+        if (retryOn != null && tries.retry(retryOn, requestComplete)) {
+            retryUpstream(); // the response is dropped (its content released as it comes): the client gets the retry's
+            return false;
+        }
         connection.responseDeadline().disarm();
         status = code;
         state = State.STREAMING;
@@ -471,6 +516,10 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         closeAfter = translated.closeAfter();
         if (responsePolicy != null) {
             responsePolicy.apply(request, translated.head().headers());
+        }
+        String stickyCookie = tries.setCookie(tls);
+        if (stickyCookie != null) {
+            translated.head().headers().add(HttpHeaderNames.SET_COOKIE, stickyCookie);
         }
         if (response instanceof FullHttpResponse whole) {
             sendWhole(translated.head(), whole);
@@ -562,6 +611,11 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
                 acquireUpstream();
                 return;
             }
+            tries.failed();
+            if (tries.retry(RetryOn.RESET, requestComplete)) {
+                retryUpstream();
+                return;
+            }
             respondError(HttpResponseStatus.BAD_GATEWAY);
         } else {
             abort();
@@ -577,6 +631,18 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         return upstream != null && upstream.reused() && attempts == 1 && bytesIn == 0 && requestComplete
                 && (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)
                         || method.equals(HttpMethod.OPTIONS));
+    }
+
+    /** Drops the try in progress (its connection closes) and starts the next. */
+    private void retryUpstream() {
+        connection.responseDeadline().disarm();
+        if (upstream != null) {
+            upstream.discard();
+        }
+        upstream = null;
+        upstreamChannel = null;
+        state = State.AWAITING_HEAD;
+        acquireUpstream();
     }
 
     /** The client went away. */
@@ -747,6 +813,9 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
                 upstream.discard();
             }
         }
+        if (tries != null) {
+            tries.end();
+        }
         long durationNanos = System.nanoTime() - startNanos;
         String routeName = route() == null ? "none" : route().name();
         services.metrics().requestCompleted(routeName, status, durationNanos);
@@ -757,7 +826,9 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
                 connection.peerText(), request.method().name(),
                 target == null ? null : target.authority(), target == null ? request.uri() : target.rawPath(),
                 connection.multiplexed() ? "HTTP/2" : request.protocolVersion().text(), status, bytesIn, bytesOut,
-                durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName));
+                durationNanos / 1000, forward == null ? null : forward.target().toString(), routeName,
+                tries == null || tries.last() == null ? null : tries.last().toString(),
+                tries == null ? 0 : tries.tries()));
         if (counted() != null) {
             services.requestsPerClient().release(counted());
         }
@@ -771,7 +842,7 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
         if (!state.awaitingResponse()) {
             return;
         }
-        long nanos = forward.responseTimeout().toNanos();
+        long nanos = forward.retries().tryTimeout(forward.responseTimeout()).toNanos();
         if (grpcTimeoutNanos > 0) {
             // The client gives up at its deadline anyway: answer DEADLINE_EXCEEDED then, and cancel the backend's work.
             nanos = Math.max(1, Math.min(nanos, grpcTimeoutNanos - (System.nanoTime() - startNanos)));
@@ -782,6 +853,11 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
     /** The route's response timeout passed with no response head. */
     void onResponseTimeout() {
         if (state.awaitingResponse()) {
+            tries.failed();
+            if (tries.retry(RetryOn.STATUS_504, requestComplete)) {
+                retryUpstream();
+                return;
+            }
             if (upstream != null) {
                 upstream.discard();
             }

@@ -1,13 +1,29 @@
 package dev.portico.runtime.routing;
 
+import dev.portico.runtime.balancing.Cluster;
+import dev.portico.runtime.retry.RetryPolicy;
 import java.time.Duration;
 
 /** What a matched route does with a request: exactly one of these, as the API requires. */
 public sealed interface RouteAction {
 
-    /** Proxy to an upstream. */
+    /**
+     * Proxy to an upstream.
+     *
+     * @param target  the backend as the route names it (its budget key and SNI name)
+     * @param cluster its endpoints, balancer and outlier detector
+     * @param retries when a failed try goes again
+     */
     record Forward(UpstreamTarget target, Duration connectTimeout, Duration responseTimeout, Duration idleTimeout,
-                   boolean websocket) implements RouteAction {}
+                   boolean websocket, Cluster cluster, RetryPolicy retries) implements RouteAction {
+
+        /** A backend of one address, without retries. */
+        public Forward(UpstreamTarget target, Duration connectTimeout, Duration responseTimeout, Duration idleTimeout,
+                       boolean websocket) {
+            this(target, connectTimeout, responseTimeout, idleTimeout, websocket, Cluster.single(target),
+                    RetryPolicy.NONE);
+        }
+    }
 
     /** Answer with a fixed response. */
     record Respond(int status, String body) implements RouteAction {}

@@ -175,6 +175,14 @@ final class Http2Upstream {
         });
     }
 
+    /** Its endpoint left the backend: no new stream; closed now if none is open, else when the last ends. */
+    void retire() {
+        goingAway = true;
+        if (streams == 0) {
+            channel.close();
+        }
+    }
+
     private void streamClosed() {
         if (--streams == 0) {
             idleSince = System.nanoTime();

@@ -14,6 +14,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -86,6 +87,20 @@ public final class UpstreamPool {
      */
     public Future<UpstreamConnection> acquire(UpstreamTarget target, Duration connectTimeout,
                                               UpstreamListener listener, int maxPerBackend, int maxTotal) {
+        return acquire(target, InetSocketAddress.createUnresolved(target.host(), target.port()), target,
+                connectTimeout, listener, maxPerBackend, maxTotal);
+    }
+
+    /**
+     * As {@link #acquire(UpstreamTarget, Duration, UpstreamListener, int, int)}, to one endpoint of a
+     * balanced backend: connections are pooled per endpoint ({@code target}), and counted against the
+     * per-backend cap of {@code backend}.
+     *
+     * @param remote where to connect: unresolved goes through the runtime's resolver
+     */
+    public Future<UpstreamConnection> acquire(UpstreamTarget target, SocketAddress remote, UpstreamTarget backend,
+                                              Duration connectTimeout, UpstreamListener listener, int maxPerBackend,
+                                              int maxTotal) {
         assert loop.inEventLoop();
         Promise<UpstreamConnection> promise = loop.newPromise();
         if (target.wire().mayBeHttp2()) {
@@ -107,9 +122,9 @@ public final class UpstreamPool {
                         entry.codec(), true));
             }
         }
-        UpstreamBudget.Refusal refusal = budget.tryAcquire(target, maxPerBackend, maxTotal);
+        UpstreamBudget.Refusal refusal = budget.tryAcquire(backend, maxPerBackend, maxTotal);
         if (refusal != null) {
-            return promise.setFailure(new UpstreamLimitException(target, refusal));
+            return promise.setFailure(new UpstreamLimitException(backend, refusal));
         }
         ChannelFuture connect = new Bootstrap()
                 .group(loop)
@@ -130,7 +145,7 @@ public final class UpstreamPool {
                         }
                     }
                 })
-                .connect(target.host(), target.port());
+                .connect(remote);
         // An HTTP/2 connection takes the streams of exchanges that come while it connects.
         Http2Upstream pendingHttp2 = null;
         if (target.wire() == Wire.HTTP2) {
@@ -143,7 +158,7 @@ public final class UpstreamPool {
         AtomicBoolean released = new AtomicBoolean();
         Runnable release = () -> {
             if (released.compareAndSet(false, true)) {
-                budget.release(target);
+                budget.release(backend);
             }
         };
         connect.channel().closeFuture().addListener(c -> release.run());
@@ -283,6 +298,31 @@ public final class UpstreamPool {
     void discard(UpstreamConnection connection) {
         connection.handler().detach();
         connection.channel().close();
+    }
+
+    /**
+     * Closes the idle connections to endpoints that left their backend (a scaled-down or replaced pod):
+     * they would never be taken again. Connections in use finish their exchanges; an HTTP/2 connection
+     * takes no new stream and closes when its last one ends.
+     */
+    public void closeIdle(java.util.Set<UpstreamTarget> departed) {
+        assert loop.inEventLoop();
+        for (UpstreamTarget target : departed) {
+            ArrayDeque<Idle> queue = idle.remove(target);
+            if (queue != null) {
+                idleCount -= queue.size();
+                queue.forEach(entry -> entry.channel().close());
+            }
+            List<Http2Upstream> shared = http2.get(target);
+            if (shared != null) {
+                List.copyOf(shared).forEach(Http2Upstream::retire);
+            }
+        }
+    }
+
+    /** Resolves backends' names for this loop's connections (and a DNS backend's endpoints). */
+    public AddressResolverGroup<? extends SocketAddress> resolver() {
+        return resolver;
     }
 
     public int idleConnections() {

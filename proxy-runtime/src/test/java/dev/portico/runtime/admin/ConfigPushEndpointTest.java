@@ -104,6 +104,49 @@ class ConfigPushEndpointTest {
     }
 
     @Test
+    void anEndpointsOnlyPushMovesTrafficAtOnceAndKeepsTheConnectionsOfEndpointsThatStay() {
+        String svc = """
+                - match: {path: {value: /svc}}
+                  backend: {service: App, port: 80}
+                """;
+        Map<String, String> files = files(site(2, one, svc));
+        files.put(BundleFiles.ENDPOINTS_FILE, endpoints(one));
+        assertThat(admin.push(ConfigPush.of(101, files), TOKEN).status()).isEqualTo(200);
+        for (int i = 0; i < 4; i++) {
+            assertThat(proxy.get("/svc/x").bodyText()).isEqualTo("ok one GET /svc/x");
+        }
+        int oneConnections = one.connectionsAccepted();
+
+        files.put(BundleFiles.ENDPOINTS_FILE, endpoints(one, two)); // a scale-up: only the endpoints change
+        assertThat(admin.push(ConfigPush.of(102, files), TOKEN).status()).isEqualTo(200);
+        java.util.Set<String> served = new java.util.HashSet<>();
+        for (int i = 0; i < 8; i++) {
+            served.add(proxy.get("/svc/x").bodyText());
+        }
+        assertThat(served).containsExactlyInAnyOrder("ok one GET /svc/x", "ok two GET /svc/x");
+        assertThat(one.connectionsAccepted()).isEqualTo(oneConnections); // its pooled connections were kept
+
+        files.put(BundleFiles.ENDPOINTS_FILE, "{\"app:80\": []}");
+        assertThat(admin.push(ConfigPush.of(103, files), TOKEN).status()).isEqualTo(200);
+        assertThat(proxy.get("/svc/x").status()).isEqualTo(503); // the Service has no endpoint: never DNS
+        // The pods left: their idle pooled connections are closed at once, not at the idle timeout.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> one.openConnections() == 0 && two.openConnections() == 0);
+
+        files.put(BundleFiles.ENDPOINTS_FILE, "{\"app:80\": [{\"address\": \"app\", \"port\": 1}]}");
+        RawResponse refused = admin.push(ConfigPush.of(104, files), TOKEN);
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.bodyText()).contains("backend-endpoints.json");
+    }
+
+    private static String endpoints(TestBackend... backends) {
+        return java.util.Arrays.stream(backends)
+                .map(b -> "{\"address\": \"127.0.0.1\", \"port\": %d, \"ready\": true, \"serving\": true, "
+                        .formatted(b.port()) + "\"terminating\": false}")
+                .collect(java.util.stream.Collectors.joining(", ", "{\"app:80\": [", "]}"));
+    }
+
+    @Test
     void aPushedRouteChangeRoutesTheNextRequestAndConfigShowsItsRevisionAndHash() {
         assertThat(proxy.get("/new/x").bodyText()).isEqualTo("ok one GET /new/x");
         ConfigPush push = ConfigPush.of(101, files(site(2, one, routeTo("/new", two))));

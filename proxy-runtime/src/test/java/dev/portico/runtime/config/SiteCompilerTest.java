@@ -9,6 +9,7 @@ import dev.portico.runtime.routing.RequestHeaderLookup;
 import dev.portico.runtime.routing.RouteAction;
 import dev.portico.runtime.routing.RouteResult;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -153,9 +154,16 @@ class SiteCompilerTest {
                 """), "/");
 
         assertThat(route.name()).isEqualTo("routes[0]");
-        assertThat(route.action()).isEqualTo(new RouteAction.Forward(
-                new RouteAction.UpstreamTarget("vera-backend", 8000, false, "vera-backend", false),
-                Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(300), true));
+        RouteAction.Forward forward = (RouteAction.Forward) route.action();
+        assertThat(forward.target()).isEqualTo(
+                new RouteAction.UpstreamTarget("vera-backend", 8000, false, "vera-backend", false));
+        assertThat(List.of(forward.connectTimeout(), forward.responseTimeout(), forward.idleTimeout()))
+                .containsExactly(Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(300));
+        assertThat(forward.websocket()).isTrue();
+        // A name without operator endpoints or addresses: DNS, round robin, no retries but connect-level ones.
+        assertThat(forward.cluster().dns()).isNotNull();
+        assertThat(forward.cluster().policy()).isInstanceOf(dev.portico.runtime.balancing.RoundRobin.class);
+        assertThat(forward.retries()).isEqualTo(dev.portico.runtime.retry.RetryPolicy.NONE);
     }
 
     @Test

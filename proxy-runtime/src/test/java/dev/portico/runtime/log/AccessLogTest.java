@@ -17,7 +17,7 @@ class AccessLogTest {
 
     private static AccessLogEntry entry(String path, long durationMicros) {
         return new AccessLogEntry(1_700_000_000_123L, "1.2.3.4", "10.0.0.2", "GET", "example.com", path, "HTTP/1.1",
-                200, 12, 3456, durationMicros, "vera-backend:8000", "routes[0]");
+                200, 12, 3456, durationMicros, "vera-backend:8000", "routes[0]", "10.244.0.7:3000", 2);
     }
 
     private static JsonNode parse(AccessLogEntry entry) throws Exception {
@@ -45,9 +45,11 @@ class AccessLogTest {
         assertThat(json.get("duration_ms").decimalValue()).isEqualByComparingTo("12.345");
         assertThat(json.get("upstream").asText()).isEqualTo("vera-backend:8000");
         assertThat(json.get("route").asText()).isEqualTo("routes[0]");
+        assertThat(json.get("endpoint").asText()).isEqualTo("10.244.0.7:3000");
+        assertThat(json.get("attempt").asInt()).isEqualTo(2);
         List<String> names = List.copyOf(iterable(json));
         assertThat(names).containsExactly("time", "client_ip", "peer", "method", "host", "path", "protocol", "status",
-                "bytes_in", "bytes_out", "duration_ms", "upstream", "route");
+                "bytes_in", "bytes_out", "duration_ms", "upstream", "route", "endpoint", "attempt");
     }
 
     private static List<String> iterable(JsonNode json) {

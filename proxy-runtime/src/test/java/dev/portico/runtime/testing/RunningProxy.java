@@ -60,8 +60,14 @@ public final class RunningProxy implements AutoCloseable {
     }
 
     public static RunningProxy start(RuntimeOptions options) {
+        return start(options, null);
+    }
+
+    /** With backend names resolved by {@code resolver} (null: the runtime's DNS resolver). */
+    public static RunningProxy start(RuntimeOptions options,
+                                     io.netty.resolver.AddressResolverGroup<? extends java.net.SocketAddress> resolver) {
         try {
-            return new RunningProxy(ProxyRuntime.start(options), options.siteFile());
+            return new RunningProxy(ProxyRuntime.start(options, resolver), options.siteFile());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
