@@ -13,10 +13,16 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 
 /** The upstream of a route: a DNS name (a Service in the site's namespace in a cluster) and port. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+        value = "!has(self.tls) || !has(self.tls.offerHttp2) || !self.tls.offerHttp2"
+                + " || (has(self.protocol) && self.protocol == 'HTTPS')",
+        message = "tls.offerHttp2 is only allowed with protocol HTTPS (H2C and GRPC speak HTTP/2 anyway)",
+        fieldPath = ".tls.offerHttp2")
 public record Backend(
         @JsonPropertyDescription("DNS name or IP address of the upstream. In a cluster a bare name is a Service "
                 + "in the ProxySite's namespace.")

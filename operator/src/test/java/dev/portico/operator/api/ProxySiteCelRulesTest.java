@@ -62,7 +62,7 @@ class ProxySiteCelRulesTest {
     void everyRuleCompiles() throws IOException {
         List<String> rules = new ArrayList<>();
         collectRules(spec(), rules);
-        assertThat(rules).hasSize(38);
+        assertThat(rules).hasSize(41);
         rules.forEach(ProxySiteCelRulesTest::program);
     }
 
@@ -139,6 +139,23 @@ class ProxySiteCelRulesTest {
             cors without origins | cors: {allowMethods: [PUT]} \
                 | allowOrigins needs at least one origin (or set enabled: false) | needs at least one origin (or set enabled: false)
             cors switched off without origins | cors: {enabled: false} ||
+            offerHttp2 with H2C | routes: [{backend: {service: app, port: 80, protocol: H2C, tls: {offerHttp2: true}}}] \
+                | tls.offerHttp2 is only allowed with protocol HTTPS (H2C and GRPC speak HTTP/2 anyway) | only with protocol HTTPS
+            offerHttp2 with HTTPS | routes: [{backend: {service: app, port: 443, protocol: HTTPS, tls: {offerHttp2: true}}}] ||
+            consistent hash without its key | routes: [{backend: {service: app, port: 80, loadBalancer: {type: ConsistentHash}}}] \
+                | consistentHash is required with type ConsistentHash and only allowed with it | is required with type ConsistentHash
+            hash key on round robin | routes: [{backend: {service: app, port: 80, loadBalancer: {consistentHash: {type: SourceIP}}}}] \
+                | consistentHash is required with type ConsistentHash and only allowed with it | is only allowed with type ConsistentHash
+            header hash without header | routes: [{backend: {service: app, port: 80, loadBalancer: {type: ConsistentHash, consistentHash: {type: Header}}}}] \
+                | header is required with type Header | is required with type Header
+            cookie hash without cookie | routes: [{backend: {service: app, port: 80, loadBalancer: {type: ConsistentHash, consistentHash: {type: Cookie}}}}] \
+                | cookie is required with type Cookie | is required with type Cookie
+            cookie hash | routes: [{backend: {service: app, port: 80, loadBalancer: {type: ConsistentHash, consistentHash: {type: Cookie, cookie: {name: sticky}}}}}] ||
+            retries on respond | routes: [{respond: {status: 200}, retries: {attempts: 2}}] \
+                | retries is only allowed with backend | is only allowed with backend
+            retries on an unknown condition | routes: [{backend: {service: app, port: 80}, retries: {on: [reset, "500"]}}] \
+                | on: each condition must be one of connect-failure, reset, 502, 503, 504 | must be one of connect-failure, reset, 502, 503, 504
+            retries | routes: [{backend: {service: app, port: 80}, retries: {attempts: 3, on: [connect-failure, "503"]}}] ||
             exposing every header with credentials | cors: {allowOrigins: [https://a.example.com], exposeHeaders: ["*"], allowCredentials: true} \
                 | "*" cannot be combined with allowCredentials: true (browsers read it as a header named *); list the headers \
                 | "*" cannot be combined with allowCredentials: true (browsers read it as a header named *); list the headers
