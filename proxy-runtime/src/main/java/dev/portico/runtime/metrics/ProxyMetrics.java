@@ -80,7 +80,11 @@ public final class ProxyMetrics implements AutoCloseable {
     private final Counter reloadsRejected;
     private final Map<String, Counter> pushes = new HashMap<>();
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
-    private LongSupplier ejections;
+    /**
+     * What the function counters read. A function counter holds its object weakly, so a method reference
+     * given to it (a new object, referenced nowhere else) would be collected and the counter read nothing.
+     */
+    private final List<LongSupplier> counted = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.EnumMap<RetryOn, Counter> retries = new java.util.EnumMap<>(RetryOn.class);
     private Counter retriesOverBudget;
 
@@ -195,8 +199,7 @@ public final class ProxyMetrics implements AutoCloseable {
 
     /** Publishes the outlier detector's ejections of backend endpoints, since start and now. */
     public void endpointHealth(LongSupplier ejections, IntSupplier ejectedNow) {
-        this.ejections = ejections; // a function counter holds its object weakly: the method reference would go
-        FunctionCounter.builder("portico.upstream.endpoint.ejections", ejections, LongSupplier::getAsLong)
+        FunctionCounter.builder("portico.upstream.endpoint.ejections", held(ejections), LongSupplier::getAsLong)
                 .description("Backend endpoints ejected by passive health checks").register(registry);
         Gauge.builder("portico.upstream.endpoints.ejected", ejectedNow::getAsInt)
                 .description("Backend endpoints ejected now").register(registry);
@@ -204,18 +207,23 @@ public final class ProxyMetrics implements AutoCloseable {
 
     /** Publishes the access-log lines dropped because stdout could not keep up. */
     public void accessLogDropped(LongSupplier dropped) {
-        FunctionCounter.builder("portico.access.log.dropped", dropped, LongSupplier::getAsLong)
+        FunctionCounter.builder("portico.access.log.dropped", held(dropped), LongSupplier::getAsLong)
                 .description("Access-log lines dropped because stdout could not keep up").register(registry);
     }
 
     /** Publishes OCSP fetches for stapling: those stapled, and those that failed or could not be stapled. */
     public void ocspFetches(LongSupplier stapled, LongSupplier failed) {
-        FunctionCounter.builder("portico.tls.ocsp.fetches", stapled, LongSupplier::getAsLong)
+        FunctionCounter.builder("portico.tls.ocsp.fetches", held(stapled), LongSupplier::getAsLong)
                 .description("OCSP responses fetched for stapling, by result").tag("result", "stapled")
                 .register(registry);
-        FunctionCounter.builder("portico.tls.ocsp.fetches", failed, LongSupplier::getAsLong)
+        FunctionCounter.builder("portico.tls.ocsp.fetches", held(failed), LongSupplier::getAsLong)
                 .description("OCSP responses fetched for stapling, by result").tag("result", "failed")
                 .register(registry);
+    }
+
+    private LongSupplier held(LongSupplier supplier) {
+        counted.add(supplier);
+        return supplier;
     }
 
     public void connectionOpened() {
