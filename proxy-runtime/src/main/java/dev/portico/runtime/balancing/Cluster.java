@@ -58,7 +58,7 @@ public record Cluster(UpstreamTarget backend, EndpointSet endpoints, DnsEndpoint
         if (usable.isEmpty()) {
             usable = candidates;
         }
-        return policy.pick(usable, request);
+        return tried.isEmpty() ? policy.pick(usable, request) : policy.pickAgain(usable, request);
     }
 
     private static List<Endpoint> filter(List<Endpoint> candidates, Collection<Endpoint> tried, long now,

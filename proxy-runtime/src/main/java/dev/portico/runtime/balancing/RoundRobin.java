@@ -13,4 +13,13 @@ public final class RoundRobin implements BalancingPolicy {
     public Endpoint pick(List<Endpoint> candidates, PickRequest request) {
         return candidates.get(Math.floorMod(next.getAndIncrement(), candidates.size()));
     }
+
+    /**
+     * A retry takes no turn: if it did, the turn after a failing endpoint's would always go to the
+     * retry, and that endpoint would get every other request's first try (all of them, with two).
+     */
+    @Override
+    public Endpoint pickAgain(List<Endpoint> candidates, PickRequest request) {
+        return candidates.get(ThreadLocalRandom.current().nextInt(candidates.size()));
+    }
 }

@@ -52,6 +52,23 @@ class BalancingPoliciesTest {
     }
 
     @Test
+    void retriesTakeNoRoundRobinTurnSoAFailingEndpointGetsOnlyItsShareOfFirstTries() throws Exception {
+        List<Endpoint> two = endpoints(2);
+        Endpoint failing = two.get(0);
+        Cluster cluster = new Cluster(failing.target(), EndpointSet.of(two), null, new RoundRobin(),
+                OutlierDetector.DISABLED, null, new dev.portico.runtime.retry.RetryBudget());
+        int firstTriesOnFailing = 0;
+        for (int i = 0; i < 100; i++) {
+            Endpoint first = cluster.pick(two, List.of(), request());
+            if (first == failing) {
+                firstTriesOnFailing++;
+                assertThat(cluster.pick(two, List.of(first), request())).isNotSameAs(failing);
+            }
+        }
+        assertThat(firstTriesOnFailing).isEqualTo(50);
+    }
+
+    @Test
     void leastRequestNeverPicksTheBusiestOfThree() {
         List<Endpoint> three = endpoints(3);
         for (int i = 0; i < 10; i++) {
