@@ -156,6 +156,31 @@ final class ClusterStandIn implements AutoCloseable {
         }
     }
 
+    /**
+     * The endpoint the one pod of an app's Deployment would have, for a Service the test created with a
+     * selector (as {@code kubectl expose} or {@code kubectl create service} do) but whose pods it does not
+     * run: an EndpointSlice beside the controller's (empty) one, as a pod at a 10.245.0.0/16 address
+     * listening on {@code targetPort}, which the Service directory leads to wherever the test put
+     * {@code service:servicePort}.
+     */
+    void podEndpoint(String namespace, String service, String portName, int servicePort, int targetPort) {
+        String address = ENDPOINT_ADDRESSES.computeIfAbsent(namespace + "/" + service, key -> {
+            int n = NEXT_ENDPOINT.getAndIncrement();
+            return "10.245." + (n / 250) + "." + (n % 250 + 1);
+        });
+        services.alias(address, targetPort, service, servicePort);
+        client.resource(new EndpointSliceBuilder()
+                .withNewMetadata()
+                    .withName(service + "-testbed-pod").withNamespace(namespace)
+                    .addToLabels("kubernetes.io/service-name", service)
+                    .addToLabels("endpointslice.kubernetes.io/managed-by", "portico-testbed")
+                .endMetadata()
+                .withAddressType("IPv4")
+                .addNewEndpoint().withAddresses(address).withNewConditions().withReady(true).endConditions().endEndpoint()
+                .addNewPort().withName(portName).withPort(targetPort).withProtocol("TCP").endPort()
+                .build()).createOr(s -> s.update());
+    }
+
     /** What the operator running now has sent the API server. */
     RequestCounter operatorRequests() {
         return operator.requests();

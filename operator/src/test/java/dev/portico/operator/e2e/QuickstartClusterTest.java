@@ -40,6 +40,9 @@ class QuickstartClusterTest {
                 // Step 4's `kubectl expose deployment hello --port=8000 --target-port=80`.
                 testbed.kubectl("create", "service", "clusterip", "hello", "--tcp=8000:80", "-n", NAMESPACE)
                         .requireSuccess();
+                // Step 4's hello pod (`kubectl create deployment hello`), as the Service's EndpointSlice would
+                // list it (kubectl names the port "8000-80"): the proxy sends to pods, and nothing here runs it.
+                cluster.podEndpoint(NAMESPACE, "hello", "8000-80", 8000, 80);
                 // Step 5.
                 testbed.kubectl("apply", "-f", Testbed.repo().resolve("deploy/examples/hello-cluster.yaml").toString())
                         .requireSuccess();
