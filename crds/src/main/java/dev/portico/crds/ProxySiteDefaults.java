@@ -427,7 +427,7 @@ public final class ProxySiteDefaults {
         Retries.RetryBudget budget = retries.budget() == null ? new Retries.RetryBudget(null, null) : retries.budget();
         return new Retries(
                 orDefault(retries.attempts(), RETRY_ATTEMPTS),
-                retries.on() == null || retries.on().isEmpty() ? RETRY_ON : List.copyOf(retries.on()),
+                retries.retryOn() == null || retries.retryOn().isEmpty() ? RETRY_ON : List.copyOf(retries.retryOn()),
                 retries.perTryTimeout(),
                 orDefault(retries.maxBufferedBody(), RETRY_MAX_BUFFERED_BODY),
                 new Retries.RetryBudget(orDefault(budget.percent(), RETRY_BUDGET_PERCENT),

@@ -22,9 +22,9 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
-        value = "!has(self.on) || self.on.all(c, c in ['connect-failure', 'reset', '502', '503', '504'])",
-        message = "on: each condition must be one of connect-failure, reset, 502, 503, 504",
-        fieldPath = ".on")
+        value = "!has(self.retryOn) || self.retryOn.all(c, c in ['connect-failure', 'reset', '502', '503', '504'])",
+        message = "retryOn: each condition must be one of connect-failure, reset, 502, 503, 504",
+        fieldPath = ".retryOn")
 public record Retries(
         @JsonPropertyDescription("Tries in all, the first included: 2 retries once. Default 2.")
         @Default("2")
@@ -36,10 +36,10 @@ public record Retries(
                 + "connection closed before a response head), 502, 503, 504 (its response; the proxy discards it). "
                 + "Default [connect-failure, reset, 503].")
         @Size(max = 5)
-        List<String> on,
+        List<String> retryOn,
 
         @JsonPropertyDescription("Time each try may take to its response head, a duration; a try past it "
-                + "counts as 504 for 'on'. Absent: timeouts.response for each try.")
+                + "counts as 504 for retryOn. Absent: timeouts.response for each try.")
         @Pattern(DURATION)
         String perTryTimeout,
 

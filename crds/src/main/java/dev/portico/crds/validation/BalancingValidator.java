@@ -147,16 +147,16 @@ final class BalancingValidator {
             violations.add(path, "is only allowed with backend");
         }
         range(violations, path + ".attempts", retries.attempts(), 1, 5);
-        List<String> on = retries.on();
+        List<String> on = retries.retryOn();
         if (on != null) {
             Set<String> seen = new HashSet<>();
             for (int i = 0; i < on.size(); i++) {
                 String condition = on.get(i);
                 if (!RETRY_ON.contains(condition)) {
-                    violations.add(path + ".on[" + i + "]", "must be one of connect-failure, reset, 502, 503, 504, not "
+                    violations.add(path + ".retryOn[" + i + "]", "must be one of connect-failure, reset, 502, 503, 504, not "
                             + condition);
                 } else if (!seen.add(condition)) {
-                    violations.add(path + ".on[" + i + "]", condition + " is listed twice");
+                    violations.add(path + ".retryOn[" + i + "]", condition + " is listed twice");
                 }
             }
         }

@@ -33,7 +33,7 @@ class BalancingValidatorTest {
         "{backend: {service: app, port: 80, loadBalancer: {type: ConsistentHash, consistentHash: {type: SourceIP}}}}",
         "{backend: {service: app, port: 80, healthCheck: {passive: {consecutiveFailures: 3, consecutive5xx: 5, baseEjectionTime: 30s, maxEjectionTime: 30s, maxEjectionPercent: 100}}}}",
         "{backend: {service: app, port: 80, healthCheck: {passive: {enabled: false}}}}",
-        "{backend: {service: app, port: 80}, retries: {attempts: 3, on: [connect-failure, reset, '502', '503', '504'], perTryTimeout: 2s, maxBufferedBody: 1Mi, budget: {percent: 50, minConcurrent: 0}}}",
+        "{backend: {service: app, port: 80}, retries: {attempts: 3, retryOn: [connect-failure, reset, '502', '503', '504'], perTryTimeout: 2s, maxBufferedBody: 1Mi, budget: {percent: 50, minConcurrent: 0}}}",
         "{backend: {service: app, port: 80}, retries: {}}",
     })
     void acceptsValidSettings(String route) {
@@ -76,8 +76,8 @@ class BalancingValidatorTest {
                 arguments(backend("healthCheck: {passive: {maxEjectionPercent: 101}}"),
                         b + ".healthCheck.passive.maxEjectionPercent", "0..100"),
                 arguments("{backend: {service: app, port: 80}, retries: {attempts: 6}}", r + ".attempts", "1..5"),
-                arguments("{backend: {service: app, port: 80}, retries: {on: ['500']}}", r + ".on[0]", "must be one of"),
-                arguments("{backend: {service: app, port: 80}, retries: {on: ['503', '503']}}", r + ".on[1]", "listed twice"),
+                arguments("{backend: {service: app, port: 80}, retries: {retryOn: ['500']}}", r + ".retryOn[0]", "must be one of"),
+                arguments("{backend: {service: app, port: 80}, retries: {retryOn: ['503', '503']}}", r + ".retryOn[1]", "listed twice"),
                 arguments("{backend: {service: app, port: 80}, retries: {perTryTimeout: 0s}}", r + ".perTryTimeout",
                         "greater than 0"),
                 arguments("{backend: {service: app, port: 80}, retries: {maxBufferedBody: 64 KB}}", r + ".maxBufferedBody",

@@ -53,7 +53,7 @@ class AdmissionClusterTest {
                 row("a port above 65535", site("    - backend: {service: app, port: 70000}\n"), "spec.routes[0].backend.port"),
                 row("port zero", site("    - backend: {service: app, port: 0}\n"), "spec.routes[0].backend.port"),
                 row("a backend without a service", site("    - backend: {port: 80}\n"), "spec.routes[0].backend.service"),
-                row("an unknown backend protocol", site("    - backend: {service: app, port: 80, protocol: GRPC}\n"),
+                row("an unknown backend protocol", site("    - backend: {service: app, port: 80, protocol: SPDY}\n"),
                         "spec.routes[0].backend.protocol"),
                 row("backend and respond together", site("    - backend: {service: app, port: 80}\n      respond: {status: 404}\n"),
                         "spec.routes[0]"),

@@ -153,9 +153,9 @@ class ProxySiteCelRulesTest {
             cookie hash | routes: [{backend: {service: app, port: 80, loadBalancer: {type: ConsistentHash, consistentHash: {type: Cookie, cookie: {name: sticky}}}}}] ||
             retries on respond | routes: [{respond: {status: 200}, retries: {attempts: 2}}] \
                 | retries is only allowed with backend | is only allowed with backend
-            retries on an unknown condition | routes: [{backend: {service: app, port: 80}, retries: {on: [reset, "500"]}}] \
-                | on: each condition must be one of connect-failure, reset, 502, 503, 504 | must be one of connect-failure, reset, 502, 503, 504
-            retries | routes: [{backend: {service: app, port: 80}, retries: {attempts: 3, on: [connect-failure, "503"]}}] ||
+            retries on an unknown condition | routes: [{backend: {service: app, port: 80}, retries: {retryOn: [reset, "500"]}}] \
+                | retryOn: each condition must be one of connect-failure, reset, 502, 503, 504 | must be one of connect-failure, reset, 502, 503, 504
+            retries | routes: [{backend: {service: app, port: 80}, retries: {attempts: 3, retryOn: [connect-failure, "503"]}}] ||
             exposing every header with credentials | cors: {allowOrigins: [https://a.example.com], exposeHeaders: ["*"], allowCredentials: true} \
                 | "*" cannot be combined with allowCredentials: true (browsers read it as a header named *); list the headers \
                 | "*" cannot be combined with allowCredentials: true (browsers read it as a header named *); list the headers

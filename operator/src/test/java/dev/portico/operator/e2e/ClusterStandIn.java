@@ -340,16 +340,23 @@ final class ClusterStandIn implements AutoCloseable {
         return client.resources(ProxySiteResource.class).inNamespace(site.metadata().namespace()).resource(resource).create();
     }
 
-    /** A ClusterIP Service exposing exactly {@code ports}; replaces one of that name, as a change of its ports does. */
+    /**
+     * A ClusterIP Service exposing exactly {@code ports}, with its one endpoint ({@link #endpointOf});
+     * replaces one of that name, as a change of its ports does.
+     */
     Service service(String namespace, String name, int... ports) {
         namespace(namespace);
         ServiceBuilder service = new ServiceBuilder()
                 .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
                 .withNewSpec().withType("ClusterIP").endSpec();
+        Set<Integer> all = new TreeSet<>();
         for (int port : ports) {
             service.editSpec().addNewPort().withName("port-" + port).withPort(port).endPort().endSpec();
+            all.add(port);
         }
-        return client.services().inNamespace(namespace).resource(service.build()).createOr(s -> s.update());
+        Service created = client.services().inNamespace(namespace).resource(service.build()).createOr(s -> s.update());
+        endpointOf(namespace, name, all, true);
+        return created;
     }
 
     <T extends HasMetadata> T get(Class<T> kind, String namespace, String name) {

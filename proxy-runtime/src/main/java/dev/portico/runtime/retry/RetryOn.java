@@ -1,6 +1,6 @@
 package dev.portico.runtime.retry;
 
-/** Why a try failed, in the words of a route's {@code retries.on}. */
+/** Why a try failed, in the words of a route's {@code retries.retryOn}. */
 public enum RetryOn {
     CONNECT_FAILURE("connect-failure"),
     RESET("reset"),

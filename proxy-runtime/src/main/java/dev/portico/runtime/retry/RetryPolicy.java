@@ -35,7 +35,7 @@ public record RetryPolicy(int attempts, Set<RetryOn> on, Duration perTryTimeout,
             return NONE;
         }
         EnumSet<RetryOn> on = EnumSet.noneOf(RetryOn.class);
-        retries.on().forEach(word -> on.add(RetryOn.of(word)));
+        retries.retryOn().forEach(word -> on.add(RetryOn.of(word)));
         var budget = retries.budget();
         return new RetryPolicy(retries.attempts(), on,
                 retries.perTryTimeout() == null ? null : Durations.parse(retries.perTryTimeout()),

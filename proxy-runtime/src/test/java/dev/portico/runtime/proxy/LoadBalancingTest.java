@@ -197,7 +197,7 @@ class LoadBalancingTest {
         StatusBackend bad = failing("bad", 503);
         TestBackend good = backend("good");
         proxy = RunningProxy.start(dir, site("{service: app, port: 80, addresses: %s}"
-                .formatted(addresses(bad.port(), good.port())), "retries: {attempts: 2, on: [\"503\"]}"));
+                .formatted(addresses(bad.port(), good.port())), "retries: {attempts: 2, retryOn: [\"503\"]}"));
 
         assertThat(spread(10)).containsOnly(Map.entry("good", 10));
         // A retry takes a round-robin turn too, so the bad endpoint gets at least every other first try.
@@ -226,7 +226,7 @@ class LoadBalancingTest {
         StatusBackend bad = failing("bad", 503);
         TestBackend good = backend("good");
         proxy = RunningProxy.start(dir, site("{service: app, port: 80, addresses: %s}"
-                .formatted(addresses(bad.port(), good.port())), "retries: {attempts: 2, on: [\"503\"], maxBufferedBody: 1Ki}"));
+                .formatted(addresses(bad.port(), good.port())), "retries: {attempts: 2, retryOn: [\"503\"], maxBufferedBody: 1Ki}"));
         try (RawHttpClient client = proxy.connect()) {
             for (int i = 0; i < 4; i++) {
                 client.send("PUT /doc HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world");
@@ -244,14 +244,14 @@ class LoadBalancingTest {
         StatusBackend one = failing("one", 503);
         StatusBackend two = failing("two", 503);
         String backend = "{service: app, port: 80, addresses: %s}".formatted(addresses(one.port(), two.port()));
-        proxy = RunningProxy.start(dir, site(backend, "retries: {attempts: 3, on: [\"503\"], budget: {percent: 0, minConcurrent: 0}}"));
+        proxy = RunningProxy.start(dir, site(backend, "retries: {attempts: 3, retryOn: [\"503\"], budget: {percent: 0, minConcurrent: 0}}"));
         for (int i = 0; i < 10; i++) {
             assertThat(proxy.get("/").status()).isEqualTo(503);
         }
         assertThat(one.requests() + two.requests()).isEqualTo(10); // no room in the budget: no retry
         assertThat(proxy.metric("portico_upstream_retries_over_budget_total")).isEqualTo(10.0);
 
-        proxy.reconfigure(site(backend, "retries: {attempts: 3, on: [\"503\"]}")); // default budget: 3 at any time
+        proxy.reconfigure(site(backend, "retries: {attempts: 3, retryOn: [\"503\"]}")); // default budget: 3 at any time
         for (int i = 0; i < 10; i++) {
             assertThat(proxy.get("/").status()).isEqualTo(503);
         }
@@ -306,7 +306,7 @@ class LoadBalancingTest {
             acceptor.start();
             proxy = RunningProxy.start(dir, site(("{service: app, port: 80, addresses: %s,"
                     + " healthCheck: {passive: {consecutiveFailures: 2, baseEjectionTime: 30s}}}")
-                    .formatted(addresses(closing.getLocalPort(), good.port())), "retries: {attempts: 2, on: [reset]}"));
+                    .formatted(addresses(closing.getLocalPort(), good.port())), "retries: {attempts: 2, retryOn: [reset]}"));
 
             assertThat(spread(10)).containsOnly(Map.entry("good", 10));
 
@@ -355,7 +355,7 @@ class LoadBalancingTest {
         slow.delay(Duration.ofSeconds(3));
         TestBackend fast = backend("fast");
         proxy = RunningProxy.start(dir, site("{service: app, port: 80, addresses: %s}".formatted(addresses(slow.port(),
-                fast.port())), "retries: {attempts: 2, on: [\"504\"], perTryTimeout: 300ms}"));
+                fast.port())), "retries: {attempts: 2, retryOn: [\"504\"], perTryTimeout: 300ms}"));
         long start = System.nanoTime();
 
         assertThat(spread(4)).containsOnly(Map.entry("fast", 4));
