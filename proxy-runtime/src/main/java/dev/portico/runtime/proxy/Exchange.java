@@ -608,6 +608,11 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
             if (retryable()) {
                 upstream = null;
                 upstreamChannel = null;
+                if (!tries.replaysBody()) {
+                    // The request's end went out with the first try; without it again the new
+                    // connection's encoder stays mid-message and fails the next request pooled on it.
+                    pendingBody.add(LastHttpContent.EMPTY_LAST_CONTENT);
+                }
                 acquireUpstream();
                 return;
             }

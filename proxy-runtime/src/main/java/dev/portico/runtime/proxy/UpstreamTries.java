@@ -183,6 +183,11 @@ final class UpstreamTries {
         bodySent = true;
     }
 
+    /** Whether the next try gets the request body (its end included) from {@link #replay}. */
+    boolean replaysBody() {
+        return bodySent && held != null;
+    }
+
     /** The sticky cookie to set on the response, or null. */
     String setCookie(boolean tls) {
         return cluster.sticky() == null || last == null ? null : cluster.sticky().setCookie(pickRequest, last, tls);

@@ -148,6 +148,28 @@ class UpstreamFailureTest {
     }
 
     @Test
+    void theFreshConnectionOfSuchARetryCarriesTheNextRequestToo() throws Exception {
+        try (RawHttpClient client = proxy.connect()) {
+            client.send("GET /warm HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.readResponse().status()).isEqualTo(200);
+            client.send("GET /__close?ifReused=true HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.readResponse().status()).isEqualTo(200);
+
+            // The retry went out whole (its head and the end of its empty body), so the connection it
+            // took is pooled in a clean state and the next request reuses it. Before, the request's end
+            // was not sent again: the pooled connection's encoder was left mid-message and failed the
+            // next request on it with a 502 (seen as a killed pod costing requests it never had).
+            client.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawResponse response = client.readResponse();
+
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.bodyText()).isEqualTo("ok app GET /next");
+        }
+        assertThat(backend.connectionsAccepted()).isEqualTo(2);
+        assertThat(backend.requests()).extracting(r -> r.connectionId()).containsExactly(1, 1, 2, 2);
+    }
+
+    @Test
     void postWithABodyIsNotRetriedWhenTheReusedConnectionDrops() throws Exception {
         try (RawHttpClient client = proxy.connect()) {
             client.send("GET /warm HTTP/1.1\r\nHost: a\r\n\r\n");
