@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * connection closes before its response head is tried again on another endpoint (the
  * keep-alive race rule, docs/runtime.md), and a proxy's connections to a busy pod are reused ones.
  * A request that was the first on its connection is lost by default (seen when the kill hit the
- * load's very first requests); {@code retries: {on: [connect-failure, reset]}} saves that one too.
+ * load's very first requests); {@code retries: {retryOn: [connect-failure, reset]}} saves that one too.
  * The first run of this test found the keep-alive race retry sending only the request's head
  * again, which broke the connection it took for the next request (a 502 on a healthy pod):
  * fixed in Exchange, tested in UpstreamFailureTest.
@@ -228,7 +228,7 @@ class BackendRolloutClusterTest {
 
     @Test
     void aKilledPodCostsNoIdempotentRequestWithRetriesOnReset() {
-        KillResult result = killUnderLoad("      retries: {attempts: 2, on: [connect-failure, reset]}\n");
+        KillResult result = killUnderLoad("      retries: {attempts: 2, retryOn: [connect-failure, reset]}\n");
 
         assertThat(result.failed).as("requests that failed although retried").isEmpty();
         assertThat(result.retriedElsewhere).as("the killed pod's in-flight requests, answered by another pod")
