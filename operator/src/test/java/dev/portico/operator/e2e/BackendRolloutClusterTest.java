@@ -165,10 +165,7 @@ class BackendRolloutClusterTest {
         try (BackendLoad load = new BackendLoad(proxies, HOST, LOOPS, 50)) {
             pause(Duration.ofSeconds(1));
             long rolloutStart = System.nanoTime();
-            cluster.client.apps().deployments().inNamespace(ns).withName("web").edit(d -> {
-                d.getSpec().getTemplate().getMetadata().setAnnotations(Map.of("portico.dev/rollout", "2"));
-                return d;
-            });
+            BackendPods.rollOut(cluster.client, ns, "web", "2");
             Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> {
                 var status = cluster.client.apps().deployments().inNamespace(ns).withName("web").get().getStatus();
                 return status != null && Integer.valueOf(3).equals(status.getUpdatedReplicas())

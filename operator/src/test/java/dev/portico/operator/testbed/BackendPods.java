@@ -342,4 +342,15 @@ public final class BackendPods implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
     }
+
+    /**
+     * Rolls a Deployment as {@code kubectl rollout restart} does: a patch of a pod-template annotation
+     * without a resourceVersion, so the Deployment controller's own writes (status, revision) in the
+     * meantime cannot make it a 409 conflict, as a read-modify-write edit can.
+     */
+    public static void rollOut(KubernetesClient client, String namespace, String deployment, String revision) {
+        client.apps().deployments().inNamespace(namespace).withName(deployment).patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.STRATEGIC_MERGE),
+                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"portico.dev/rollout\":\"" + revision + "\"}}}}}");
+    }
 }

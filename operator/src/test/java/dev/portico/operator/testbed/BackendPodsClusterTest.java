@@ -139,10 +139,7 @@ class BackendPodsClusterTest {
     void aRollingUpdateOfTheDeploymentCompletesThroughThePodsItRuns() {
         var before = pods.awaitReady(3, Duration.ofSeconds(60)).stream().map(BackendPods.Backend::name).toList();
 
-        admin.apps().deployments().inNamespace(ns).withName("web").edit(d -> {
-            d.getSpec().getTemplate().getMetadata().setAnnotations(java.util.Map.of("portico.dev/rollout", "2"));
-            return d;
-        });
+        BackendPods.rollOut(admin, ns, "web", "2");
 
         // The real controllers wait for each new pod to be available before they delete an old one.
         Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> {
