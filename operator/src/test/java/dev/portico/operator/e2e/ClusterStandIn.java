@@ -135,10 +135,7 @@ final class ClusterStandIn implements AutoCloseable {
      * "Backend endpoints"); without it the Service would have no endpoint and its routes 503.
      */
     private void endpointOf(String namespace, String name, Set<Integer> ports, boolean write) {
-        String address = ENDPOINT_ADDRESSES.computeIfAbsent(namespace + "/" + name, key -> {
-            int n = NEXT_ENDPOINT.getAndIncrement();
-            return "10.245." + (n / 250) + "." + (n % 250 + 1);
-        });
+        String address = endpointAddress(namespace, name);
         EndpointSliceBuilder slice = new EndpointSliceBuilder()
                 .withNewMetadata()
                     .withName(name + "-testbed").withNamespace(namespace)
@@ -164,10 +161,7 @@ final class ClusterStandIn implements AutoCloseable {
      * {@code service:servicePort}.
      */
     void podEndpoint(String namespace, String service, String portName, int servicePort, int targetPort) {
-        String address = ENDPOINT_ADDRESSES.computeIfAbsent(namespace + "/" + service, key -> {
-            int n = NEXT_ENDPOINT.getAndIncrement();
-            return "10.245." + (n / 250) + "." + (n % 250 + 1);
-        });
+        String address = endpointAddress(namespace, service);
         services.alias(address, targetPort, service, servicePort);
         client.resource(new EndpointSliceBuilder()
                 .withNewMetadata()
@@ -179,6 +173,14 @@ final class ClusterStandIn implements AutoCloseable {
                 .addNewEndpoint().withAddresses(address).withNewConditions().withReady(true).endConditions().endEndpoint()
                 .addNewPort().withName(portName).withPort(targetPort).withProtocol("TCP").endPort()
                 .build()).createOr(s -> s.update());
+    }
+
+    /** The 10.245.0.0/16 address of a test Service's one endpoint, the same for as long as the run lasts. */
+    private static String endpointAddress(String namespace, String service) {
+        return ENDPOINT_ADDRESSES.computeIfAbsent(namespace + "/" + service, key -> {
+            int n = NEXT_ENDPOINT.getAndIncrement();
+            return "10.245." + (n / 250) + "." + (n % 250 + 1);
+        });
     }
 
     /** What the operator running now has sent the API server. */
