@@ -295,8 +295,8 @@ final class Exchange extends AdmissionRequest implements UpstreamListener, AuthS
                         Unpooled.EMPTY_BUFFER));
             }
         }
-        upstreamRequest = UpstreamRequests.build(request, target(), route(), resolution(), connection.peerText(), tls,
-                websocket, http2);
+        upstreamRequest = UpstreamRequests.build(request, target(), route(), forward.target(), resolution(),
+                connection.peerText(), tls, websocket, http2);
         upstreamRequest.headers().remove(ATTEMPT_HEADER); // ours to set: a backend must be able to trust it
         if (authGranted != null) {
             for (String name : authGranted.names()) {

@@ -6,6 +6,7 @@ import dev.portico.runtime.forwarding.ForwardedHeaders;
 import dev.portico.runtime.headers.HopByHopHeaders;
 import dev.portico.runtime.routing.CompiledRoute;
 import dev.portico.runtime.routing.HostNames;
+import dev.portico.runtime.routing.RouteAction.UpstreamTarget;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -33,7 +34,7 @@ final class UpstreamRequests {
     }
 
     /** Builds the upstream head from the client's, reusing (and editing) its header object. */
-    static HttpRequest build(HttpRequest request, RequestTarget target, CompiledRoute route,
+    static HttpRequest build(HttpRequest request, RequestTarget target, CompiledRoute route, UpstreamTarget upstream,
                              ClientAddressResolver.Resolution client, String peer, boolean tls, boolean websocket,
                              boolean http2) {
         HttpHeaders headers = request.headers();
@@ -56,6 +57,12 @@ final class UpstreamRequests {
         ForwardedHeaders.apply(headers, client, peer, tls ? "https" : "http", target.authority(),
                 port > 0 ? port : tls ? 443 : 80);
         route.requestHeaders().apply(headers, tls);
+        if (!headers.contains(HttpHeaderNames.HOST)) {
+            // Only an HTTP/1.0 request may come without Host, and it goes on as HTTP/1.1, which requires one
+            // (RFC 9112 3.2: a backend answers 400 and closes): the backend's own authority, as nginx's
+            // default Host $proxy_host.
+            headers.set(HttpHeaderNames.HOST, upstream.authority());
+        }
         String uri = route.upstreamPath(target.path()) + target.query();
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
     }

@@ -43,6 +43,11 @@ public sealed interface RouteAction {
             this(host, port, tls, serverName, insecureSkipVerify, Wire.HTTP1);
         }
 
+        /** {@code host:port} as a Host header spells it: an IPv6 literal in brackets. */
+        public String authority() {
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        }
+
         @Override
         public String toString() {
             return host + ":" + port;

@@ -147,4 +147,15 @@ class ForwardingTest {
         }
         assertThat(backend.takeRequest().protocolVersion()).isEqualTo("HTTP/1.1");
     }
+
+    @Test
+    void anHttp10RequestWithoutHostGoesUpstreamWithTheBackendsAuthority() throws Exception {
+        try (RawHttpClient client = proxy.connect()) {
+            client.send("GET /no-host HTTP/1.0\r\n\r\n");
+            assertThat(client.readResponse().bodyText()).isEqualTo("ok app GET /no-host");
+        }
+        RecordedRequest seen = backend.takeRequest();
+        assertThat(seen.protocolVersion()).isEqualTo("HTTP/1.1");
+        assertThat(seen.header("Host")).isEqualTo("127.0.0.1:" + backend.port());
+    }
 }
