@@ -20,11 +20,26 @@ public final class Main {
 
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
+    private static final String NETTY_JFR = "io.netty.jfr.enabled";
+
     private Main() {}
 
     public static void main(String[] args) {
+        keepNettyOutOfJfrUnlessAsked();
         disableLeakDetectionUnlessAsked();
         System.exit(run(args));
+    }
+
+    /**
+     * Netty registers its JFR events when the JDK has JFR, which starts JFR's machinery in every proxy: about
+     * 85 JDK classes, event handlers spun with ASM at start-up and compiled by C2 while the proxy starts, for
+     * events nobody records. {@code -Dio.netty.jfr.enabled=true} brings them back for a profiling session.
+     * Set before any Netty class reads it.
+     */
+    private static void keepNettyOutOfJfrUnlessAsked() {
+        if (System.getProperty(NETTY_JFR) == null) {
+            System.setProperty(NETTY_JFR, "false");
+        }
     }
 
     /**

@@ -22,6 +22,9 @@ import javax.net.ssl.SSLException;
  */
 public final class ServerTlsContexts {
 
+    /** The type of the transient key store Netty builds per certificate (see {@link #build}). */
+    static final String IN_MEMORY_KEY_STORE = "JKS";
+
     private ServerTlsContexts() {}
 
     public static SslProvider provider() {
@@ -47,6 +50,12 @@ public final class ServerTlsContexts {
                 : List.of(ApplicationProtocolNames.HTTP_1_1);
         return SslContextBuilder.forServer(pair.key(), pair.chain().toArray(X509Certificate[]::new))
                 .sslProvider(provider())
+                // Netty hands the key to the provider through an in-memory key store. The JDK's default
+                // type (PKCS12) encrypts the key on the way in and decrypts it on the way out with 10,000
+                // rounds of PBKDF2 each: ~1 s of CPU per certificate before the JIT has compiled it, at
+                // start-up and at every reload, and the largest methods C2 compiles while starting. The
+                // store never leaves memory, so JKS's light key wrapping loses nothing.
+                .keyStoreType(IN_MEMORY_KEY_STORE)
                 .protocols(protocols)
                 .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                 .applicationProtocolConfig(new ApplicationProtocolConfig(
