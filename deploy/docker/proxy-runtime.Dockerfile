@@ -26,6 +26,6 @@ USER 65532:65532
 # direct buffers and natives; override with JAVA_TOOL_OPTIONS.
 # The JVM's defaults go in JAVA_TOOL_OPTIONS, read before the command line, so that a
 # ProxyClass's jvmOptions (JDK_JAVA_OPTIONS, part of the command line) win over them.
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError"
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError -XX:TrimNativeHeapInterval=5000"
 ENTRYPOINT ["java", "-jar", "/app/proxy-runtime.jar"]
 CMD ["--site", "/etc/portico/site.yaml", "--secrets-dir", "/etc/portico/secrets", "--admin-bind", "0.0.0.0"]
