@@ -56,10 +56,13 @@ NOISY_PCT="${NOISY_PCT:-10}"                # warn when foreign processes used >
 # Targets per scenario (issue 15): Portico req/s >= RPS x the best peer's, Portico p99 <=
 # P99 x the best peer's. "-" = reported for information only, no verdict.
 # grpc (issue 14) has no target: it reports Portico's gRPC proxying beside nginx's grpc_pass.
-declare -A RPS_TARGET=([http1_keepalive]=1.0 [https_keepalive]=1.0 [https_newconn]=- [h2]=1.0 [h2_c64]=1.0 [h2_c256]=- [grpc]=-)
-declare -A P99_TARGET=([http1_keepalive]=1.5 [https_keepalive]=1.5 [https_newconn]=- [h2]=1.5 [h2_c64]=1.5 [h2_c256]=- [grpc]=-)
+declare -A RPS_TARGET=([http1_keepalive]=1.0 [https_keepalive]=1.0 [https_newconn]=- [tls_handshake]=- [h2]=1.0 [h2_c64]=1.0 [h2_c256]=- [grpc]=-)
+declare -A P99_TARGET=([http1_keepalive]=1.5 [https_keepalive]=1.5 [https_newconn]=- [tls_handshake]=- [h2]=1.5 [h2_c64]=1.5 [h2_c256]=- [grpc]=-)
+# Work per proxy CPU-second >= EFF x nginx's: tls_handshake, whose rate is the client's (one
+# handshake at a time), so what the proxy spends per handshake is the measure.
+declare -A EFF_TARGET=([tls_handshake]=1.0)
 declare -A LOAD_DESC=()   # scenario -> load command, for the report
-TLS_SCENARIOS=" https_keepalive https_newconn h2 h2_c64 h2_c256 grpc "
+TLS_SCENARIOS=" https_keepalive https_newconn tls_handshake h2 h2_c64 h2_c256 grpc "
 NEED_TLS=0
 NEED_GRPC=0         # the grpc scenario: a gRPC backend, and a gRPC route on every proxy's TLS listener
 GRPC_PATH="/bench.Echo/Unary"
@@ -813,6 +816,34 @@ scenario_https_newconn() {
   run_scenario https_newconn load_https_newconn
 }
 
+# Full TLS handshakes: `openssl s_time -new` connects, handshakes without offering a session
+# (so no proxy can resume one, whatever its cache or tickets), sends one GET, reads the answer
+# until the proxy closes, one connection after another for SECONDS. s_time's request is
+# "GET <page> HTTP/1.0" and nothing else; the page smuggles in the request https_newconn sends
+# (HTTP/1.1, Host, Connection: close), so that every proxy forwards the same ordinary request. Its rate is bounded by the client
+# (one handshake at a time, on the load CPU), so the figure of merit is handshakes per proxy
+# CPU-second; s_time gives no latencies.
+# s_time gives its run time in whole seconds: the wrapper below adds the exact wall time.
+parse_s_time() {
+  awk '
+    BEGIN { n = "-"; wall = 0 }
+    / connections in [0-9.]+ real seconds/ { n = $1 }
+    /^wall / { wall = $3 - $2 }
+    END { print (n == "-" || wall <= 0) ? "-" : sprintf("%.1f", n / wall), "-", "-", 0, n }' "$1"
+}
+load_tls_handshake() {
+  local name="$1" round="$2" secs="$3"
+  # s_time appends " HTTP/1.0\r\n\r\n": the last line becomes a harmless "X-Bench: HTTP/1.0".
+  local page=$'/ HTTP/1.1\r\nHost: '"$HOST_HEADER"$'\r\nConnection: close\r\nX-Bench:'
+  measure tls_handshake "$name" "$round" "$secs" parse_s_time \
+    bash -c 'start=${EPOCHREALTIME/,/.}; openssl s_time "$@"; rc=$?; echo "wall $start ${EPOCHREALTIME/,/.}"; exit $rc' \
+    s_time -connect "127.0.0.1:${PROXY_TLS_PORT[$name]}" -new -time "$secs" -www "$page"
+}
+scenario_tls_handshake() {
+  LOAD_DESC[tls_handshake]="openssl s_time -new: one full TLS handshake (no session offered) and one HTTP/1.1 request with Connection: close per connection, one connection at a time"
+  run_scenario tls_handshake load_tls_handshake
+}
+
 # HTTP/2 over TLS (ALPN h2), h2load: H2_CONNECTIONS connections with
 # H2_STREAMS concurrent streams each. h2load prints no percentiles: p50/p99
 # come from its per-request --log-file.
@@ -874,6 +905,8 @@ verdict() {  # verdict VALUE OP TARGET -> PASS / MISS / n/a
     ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "PASS" : "MISS" }'
 }
 
+fmt_num() { [[ "$1" == "-" || -z "$1" ]] && { echo "-"; return; }; printf "%.${2}f" "$1"; }  # fmt_num VALUE DECIMALS
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {
   if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'; }
 
@@ -933,9 +966,9 @@ report() {
       echo "| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | proxy CPU % | req per proxy CPU-s | errors | other load % |"
       echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
       for name in "${PROXIES[@]}"; do
-        printf '| %s | %.0f | %.3f | %.3f | %s | %.0f | %.0f | %s | %.0f |\n' "$name" \
-          "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${RSS[$name]}" "${CPU[$name]}" "${EFF[$name]}" \
-          "${ERR[$name]}" "${OTHER[$name]}"
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" \
+          "$(fmt_num "${RPS[$name]}" 0)" "$(fmt_num "${P50[$name]}" 3)" "$(fmt_num "${P99[$name]}" 3)" "${RSS[$name]}" \
+          "$(fmt_num "${CPU[$name]}" 0)" "$(fmt_num "${EFF[$name]}" 0)" "${ERR[$name]}" "$(fmt_num "${OTHER[$name]}" 0)"
       done
       echo
       # The best peer: the highest req/s, and separately the lowest p99, of nginx and HAProxy.
@@ -960,6 +993,12 @@ report() {
         else echo "| req/s (vs $rps_peer) | $rr | >= $rt | $(verdict "$rr" '>=' "$rt")$tag |"; fi
         if [[ "$pt" == "-" ]]; then echo "| p99 latency (vs $p99_peer) | $pr | (info) | |"
         else echo "| p99 latency (vs $p99_peer) | $pr | <= $pt | $(verdict "$pr" '<=' "$pt")$tag |"; fi
+        local et="${EFF_TARGET[$scenario]:-}"
+        if [[ -n "$et" && -n "${EFF[nginx]:-}" ]]; then
+          local er
+          er="$(ratio "${EFF[portico]}" "${EFF[nginx]}")"
+          echo "| work per proxy CPU-second (vs nginx) | $er | >= $et | $(verdict "$er" '>=' "$et")$tag |"
+        fi
         for peer in nginx haproxy; do
           [[ -n "${RPS[$peer]:-}" ]] || continue
           echo "| req/s, p99 and req per CPU-second vs $peer | $(ratio "${RPS[portico]}" "${RPS[$peer]}"), $(ratio "${P99[portico]}" "${P99[$peer]}"), $(ratio "${EFF[portico]}" "${EFF[$peer]}") | (info) | |"
