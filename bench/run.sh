@@ -626,8 +626,12 @@ spec:
   hosts: ["*"]
   # The load generator is one client address, and nginx and HAProxy cap nothing per client
   # by default: Portico's per-client caps (256 requests in flight, 512 connections) would
-  # refuse the streams of h2load -c64 -m10 beyond the 256th (seen as "errored" there).
-  limits: {maxRequestsInFlightPerClient: 100000, maxConnectionsPerClient: 100000}
+  # refuse the streams of h2load -c64 -m10 beyond the 256th (seen as "errored" there). Nor do
+  # they cap connections to a backend (nginx opens what it needs, HAProxy's server maxconn is
+  # unlimited by default): Portico's 2,048 refuses streams of h2load -c256 -m10 (2,560 at once,
+  # each on its own HTTP/1.1 upstream connection) with REFUSED_STREAM.
+  limits: {maxRequestsInFlightPerClient: 100000, maxConnectionsPerClient: 100000,
+           maxUpstreamConnectionsPerBackend: 100000}
   routes:
 $( (( NEED_GRPC )) && printf '%s\n' "    - match: {path: {value: /bench.Echo/}}" \
      "      backend: {service: 127.0.0.1, port: $GRPC_BACKEND_PORT, protocol: GRPC}")
