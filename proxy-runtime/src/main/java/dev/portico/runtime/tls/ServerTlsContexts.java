@@ -52,9 +52,9 @@ public final class ServerTlsContexts {
                 .sslProvider(provider())
                 // Netty hands the key to the provider through an in-memory key store. The JDK's default
                 // type (PKCS12) encrypts the key on the way in and decrypts it on the way out with 10,000
-                // rounds of PBKDF2 each: ~1 s of CPU per certificate before the JIT has compiled it, at
-                // start-up and at every reload, and the largest methods C2 compiles while starting. The
-                // store never leaves memory, so JKS's light key wrapping loses nothing.
+                // rounds of PBKDF2 each: about half a second of CPU per certificate before the JIT has
+                // compiled it, at start-up and at every reload, and the largest method C2 compiles while
+                // starting. The store never leaves memory, so JKS's light key wrapping loses nothing.
                 .keyStoreType(IN_MEMORY_KEY_STORE)
                 .protocols(protocols)
                 .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
