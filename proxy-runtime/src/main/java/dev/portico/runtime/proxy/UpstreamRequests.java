@@ -33,6 +33,17 @@ final class UpstreamRequests {
                 && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
 
+    /**
+     * A request without an authority (HTTP/1.0 without Host, HTTP/2 without :authority) goes on as HTTP/1.1, which
+     * requires Host (RFC 9112 3.2: a server answers 400 and closes): it gets {@code upstream}'s own authority, as
+     * nginx's default {@code Host $proxy_host}. Every head the proxy sends a backend or an auth service passes here.
+     */
+    static void ensureHost(HttpHeaders headers, UpstreamTarget upstream) {
+        if (!headers.contains(HttpHeaderNames.HOST)) {
+            headers.set(HttpHeaderNames.HOST, upstream.authority());
+        }
+    }
+
     /** Builds the upstream head from the client's, reusing (and editing) its header object. */
     static HttpRequest build(HttpRequest request, RequestTarget target, CompiledRoute route, UpstreamTarget upstream,
                              ClientAddressResolver.Resolution client, String peer, boolean tls, boolean websocket,
@@ -57,12 +68,7 @@ final class UpstreamRequests {
         ForwardedHeaders.apply(headers, client, peer, tls ? "https" : "http", target.authority(),
                 port > 0 ? port : tls ? 443 : 80);
         route.requestHeaders().apply(headers, tls);
-        if (!headers.contains(HttpHeaderNames.HOST)) {
-            // Only an HTTP/1.0 request may come without Host, and it goes on as HTTP/1.1, which requires one
-            // (RFC 9112 3.2: a backend answers 400 and closes): the backend's own authority, as nginx's
-            // default Host $proxy_host.
-            headers.set(HttpHeaderNames.HOST, upstream.authority());
-        }
+        ensureHost(headers, upstream);
         String uri = route.upstreamPath(target.path()) + target.query();
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
     }

@@ -100,4 +100,19 @@ class ForwardAuthRequestsTest {
         assertThat(request.headers().contains("X-authentik-username")).isFalse();
         assertThat(request.headers().get("X-Other")).isEqualTo("kept");
     }
+
+    @Test
+    void anHttp10RequestWithoutHostAsksTheAuthServiceUnderItsOwnAuthority() throws Exception {
+        SiteConfig site = SiteYaml.compile("hosts: [\"*\"]\nroutes: [{backend: {service: web, port: 3000}}]\n");
+        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/page");
+        AdmissionRequest admission = new AdmissionRequest(request, InetAddress.getByName("10.0.0.9"), false, false,
+                new InFlightLimiter());
+        CompiledRoute route = ((Decision.Forward) site.admission().decide(admission)).route();
+
+        FullHttpRequest sub = ForwardAuthRequests.build(POLICY, request, admission.target(), route,
+                admission.resolution(), "10.0.0.9", false);
+
+        assertThat(sub.protocolVersion()).isEqualTo(HttpVersion.HTTP_1_1);
+        assertThat(sub.headers().get("Host")).isEqualTo("authentik:9000");
+    }
 }
