@@ -823,11 +823,11 @@ scenario_https_newconn() {
 # Full TLS handshakes: `openssl s_time -new` connects, handshakes without offering a session
 # (so no proxy can resume one, whatever its cache or tickets), sends one GET, reads the answer
 # until the proxy closes, one connection after another for SECONDS. s_time's request is
-# "GET <page> HTTP/1.0" and nothing else; the page smuggles in the request https_newconn sends
-# (HTTP/1.1, Host, Connection: close), so that every proxy forwards the same ordinary request. Its rate is bounded by the client
-# (one handshake at a time, on the load CPU), so the figure of merit is handshakes per proxy
-# CPU-second; s_time gives no latencies.
-# s_time gives its run time in whole seconds: the wrapper below adds the exact wall time.
+# "GET <page> HTTP/1.0" and nothing else; the page smuggles in the request https_newconn
+# sends (HTTP/1.1, Host, Connection: close), so every proxy forwards the same ordinary
+# request. The rate is the client's (one handshake at a time, on the load CPU), so the figure
+# of merit is handshakes per proxy CPU-second. s_time gives no latencies, and its run time
+# only in whole seconds: the wrapper in load_tls_handshake adds the exact wall time.
 parse_s_time() {
   awk '
     BEGIN { n = "-"; wall = 0 }

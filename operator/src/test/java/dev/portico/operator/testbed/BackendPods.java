@@ -14,6 +14,8 @@ import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Duration;
@@ -350,7 +352,7 @@ public final class BackendPods implements AutoCloseable {
      */
     public static void rollOut(KubernetesClient client, String namespace, String deployment, String revision) {
         client.apps().deployments().inNamespace(namespace).withName(deployment).patch(
-                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.STRATEGIC_MERGE),
+                PatchContext.of(PatchType.STRATEGIC_MERGE),
                 "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"portico.dev/rollout\":\"" + revision + "\"}}}}}");
     }
 }
