@@ -43,6 +43,8 @@ BASELINE_TLS_PORT="${BASELINE_TLS_PORT:-18091}"
 BASELINE_ADMIN_PORT="${BASELINE_ADMIN_PORT:-18092}"
 GRPC_BACKEND_PORT="${GRPC_BACKEND_PORT:-18093}"   # the grpc scenario's backend (bench/grpc-backend, h2c)
 GRPC_CONNECTIONS="${GRPC_CONNECTIONS:-16}"  # h2load connections (-c) for grpc, H2_STREAMS streams each
+BASELINE_JAVA_OPTS="${BASELINE_JAVA_OPTS:-}"  # JVM flags for the baseline only, after JAVA_OPTS (a flag's before/after: the
+                                            # baseline runs the same jar with the old value, e.g. BASELINE_JAR=the jar)
 BASELINE_TARGET="${BASELINE_TARGET:-0.98}"  # Portico req/s >= this x the baseline's (issue 13: a change costs nothing)
 JAVA_BIN="${JAVA_BIN:-java}"
 JAVA_OPTS="${JAVA_OPTS:-}"                  # extra JVM flags, appended after the image's
@@ -610,12 +612,12 @@ start_proxy_portico() {
 
 # The same, for the jar a change is measured against (BASELINE_JAR).
 start_proxy_baseline() {
-  start_portico baseline "$BASELINE_JAR" "$BASELINE_PORT" "$BASELINE_TLS_PORT" "$BASELINE_ADMIN_PORT"
+  start_portico baseline "$BASELINE_JAR" "$BASELINE_PORT" "$BASELINE_TLS_PORT" "$BASELINE_ADMIN_PORT" "$BASELINE_JAVA_OPTS"
 }
 
-# start_portico NAME JAR HTTP_PORT TLS_PORT ADMIN_PORT
+# start_portico NAME JAR HTTP_PORT TLS_PORT ADMIN_PORT [EXTRA_JVM_FLAGS]
 start_portico() {
-  local name="$1" jar="$2" http_port="$3" tls_port="$4" admin_port="$5"
+  local name="$1" jar="$2" http_port="$3" tls_port="$4" admin_port="$5" extra_flags="${6:-}"
   local dir="$WORKDIR/$name" pid
   mkdir -p "$dir"
   cat >"$dir/site.yaml" <<EOF
@@ -661,7 +663,7 @@ EOF
   IMAGE_JVM_FLAGS="$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' "$REPO_ROOT/deploy/docker/proxy-runtime.Dockerfile")"
   [[ -n "$IMAGE_JVM_FLAGS" ]] || die "no JAVA_TOOL_OPTIONS in deploy/docker/proxy-runtime.Dockerfile"
   # shellcheck disable=SC2086  # the flags, JAVA_OPTS and PORTICO_ARGS are word lists
-  taskset -c "$PROXY_CPU" "$JAVA_BIN" $IMAGE_JVM_FLAGS -XX:MaxRAM="$POD_MEMORY" -Dio.netty.eventLoopThreads="$WORKERS" $JAVA_OPTS \
+  taskset -c "$PROXY_CPU" "$JAVA_BIN" $IMAGE_JVM_FLAGS -XX:MaxRAM="$POD_MEMORY" -Dio.netty.eventLoopThreads="$WORKERS" $JAVA_OPTS $extra_flags \
     -jar "$dir/proxy-runtime.jar" --site "$dir/site.yaml" \
     --http-port "$http_port" ${tls_args[@]+"${tls_args[@]}"} --admin-port "$admin_port" --bind 127.0.0.1 $PORTICO_ARGS \
     >>"$dir/stdout.log" 2>"$dir/stderr.log" &
@@ -934,7 +936,7 @@ report() {
       loops="$(grep -m1 -i 'event loop' "$WORKDIR/portico/stderr.log" "$WORKDIR/portico/stdout.log" 2>/dev/null | sed 's/^[^:]*://' || true)"
       [[ -z "$loops" ]] || echo "- Portico startup says: \`${loops}\`"
       echo "- Portico: $PORTICO_JAR (sha256 ${JAR_SHA[portico]}, copied at start), $("$JAVA_BIN" -version 2>&1 | head -n1), $flags, stdout access log to a file"
-      [[ -z "${PROXY_PID[baseline]:-}" ]] || echo "- baseline: $BASELINE_JAR (sha256 ${JAR_SHA[baseline]}, copied at start), the same JVM and flags"
+      [[ -z "${PROXY_PID[baseline]:-}" ]] || echo "- baseline: $BASELINE_JAR (sha256 ${JAR_SHA[baseline]}, copied at start), the same JVM and flags${BASELINE_JAVA_OPTS:+ then $BASELINE_JAVA_OPTS}"
     fi
     echo "- peak RSS: VmHWM of the nginx worker / the HAProxy process / the Portico JVM, over the whole run (all scenarios)"
     if (( NEED_TLS )); then
