@@ -29,7 +29,7 @@ USER 65532:65532
 # TrimNativeHeapInterval: what the JIT compiler and TLS free goes back to the kernel every
 # 5 s instead of staying in malloc's free lists (bench/README.md, "Peak RSS").
 # InitialRAMPercentage: the heap starts at an eighth of the limit, not a 64th. From 8 MiB
-# the serial collector's young generation stayed at a few MiB under HTTP/2 load: a young
+# the serial collector's young generation stayed near 13 MiB under HTTP/2 load: a young
 # collection every 90 ms and tenured garbage that cost a full collection every 2-3 s
 # (bench/README.md, "Heap sizing").
 ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=12.5 -XX:+ExitOnOutOfMemoryError -XX:TrimNativeHeapInterval=5000"
