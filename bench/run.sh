@@ -41,10 +41,10 @@ BASELINE_JAR="${BASELINE_JAR:-}"            # another Portico jar run alongside 
 BASELINE_PORT="${BASELINE_PORT:-18090}"     # its listeners, like Portico's
 BASELINE_TLS_PORT="${BASELINE_TLS_PORT:-18091}"
 BASELINE_ADMIN_PORT="${BASELINE_ADMIN_PORT:-18092}"
-GRPC_BACKEND_PORT="${GRPC_BACKEND_PORT:-18093}"   # the grpc scenario's backend (bench/grpc-backend, h2c)
-GRPC_CONNECTIONS="${GRPC_CONNECTIONS:-16}"  # h2load connections (-c) for grpc, H2_STREAMS streams each
 BASELINE_JAVA_OPTS="${BASELINE_JAVA_OPTS:-}"  # JVM flags for the baseline only, after JAVA_OPTS (a flag's before/after: the
                                             # baseline runs the same jar with the old value, e.g. BASELINE_JAR=the jar)
+GRPC_BACKEND_PORT="${GRPC_BACKEND_PORT:-18093}"   # the grpc scenario's backend (bench/grpc-backend, h2c)
+GRPC_CONNECTIONS="${GRPC_CONNECTIONS:-16}"  # h2load connections (-c) for grpc, H2_STREAMS streams each
 BASELINE_TARGET="${BASELINE_TARGET:-0.98}"  # Portico req/s >= this x the baseline's (issue 13: a change costs nothing)
 JAVA_BIN="${JAVA_BIN:-java}"
 JAVA_OPTS="${JAVA_OPTS:-}"                  # extra JVM flags, appended after the image's

@@ -20,7 +20,8 @@ import io.netty.util.AsciiString;
 /**
  * The head of a forward-auth subrequest: the client's method and headers (a copy: the client's head still goes
  * upstream afterwards), without its body or the fields that frame one, with the forwarded headers a backend gets
- * (Host as the client sent it, or the auth service's own when it sent none; X-Forwarded-For, -Proto, -Host, -Port), plus where the request was going, in the
+ * (Host as the client sent it, or the auth service's own when it sent none; X-Forwarded-For, -Proto, -Host,
+ * -Port), plus where the request was going, in the
  * forms auth services read: Traefik's X-Forwarded-Method and X-Forwarded-Uri (authentik's /auth/traefik, Authelia's
  * /api/authz/forward-auth) and nginx's X-Original-URL and X-Original-Method (authentik's /auth/nginx, Authelia's
  * /api/authz/auth-request). These four are always the proxy's, never a client's.
@@ -42,10 +43,10 @@ final class ForwardAuthRequests {
         HopByHopHeaders.strip(headers);
         headers.remove(HttpHeaderNames.CONTENT_LENGTH); // the body stays with the client until the answer
         headers.remove(HttpHeaderNames.EXPECT);
-        UpstreamRequests.ensureHost(headers, policy.target());
         String scheme = tls ? "https" : "http";
         int port = HostNames.port(target.authority());
         ForwardedHeaders.apply(headers, client, peer, scheme, target.authority(), port > 0 ? port : tls ? 443 : 80);
+        UpstreamRequests.ensureHost(headers, policy.target()); // after apply, as for a backend: only if nothing set Host
         headers.set(X_FORWARDED_METHOD, request.method().name());
         headers.set(X_FORWARDED_URI, target.uri());
         headers.set(X_ORIGINAL_METHOD, request.method().name());
